@@ -1,0 +1,202 @@
+"""Users, roles, passwords (argon2) and API tokens (only their hashes are stored)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from core import clock
+from core.db import Base
+from core.errors import N_, Conflict, Problem, ValidationFailed
+
+
+class Role(enum.StrEnum):
+    TEACHER = "teacher"
+    STUDENT = "student"
+    COURIER = "courier"
+    CLERK = "clerk"
+    HALL_STAFF = "hall_staff"
+    ADMIN = "admin"
+
+
+#: Failed logins allowed per login name or address in :data:`LOGIN_WINDOW` before refusing.
+MAX_LOGIN_FAILURES = 5
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+TOKEN_LIFETIME = dt.timedelta(days=30)
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a wrong login name as slow as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(row.role for row in self.role_rows)
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[Role] = mapped_column(String(16), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[dt.datetime]
+    last_used_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """One failed login; counted per login name and per address to slow down guessing."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session,
+    login: str,
+    password: str,
+    name: str,
+    roles: set[Role] | frozenset[Role],
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+) -> User:
+    """Add a user; refuses a taken login, a short password or no role."""
+    problems = []
+    if not login or len(login) > 64 or not login.replace("_", "").replace(".", "").isalnum():
+        problems.append(Problem("login", N_("Use letters, digits, '.' or '_' (at most 64).")))
+    if len(password) < 8:
+        problems.append(Problem("password", N_("A password needs at least 8 characters.")))
+    if not roles:
+        problems.append(Problem("roles", N_("Give the user at least one role.")))
+    if problems:
+        raise ValidationFailed(problems)
+    if session.scalar(select(User.id).where(User.login == login)) is not None:
+        raise Conflict("login_taken", N_("The login %(login)s is taken."), login=login)
+    user = User(
+        login=login,
+        name=name,
+        email=email,
+        phone=phone,
+        password_hash=hash_password(password),
+        role_rows=[UserRole(role=Role(role)) for role in sorted(roles)],
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+class TooManyAttempts(Exception):
+    """Raised by :func:`authenticate` while a login name or address is locked out."""
+
+
+def _recent_failures(session: Session, login: str, address: str) -> int:
+    since = clock.now() - LOGIN_WINDOW
+    by_login = session.scalar(
+        select(func.count()).where(LoginFailure.login == login, LoginFailure.at >= since)
+    )
+    by_address = session.scalar(
+        select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since)
+    )
+    return max(by_login or 0, by_address or 0)
+
+
+def authenticate(session: Session, login: str, password: str, address: str) -> User | None:
+    """Return the active user with this login and password, or ``None``.
+
+    A failure is recorded in ``session``; callers give it a session of its own that commits
+    whatever the outcome, so that failures count even when the request that saw them fails.
+    Raises :class:`TooManyAttempts` after :data:`MAX_LOGIN_FAILURES` failures in the window.
+    """
+    login = login.strip()[:64]
+    if _recent_failures(session, login, address) >= MAX_LOGIN_FAILURES:
+        raise TooManyAttempts
+    user = session.scalar(select(User).where(User.login == login, User.active.is_(True)))
+    try:
+        verified = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        verified = False
+    if user is None or not verified:
+        session.add(LoginFailure(login=login, address=address))
+        session.flush()
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User) -> str:
+    """Create an API token for ``user``; only its SHA-256 is stored, so show it once."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            user_id=user.id, token_hash=_digest(token), expires_at=clock.now() + TOKEN_LIFETIME
+        )
+    )
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user an unexpired token belongs to, or ``None``."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None or row.expires_at <= clock.now() or not row.user.active:
+        return None
+    now = clock.now()
+    # Record use coarsely: a write on every API call would serialise readers on SQLite.
+    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+        row.last_used_at = now
+    return row.user

@@ -1,0 +1,11 @@
+"""Every model module, imported so that ``Base.metadata`` knows all tables."""
+
+import catalog.models
+import core.outbox
+import core.users
+import core.workdays
+from core.db import Base
+
+target_metadata = Base.metadata
+
+__all__ = ["catalog", "core", "target_metadata"]

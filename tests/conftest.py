@@ -1,0 +1,101 @@
+"""Shared fixtures: one migrated database per run, a savepoint per test, the web app on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
+
+from core import clock
+from core.config import Settings
+from core.db import make_engine
+from tests.databases import fresh_database
+
+# A Tuesday morning in term time, in Shanghai.
+NOW = dt.datetime(2026, 11, 17, 9, 30, tzinfo=clock.SHANGHAI)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+def _session_on(connection: Connection) -> Session:
+    # Commits release a savepoint; the test's outer transaction undoes everything.
+    return Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    with _session_on(connection) as session:
+        yield session
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[clock.FrozenClock]:
+    with clock.frozen(NOW.astimezone(dt.UTC)) as frozen:
+        yield frozen
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        mqtt_url=None,
+        secret_key="test-secret",
+        label_key="test-label-key",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, connection: Connection, session: Session) -> Flask:
+    """The web app on the test's connection; ``session`` is flushed first so it sees setup data."""
+    from web.app import create_app
+
+    session.flush()
+    return create_app(
+        settings,
+        sessions=lambda: _session_on(connection),
+        TESTING=True,
+        WTF_CSRF_ENABLED=False,
+    )
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def login(client: FlaskClient, login_name: str, password: str = "password123") -> Any:
+    return client.post("/login", data={"login": login_name, "password": password})
+
+
+@pytest.fixture
+def tmp_dir(tmp_path: Path) -> Path:
+    return tmp_path

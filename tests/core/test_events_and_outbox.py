@@ -1,0 +1,84 @@
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import Session
+
+from core.db import after_commit
+from core.events import DomainEvent, EventBus
+from core.outbox import OutboxMessage, enqueue
+
+
+@dataclass(frozen=True)
+class ItemPublished(DomainEvent):
+    code: str
+
+
+@dataclass(frozen=True)
+class UrgentItemPublished(ItemPublished):
+    pass
+
+
+def test_a_handler_receives_the_events_of_its_type(session):
+    bus = EventBus()
+    seen = []
+    bus.subscribe(ItemPublished, lambda _s, event: seen.append(event.code))
+    bus.publish(session, ItemPublished("ACAD-001"))
+    assert seen == ["ACAD-001"]
+
+
+def test_a_handler_of_a_base_event_receives_subclass_events(session):
+    bus = EventBus()
+    seen = []
+    bus.subscribe(ItemPublished, lambda _s, event: seen.append(type(event).__name__))
+    bus.publish(session, UrgentItemPublished("ACAD-002"))
+    assert seen == ["UrgentItemPublished"]
+
+
+def test_a_handler_writes_to_the_outbox_in_the_callers_transaction(session):
+    bus = EventBus()
+    bus.subscribe(
+        ItemPublished,
+        lambda s, event: enqueue(s, "sms", "13800000000", {"code": event.code}, event.code),
+    )
+    bus.publish(session, ItemPublished("ACAD-003"))
+    assert session.scalar(select(OutboxMessage.recipient)) == "13800000000"
+
+
+def test_queuing_the_same_key_twice_keeps_one_message(session):
+    first = enqueue(session, "sms", "138", {"n": 1}, "notice:1")
+    second = enqueue(session, "sms", "138", {"n": 2}, "notice:1")
+    assert first.id == second.id
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_an_outbox_row_vanishes_with_a_rolled_back_transaction(connection: Connection):
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        enqueue(session, "sms", "138", {"n": 1}, "notice:rollback")
+        session.rollback()
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_after_commit_callbacks_run_only_after_commit(connection: Connection):
+    ran = []
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        after_commit(session, lambda: ran.append("committed"))
+        assert ran == []
+        session.commit()
+    assert ran == ["committed"]
+
+
+def test_after_commit_callbacks_are_dropped_on_rollback(connection: Connection):
+    ran = []
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        after_commit(session, lambda: ran.append("committed"))
+        session.rollback()
+        session.commit()
+    assert ran == []
+
+
+@pytest.mark.parametrize("payload", [{"text": "您的材料已送达南湖校区"}, {"n": [1, 2]}])
+def test_outbox_payloads_round_trip_as_json(session, payload):
+    enqueue(session, "wechat", "openid", payload, f"k:{payload!r}")
+    session.expire_all()
+    assert session.scalar(select(OutboxMessage.payload)) == payload

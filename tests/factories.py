@@ -1,0 +1,89 @@
+"""Factories: each makes one valid record with defaults; pass only what the test is about."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.items import parse_item, save_item
+from catalog.models import Campus, Department, ServiceItem
+from core.users import Role, User, create_user
+
+_numbers = itertools.count(1)
+PASSWORD = "password123"
+
+
+def campus(session: Session, code: str = "NH", name: str = "南湖校区", **fields: Any) -> Campus:
+    existing = session.scalar(select(Campus).where(Campus.code == code))
+    if existing is not None:
+        return existing
+    row = Campus(code=code, name=name, name_en=fields.pop("name_en", f"{code} Campus"), **fields)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def department(
+    session: Session, code: str = "ACAD", name: str = "教务处", **fields: Any
+) -> Department:
+    existing = session.scalar(select(Department).where(Department.code == code))
+    if existing is not None:
+        return existing
+    home = fields.pop("campus", None) or campus(session)
+    row = Department(
+        code=code,
+        name=name,
+        name_en=fields.pop("name_en", "Office of Academic Affairs"),
+        campus=home,
+        **fields,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def item_raw(**overrides: Any) -> dict[str, Any]:
+    """A valid raw item, as a form or import row would give it."""
+    raw: dict[str, Any] = {
+        "code": f"ACAD-{next(_numbers):03d}",
+        "name": "中文成绩单开具",
+        "name_en": "Chinese academic transcript",
+        "department": "ACAD",
+        "campuses": ["NH"],
+        "channels": ["window", "courier_proxy"],
+        "time_limit_days": 3,
+        "fee": "free",
+        "materials": [{"name": "学生证", "name_en": "Student ID card", "form": "original"}],
+        "status": "published",
+    }
+    raw.update(overrides)
+    return raw
+
+
+def item(session: Session, **overrides: Any) -> ServiceItem:
+    """A saved service item (published unless told otherwise) with its department and campuses."""
+    raw = item_raw(**overrides)
+    for code in raw["campuses"]:
+        campus(session, code)
+    department(session, raw["department"])
+    data, problems = parse_item(
+        raw,
+        session.scalars(select(Department.code)).all(),
+        session.scalars(select(Campus.code)).all(),
+    )
+    assert data is not None, problems
+    return save_item(session, data)
+
+
+def user(session: Session, login: str | None = None, *roles: Role, **fields: Any) -> User:
+    return create_user(
+        session,
+        login or f"user{next(_numbers)}",
+        fields.pop("password", PASSWORD),
+        fields.pop("name", "测试用户"),
+        set(roles) or {Role.TEACHER},
+        **fields,
+    )

@@ -1,0 +1,79 @@
+"""The Flask application factory. It touches neither the network nor the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import Settings, load_settings
+from core.db import make_engine, make_session_factory
+from web.auth import init_auth
+from web.db import init_db
+from web.errors import init_errors
+from web.formatting import init_formatting
+from web.i18n import init_i18n
+
+csrf = CSRFProtect()
+
+
+class LazySessions:
+    """Builds the engine on the first session, so that creating the app stays side-effect free."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._factory: sessionmaker[Session] | None = None
+
+    def __call__(self) -> Session:
+        if self._factory is None:
+            self._factory = make_session_factory(make_engine(self.url))
+        return self._factory()
+
+
+def create_app(
+    settings: Settings | None = None,
+    sessions: Any = None,
+    **config: Any,
+) -> Flask:
+    """Build the web application.
+
+    ``sessions`` is a session factory (anything callable that returns a ``Session``); tests pass
+    one bound to their own connection. ``config`` overrides Flask settings.
+    """
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config.update(
+        COURIER_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.production,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(config)
+    app.extensions["courier_sessions"] = sessions or LazySessions(settings.database_url)
+
+    init_i18n(app)
+    init_db(app)
+    init_auth(app)
+    init_errors(app)
+    init_formatting(app)
+    csrf.init_app(app)
+
+    from web.api import api
+    from web.views.admin_catalog import admin_catalog
+    from web.views.admin_holidays import admin_holidays
+    from web.views.auth import auth
+    from web.views.catalog import catalog
+    from web.views.home import home
+
+    csrf.exempt(api)
+    for blueprint in (home, auth, catalog, admin_catalog, admin_holidays, api):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,219 @@
+"""The ``courier`` command: run the whole system, or one part of it, and administer it."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+import click
+
+from core.config import Settings, load_settings
+from core.db import make_engine, make_session_factory, unit_of_work
+from core.errors import DomainError, ValidationFailed
+from core.users import Role, create_user
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+    return make_session_factory(make_engine(settings.database_url))
+
+
+def _fail(error: DomainError) -> None:
+    click.echo(f"error: {error}", err=True)
+    if isinstance(error, ValidationFailed):
+        for problem in error.problems:
+            where = f"line {problem.line}: " if problem.line else ""
+            click.echo(f"  {where}{problem.field}: {problem.text}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """campus-courier: cross-campus document courier and one-stop service hall."""
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    import migrations
+
+    settings = _settings()
+    migrations.upgrade(settings.database_url)
+    click.echo(f"database is up to date: {_safe_url(settings.database_url)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo catalog and users (idempotent). Never in production."""
+    settings = _settings()
+    if settings.production:
+        raise click.ClickException("demo data is never loaded when COURIER_ENV=production")
+    _seed(settings)
+
+
+def _seed(settings: Settings) -> None:
+    from web.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+
+    with unit_of_work(_sessions(settings)) as session:
+        report, added = seed_demo(session)
+    click.echo(
+        f"demo catalog: {report.created} items created, {report.updated} updated; "
+        f"{added} demo users added"
+    )
+    click.echo(f"demo users (password {DEMO_PASSWORD}): " + ", ".join(u.login for u in DEMO_USERS))
+
+
+def _serve(settings: Settings) -> None:
+    from waitress import serve
+
+    from web.app import create_app
+
+    app = create_app(settings)
+    click.echo(f"serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)")
+    serve(app, host=settings.host, port=settings.port, threads=8, ident="campus-courier")
+
+
+@main.command()
+def run() -> None:
+    """Run everything on embedded defaults: migrate, seed demo data on an empty database, serve."""
+    import migrations
+    from web.demo import has_users
+
+    settings = _settings()
+    migrations.upgrade(settings.database_url)
+    click.echo(f"database: {_safe_url(settings.database_url)}")
+    with unit_of_work(_sessions(settings)) as session:
+        empty = not has_users(session)
+    if empty and not settings.production:
+        _seed(settings)
+    _serve(settings)
+
+
+@main.command()
+def web() -> None:
+    """Serve the web application only."""
+    _serve(_settings())
+
+
+@main.group("catalog")
+def catalog_group() -> None:
+    """Import and export the service catalog."""
+
+
+def _format_of(path: str, given: str | None) -> str:
+    if given:
+        return given
+    suffix = Path(path).suffix.lower()
+    if suffix in {".yaml", ".yml"}:
+        return "yaml"
+    if suffix == ".csv":
+        return "csv"
+    raise click.BadParameter("cannot tell the format; pass --format yaml or csv")
+
+
+@catalog_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["yaml", "csv"]))
+def catalog_import(path: str, fmt: str | None) -> None:
+    """Import a catalog file; nothing is written unless every row is valid."""
+    from catalog.transfer import import_catalog
+
+    text = Path(path).read_text(encoding="utf-8-sig")
+    try:
+        with unit_of_work(_sessions(_settings())) as session:
+            report = import_catalog(session, text, _format_of(path, fmt))
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"imported {path}: {report.created} items created, {report.updated} updated")
+
+
+@catalog_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "csv"]), default="yaml")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="file (default: stdout)")
+def catalog_export(fmt: str, output: str | None) -> None:
+    """Export the whole catalog."""
+    from catalog.transfer import export_csv, export_yaml
+
+    with unit_of_work(_sessions(_settings())) as session:
+        text = export_yaml(session) if fmt == "yaml" else export_csv(session)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.group("user")
+def user_group() -> None:
+    """User accounts."""
+
+
+@user_group.command("add")
+@click.argument("login")
+@click.option("--name", required=True, help="display name")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="repeat for several roles",
+)
+@click.option("--phone")
+@click.option("--email")
+@click.option("--password", envvar="COURIER_NEW_PASSWORD", help="asked for when not given")
+def user_add(
+    login: str,
+    name: str,
+    roles: tuple[str, ...],
+    phone: str | None,
+    email: str | None,
+    password: str | None,
+) -> None:
+    """Add a user."""
+    if password is None:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise click.ClickException("the passwords differ")
+    try:
+        with unit_of_work(_sessions(_settings())) as session:
+            create_user(
+                session, login, password, name, {Role(r) for r in roles}, phone=phone, email=email
+            )
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"added {login} ({', '.join(roles)})")
+
+
+@main.group("holidays")
+def holidays_group() -> None:
+    """The holiday table behind every due date."""
+
+
+@holidays_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def holidays_import(path: str) -> None:
+    """Import a year's official schedule (CSV date,kind,name,name_en or YAML); replaces the year."""
+    from core.workdays import import_schedule, parse_schedule
+
+    text = Path(path).read_text(encoding="utf-8-sig")
+    try:
+        with unit_of_work(_sessions(_settings())) as session:
+            years = import_schedule(session, parse_schedule(text, _format_of(path, None)), path)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"imported the schedule of {', '.join(map(str, years))}")

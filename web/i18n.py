@@ -1,0 +1,70 @@
+"""Languages: zh-CN by default, English as the second; catalogs read straight from .po files."""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel import support
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import current_app, g, request, session
+from flask_babel import Babel, Domain, get_locale, gettext
+
+from core.config import LANGUAGES
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+#: Display names for the language switch, each in its own language.
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+
+
+@cache
+def _translations(locale: str) -> support.Translations | support.NullTranslations:
+    path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return support.NullTranslations()
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return support.Translations(buffer)
+
+
+class PoDomain(Domain):
+    """Reads the .po files themselves, so no compiled .mo file needs to be built or committed."""
+
+    def get_translations(self) -> Any:
+        return _translations(str(get_locale()))
+
+
+def select_locale() -> str:
+    """The caller's language: an explicit choice, then the account's, then (API only) the
+    Accept-Language header, then the site default."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    user = g.get("user")
+    if user is not None and user.language in LANGUAGES:
+        return str(user.language)
+    if request.path.startswith("/api/"):
+        best = request.accept_languages.best_match(["zh_CN", "zh", "en"])
+        if best:
+            return "zh_CN" if best.startswith("zh") else best
+    return str(current_app.config["COURIER_SETTINGS"].language)
+
+
+def init_i18n(app: Any) -> None:
+    babel = Babel(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=lambda: app.config["COURIER_SETTINGS"].timezone,
+    )
+    babel.domain_instance = PoDomain()  # type: ignore[misc]
+
+
+def translate(message: str, params: dict[str, Any] | None = None) -> str:
+    """Translate a domain message id (see :mod:`core.errors`) and fill in its parameters."""
+    return gettext(message, **(params or {}))

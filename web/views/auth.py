@@ -1,0 +1,70 @@
+"""Logging in and out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext
+
+from core.users import TooManyAttempts, User, authenticate
+from web.auth import login_user, public
+from web.db import db
+
+auth = Blueprint("auth", __name__)
+
+
+def check_password(login: str, password: str) -> User | None:
+    """Authenticate in a transaction of its own, so a failure counts whatever the request does.
+
+    Raises :class:`TooManyAttempts` while the login name or address is locked out.
+    """
+    with current_app.extensions["courier_sessions"]() as attempt:
+        user = authenticate(attempt, login, password, request.remote_addr or "unknown")
+        attempt.commit()
+    return None if user is None else db().get(User, user.id)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("home.index")
+
+
+@auth.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Any:
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            user = check_password(request.form.get("login", ""), request.form.get("password", ""))
+        except TooManyAttempts:
+            user, status = None, 429
+            error = gettext("Too many attempts. Wait a few minutes and try again.")
+        else:
+            if user is None:
+                status = 401
+                error = gettext("Wrong login or password.")
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("login.html", error=error), status
+
+
+@auth.post("/logout")
+@public
+def logout() -> Any:
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    return redirect(url_for("home.index"))

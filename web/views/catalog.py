@@ -1,0 +1,56 @@
+"""The public service guide: browse, search and read service items."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from sqlalchemy import select
+
+from catalog.items import SearchQuery, get_item, search_items
+from catalog.models import Campus, Channel, Department
+from web.auth import public
+from web.db import db
+
+catalog = Blueprint("catalog", __name__, url_prefix="/catalog")
+PAGE_SIZE = 20
+
+
+def query_from_args(args: Any, page_size: int = PAGE_SIZE, **overrides: Any) -> SearchQuery:
+    """A search from query-string arguments ``q``, ``department``, ``campus``, ``channel``."""
+    channel = args.get("channel") or None
+    page = max(1, args.get("page", 1, type=int) or 1)
+    return SearchQuery(
+        text=args.get("q", "")[:100],
+        department=args.get("department") or None,
+        campus=args.get("campus") or None,
+        channel=Channel(channel) if channel in Channel.__members__.values() else None,
+        limit=page_size,
+        offset=(page - 1) * page_size,
+        **overrides,
+    )
+
+
+@catalog.get("/")
+@public
+def browse() -> str:
+    query = query_from_args(request.args)
+    items, total = search_items(db(), query)
+    return render_template(
+        "catalog/browse.html",
+        items=items,
+        total=total,
+        page=query.offset // PAGE_SIZE + 1,
+        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        departments=db().scalars(select(Department).order_by(Department.code)).all(),
+        campuses=db().scalars(select(Campus).order_by(Campus.code)).all(),
+        channels=list(Channel),
+        args=request.args,
+    )
+
+
+@catalog.get("/<code>")
+@public
+def detail(code: str) -> str:
+    return render_template("catalog/detail.html", item=get_item(db(), code))
