@@ -323,7 +323,9 @@ def save_item(session: Session, data: ItemData, *, expected_code: str | None = N
         item = get_item(session, expected_code, published_only=False)
     before = None if item is None else _content(item)
     department = session.scalars(select(Department).where(Department.code == data.department)).one()
-    campuses = list(session.scalars(select(Campus).where(Campus.code.in_(data.campuses))))
+    campuses = list(
+        session.scalars(select(Campus).where(Campus.code.in_(data.campuses)).order_by(Campus.code))
+    )
     if item is None:
         item = ServiceItem(code=data.code, version=0, status=ItemStatus.DRAFT)
         session.add(item)

@@ -59,9 +59,7 @@ class Problem:
     line: int | None = None
     params: dict[str, Any] = dataclass_field(default_factory=dict)
 
-    def __init__(
-        self, field: str, message: str, /, line: int | None = None, **params: Any
-    ) -> None:
+    def __init__(self, field: str, message: str, /, line: int | None = None, **params: Any) -> None:
         self.field, self.message, self.line, self.params = field, message, line, params
 
     @property

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from core.config import Settings, load_settings
 from core.db import make_engine, make_session_factory, unit_of_work
@@ -18,8 +21,15 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
-    return make_session_factory(make_engine(settings.database_url))
+@contextmanager
+def _transaction(settings: Settings) -> Iterator[Session]:
+    """One unit of work on its own engine, disposed afterwards so no connection lingers."""
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _fail(error: DomainError) -> None:
@@ -69,7 +79,7 @@ def seed_demo_command() -> None:
 def _seed(settings: Settings) -> None:
     from web.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
-    with unit_of_work(_sessions(settings)) as session:
+    with _transaction(settings) as session:
         report, added = seed_demo(session)
     click.echo(
         f"demo catalog: {report.created} items created, {report.updated} updated; "
@@ -97,7 +107,7 @@ def run() -> None:
     settings = _settings()
     migrations.upgrade(settings.database_url)
     click.echo(f"database: {_safe_url(settings.database_url)}")
-    with unit_of_work(_sessions(settings)) as session:
+    with _transaction(settings) as session:
         empty = not has_users(session)
     if empty and not settings.production:
         _seed(settings)
@@ -135,7 +145,7 @@ def catalog_import(path: str, fmt: str | None) -> None:
 
     text = Path(path).read_text(encoding="utf-8-sig")
     try:
-        with unit_of_work(_sessions(_settings())) as session:
+        with _transaction(_settings()) as session:
             report = import_catalog(session, text, _format_of(path, fmt))
     except DomainError as error:
         _fail(error)
@@ -149,7 +159,7 @@ def catalog_export(fmt: str, output: str | None) -> None:
     """Export the whole catalog."""
     from catalog.transfer import export_csv, export_yaml
 
-    with unit_of_work(_sessions(_settings())) as session:
+    with _transaction(_settings()) as session:
         text = export_yaml(session) if fmt == "yaml" else export_csv(session)
     if output:
         Path(output).write_text(text, encoding="utf-8")
@@ -190,7 +200,7 @@ def user_add(
         if getpass.getpass("again: ") != password:
             raise click.ClickException("the passwords differ")
     try:
-        with unit_of_work(_sessions(_settings())) as session:
+        with _transaction(_settings()) as session:
             create_user(
                 session, login, password, name, {Role(r) for r in roles}, phone=phone, email=email
             )
@@ -212,7 +222,7 @@ def holidays_import(path: str) -> None:
 
     text = Path(path).read_text(encoding="utf-8-sig")
     try:
-        with unit_of_work(_sessions(_settings())) as session:
+        with _transaction(_settings()) as session:
             years = import_schedule(session, parse_schedule(text, _format_of(path, None)), path)
     except DomainError as error:
         _fail(error)

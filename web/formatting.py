@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import lazy_gettext
 
 from catalog.models import Channel, ItemStatus, LocationKind, MaterialForm
-from web.i18n import LANGUAGE_NAMES
+from web.i18n import LANGUAGE_NAMES, current_language
 
 LABELS: dict[Any, Any] = {
     Channel.ONLINE: lazy_gettext("Online"),
@@ -40,7 +40,7 @@ def label(value: Any) -> str:
 
 def localized(record: Any, attribute: str = "name") -> str:
     """``record.name_en`` on English pages when it has one, else ``record.name``."""
-    if str(get_locale()) == "en":
+    if current_language() == "en":
         english = getattr(record, f"{attribute}_en", "")
         if english:
             return str(english)
@@ -57,6 +57,6 @@ def init_formatting(app: Flask) -> None:
     app.jinja_env.filters.update(label=label, localized=localized, local_time=local_time)
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,
-        current_locale=lambda: str(get_locale()),
+        current_locale=current_language,
         Channel=Channel,
     )

@@ -33,11 +33,17 @@ def _translations(locale: str) -> support.Translations | support.NullTranslation
     return support.Translations(buffer)
 
 
+def current_language() -> str:
+    """``zh_CN`` or ``en``: Babel spells the Chinese locale ``zh_Hans_CN``, so compare languages."""
+    locale = get_locale()
+    return "zh_CN" if locale is None or locale.language == "zh" else "en"
+
+
 class PoDomain(Domain):
     """Reads the .po files themselves, so no compiled .mo file needs to be built or committed."""
 
     def get_translations(self) -> Any:
-        return _translations(str(get_locale()))
+        return _translations(current_language())
 
 
 def select_locale() -> str:

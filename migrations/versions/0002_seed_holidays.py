@@ -33,11 +33,10 @@ holiday_years = sa.table(
 )
 
 
-def _names(holiday: object) -> tuple[str, str]:
-    # chinese-calendar maps dates to a Holiday enum member (or, in old releases, its English name).
-    chinese = getattr(holiday, "chinese", None) or str(holiday)
-    english = getattr(holiday, "value", None) or str(holiday)
-    return str(chinese), str(english)
+def _names(english: object) -> tuple[str, str]:
+    # chinese-calendar maps each date to the English name of its Holiday member.
+    member = {h.value: h for h in constants.Holiday}.get(str(english))
+    return (member.chinese if member else str(english)), str(english)
 
 
 def upgrade() -> None:

@@ -12,9 +12,9 @@ version: 1
 campuses:
   - {code: NH, name: 南湖校区, name_en: Nanhu Campus, address: 南湖大道 88 号}
 departments:
-  - {code: ACAD, name: 教务处, name_en: Academic Affairs, campus: NH, phone: "027-1", office: 行政楼}
+  - {code: ACAD, name: 教务处, name_en: Academic Affairs, campus: NH, phone: "027-1"}
 locations:
-  - {code: NH-HALL, name: 服务中心, name_en: Service Centre, campus: NH, kind: hall, department: null, address: 图书馆一楼}
+  - {code: NH-HALL, name: 服务中心, campus: NH, kind: hall, department: null}
 items:
   - code: ACAD-001
     name: 中文成绩单开具

@@ -1,0 +1,85 @@
+import pytest
+
+from core.users import Role
+from tests import factories
+from tests.conftest import login
+
+
+@pytest.fixture
+def transcript(session):
+    return factories.item(
+        session,
+        code="ACAD-001",
+        name="中文成绩单开具",
+        name_en="Chinese academic transcript",
+        time_limit_days=3,
+        materials=[{"name": "学生证", "name_en": "Student ID card", "form": "original"}],
+    )
+
+
+def test_the_health_check_answers(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_the_home_page_lists_departments_with_services(client, transcript):
+    page = client.get("/").get_data(as_text=True)
+    assert "教务处" in page
+    assert "1 个事项" in page
+
+
+def test_the_catalog_can_be_searched_by_chinese_text(client, transcript):
+    page = client.get("/catalog/?q=成绩").get_data(as_text=True)
+    assert "中文成绩单开具" in page
+
+
+def test_the_catalog_can_be_filtered_by_channel(client, transcript):
+    page = client.get("/catalog/?channel=online").get_data(as_text=True)
+    assert "中文成绩单开具" not in page
+
+
+def test_an_item_page_shows_its_materials_and_time_limit(client, transcript):
+    page = client.get("/catalog/ACAD-001").get_data(as_text=True)
+    assert "学生证" in page
+    assert "3 个工作日" in page
+
+
+def test_an_unknown_item_is_a_404_in_the_users_language(client):
+    response = client.get("/catalog/NOPE-404")
+    assert response.status_code == 404
+    assert "没有编码为 NOPE-404 的事项" in response.get_data(as_text=True)
+
+
+def test_switching_to_english_shows_english_names(client, transcript):
+    client.post("/lang/en", data={"next": "/catalog/ACAD-001"})
+    page = client.get("/catalog/ACAD-001").get_data(as_text=True)
+    assert "Chinese academic transcript" in page
+    assert "Student ID card" in page
+    assert "3 working days" in page
+
+
+def test_the_language_choice_is_remembered_for_the_user(client, session, transcript):
+    user = factories.user(session, "wang")
+    login(client, "wang")
+    client.post("/lang/en")
+    session.refresh(user)
+    assert user.language == "en"
+
+
+def test_the_language_switch_only_redirects_within_the_site(client):
+    response = client.post("/lang/en", data={"next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_pages_work_on_a_phone(client):
+    assert 'name="viewport"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_draft_is_not_public(client, session):
+    factories.item(session, code="ACAD-050", status="draft")
+    assert client.get("/catalog/ACAD-050").status_code == 404
+
+
+def test_admins_see_the_manage_link(client, session):
+    factories.user(session, "admin1", Role.ADMIN)
+    login(client, "admin1")
+    assert "/admin/catalog/" in client.get("/").get_data(as_text=True)
