@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,8 +93,3 @@ def client(app: Flask) -> FlaskClient:
 
 def login(client: FlaskClient, login_name: str, password: str = "password123") -> Any:
     return client.post("/login", data={"login": login_name, "password": password})
-
-
-@pytest.fixture
-def tmp_dir(tmp_path: Path) -> Path:
-    return tmp_path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from flask import (
@@ -23,7 +22,6 @@ from catalog.items import (
     publish_item,
     retire_item,
     save_item,
-    search_items,
     validate_item,
 )
 from catalog.models import Campus, Channel, Department, ItemStatus, MaterialForm, ServiceItem
@@ -33,7 +31,7 @@ from core.users import Role
 from web.auth import roles_required
 from web.db import db
 from web.errors import problem_list
-from web.views.catalog import PAGE_SIZE, query_from_args
+from web.views.catalog import query_from_args, search_page
 
 admin_catalog = Blueprint("admin_catalog", __name__, url_prefix="/admin/catalog")
 EXTRA_MATERIAL_ROWS = 3
@@ -93,14 +91,9 @@ def index() -> str:
     statuses = (
         (ItemStatus(status),) if status in ItemStatus.__members__.values() else tuple(ItemStatus)
     )
-    query = query_from_args(request.args, statuses=statuses)
-    items, total = search_items(db(), query)
     return render_template(
         "admin/catalog_list.html",
-        items=items,
-        total=total,
-        page=query.offset // PAGE_SIZE + 1,
-        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        **search_page(query_from_args(request.args, statuses=statuses)),
         statuses=list(ItemStatus),
         args=request.args,
     )

@@ -32,17 +32,23 @@ def query_from_args(args: Any, page_size: int = PAGE_SIZE, **overrides: Any) -> 
     )
 
 
+def search_page(query: SearchQuery) -> dict[str, Any]:
+    """One page of search results with what the pager needs: items, total, page, pages."""
+    items, total = search_items(db(), query)
+    return {
+        "items": items,
+        "total": total,
+        "page": query.offset // query.limit + 1,
+        "pages": max(1, math.ceil(total / query.limit)),
+    }
+
+
 @catalog.get("/")
 @public
 def browse() -> str:
-    query = query_from_args(request.args)
-    items, total = search_items(db(), query)
     return render_template(
         "catalog/browse.html",
-        items=items,
-        total=total,
-        page=query.offset // PAGE_SIZE + 1,
-        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        **search_page(query_from_args(request.args)),
         departments=db().scalars(select(Department).order_by(Department.code)).all(),
         campuses=db().scalars(select(Campus).order_by(Campus.code)).all(),
         channels=list(Channel),
