@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Settings, load_settings
@@ -25,12 +27,22 @@ class LazySessions:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
+        self._lock = threading.Lock()
 
     def __call__(self) -> Session:
         if self._factory is None:
-            self._factory = make_session_factory(make_engine(self.url))
+            with self._lock:
+                if self._factory is None:
+                    self._engine = make_engine(self.url)
+                    self._factory = make_session_factory(self._engine)
         return self._factory()
+
+    def dispose(self) -> None:
+        """Close the engine's pooled connections (at shutdown)."""
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 def create_app(

@@ -77,7 +77,7 @@ def seed_demo_command() -> None:
 
 
 def _seed(settings: Settings) -> None:
-    from web.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+    from web.demo import DEMO_PASSWORD, seed_demo
 
     with _transaction(settings) as session:
         report, added = seed_demo(session)
@@ -85,7 +85,13 @@ def _seed(settings: Settings) -> None:
         f"demo catalog: {report.created} items created, {report.updated} updated; "
         f"{added} demo users added"
     )
-    click.echo(f"demo users (password {DEMO_PASSWORD}): " + ", ".join(u.login for u in DEMO_USERS))
+    click.echo(f"demo users (password {DEMO_PASSWORD}): " + _demo_logins())
+
+
+def _demo_logins() -> str:
+    from web.demo import DEMO_USERS
+
+    return ", ".join(u.login for u in DEMO_USERS)
 
 
 def _serve(settings: Settings) -> None:
@@ -102,7 +108,7 @@ def _serve(settings: Settings) -> None:
 def run() -> None:
     """Run everything on embedded defaults: migrate, seed demo data on an empty database, serve."""
     import migrations
-    from web.demo import has_users
+    from web.demo import DEMO_PASSWORD, has_users
 
     settings = _settings()
     migrations.upgrade(settings.database_url)
@@ -111,6 +117,8 @@ def run() -> None:
         empty = not has_users(session)
     if empty and not settings.production:
         _seed(settings)
+    elif not settings.production:
+        click.echo(f"demo users (password {DEMO_PASSWORD} unless changed): " + _demo_logins())
     _serve(settings)
 
 

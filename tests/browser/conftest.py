@@ -68,6 +68,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.shutdown()
         thread.join()
         server.server_close()
+        app.extensions["courier_sessions"].dispose()
 
 
 @pytest.fixture(scope="session")
