@@ -317,9 +317,9 @@ def save_item(session: Session, data: ItemData, *, expected_code: str | None = N
     ``expected_code`` is the code being edited: renaming onto another item's code is refused.
     """
     item = session.scalar(select(ServiceItem).where(ServiceItem.code == data.code))
-    if expected_code is not None and data.code != expected_code and item is not None:
-        raise Conflict("code_taken", N_("The code %(code)s is taken."), code=data.code)
     if expected_code is not None and data.code != expected_code:
+        if item is not None:
+            raise Conflict("code_taken", N_("The code %(code)s is taken."), code=data.code)
         item = get_item(session, expected_code, published_only=False)
     before = None if item is None else _content(item)
     department = session.scalars(select(Department).where(Department.code == data.department)).one()
