@@ -161,3 +161,18 @@ class Material(Base):
     notes: Mapped[str] = mapped_column(String(500), default="")
 
     item: Mapped[ServiceItem] = relationship(back_populates="materials")
+
+
+class Affiliation(Base):
+    """Where a person works or studies: their home campus (and department, for staff)."""
+
+    __tablename__ = "affiliations"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    campus_id: Mapped[int] = mapped_column(ForeignKey("campuses.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+
+    campus: Mapped[Campus] = relationship(lazy="joined")
+    department: Mapped[Department | None] = relationship()

@@ -1,6 +1,7 @@
 """Every model module, imported so that ``Base.metadata`` knows all tables."""
 
 import catalog.models
+import courier.models
 import core.outbox
 import core.users
 import core.workdays
@@ -8,4 +9,4 @@ from core.db import Base
 
 target_metadata = Base.metadata
 
-__all__ = ["catalog", "core", "target_metadata"]
+__all__ = ["catalog", "core", "courier", "target_metadata"]

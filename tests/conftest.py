@@ -93,3 +93,15 @@ def client(app: Flask) -> FlaskClient:
 
 def login(client: FlaskClient, login_name: str, password: str = "password123") -> Any:
     return client.post("/login", data={"login": login_name, "password": password})
+
+
+@pytest.fixture
+def jpeg() -> bytes:
+    """A small real JPEG, as a phone would upload."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(buffer, format="JPEG")
+    return buffer.getvalue()

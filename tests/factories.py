@@ -87,3 +87,56 @@ def user(session: Session, login: str | None = None, *roles: Role, **fields: Any
         set(roles) or {Role.TEACHER},
         **fields,
     )
+
+
+LABEL_KEY = "test-label-key"
+
+
+def location(session: Session, code: str, campus_code: str, kind: str = "shuttle_stop"):
+    from catalog.models import Location, LocationKind
+
+    existing = session.scalar(select(Location).where(Location.code == code))
+    if existing is not None:
+        return existing
+    row = Location(
+        code=code, name=f"{code} 站点", campus=campus(session, campus_code), kind=LocationKind(kind)
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def consignment(
+    session: Session,
+    *,
+    origin: str = "NH",
+    department_campus: str = "XL",
+    pickup: str | None = None,
+    submitter: User | None = None,
+    time_limit_days: int = 3,
+    **request: Any,
+):
+    """A consignment from ``origin`` to a department on ``department_campus``, just created."""
+    from courier.consignments import NewConsignment, create_consignment
+
+    campus(session, origin)
+    home = campus(session, department_campus)
+    dept_code = f"D{department_campus}"
+    department(session, dept_code, name=f"{department_campus}部门", campus=home)
+    service = item(
+        session,
+        department=dept_code,
+        campuses=[department_campus],
+        channels=["window", "courier_proxy"],
+        time_limit_days=time_limit_days,
+    )
+    if pickup:
+        campus(session, pickup)
+    return create_consignment(
+        session,
+        submitter or user(session),
+        NewConsignment(
+            service_item=service.code, origin_campus=origin, pickup_campus=pickup, **request
+        ),
+        LABEL_KEY,
+    )

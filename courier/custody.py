@@ -1,0 +1,208 @@
+"""Recording custody events: the one way a consignment's state changes.
+
+An event with a known idempotency key is a no-op that returns the first result. An event whose
+device time is older than the newest applied one is stored in order but does not move the state
+backwards. An impossible event is refused with a reason and stores nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.models import Location
+from core import clock
+from core.errors import N_
+from core.users import Role, User
+from courier.models import Consignment, CustodyEvent, Photo, Source
+from courier.states import (
+    ANNOTATIONS,
+    STARTS_RETURN,
+    Kind,
+    Leg,
+    Refusal,
+    Situation,
+    State,
+    next_state,
+)
+
+#: Who may record which kind of event from the web or the API (administrators always may).
+KIND_ROLES: dict[Kind, frozenset[Role]] = {
+    Kind.DEPOSITED: frozenset({Role.COURIER, Role.CLERK, Role.HALL_STAFF}),
+    Kind.COLLECTED: frozenset({Role.COURIER}),
+    Kind.LOADED: frozenset({Role.COURIER}),
+    Kind.UNLOADED: frozenset({Role.COURIER}),
+    Kind.SORTED: frozenset({Role.COURIER, Role.CLERK}),
+    Kind.AGENT_ACCEPTED: frozenset({Role.CLERK}),
+    Kind.RESULT_READY: frozenset({Role.CLERK}),
+    Kind.PLACED_FOR_PICKUP: frozenset({Role.CLERK, Role.COURIER, Role.HALL_STAFF}),
+    Kind.PICKED_UP: frozenset({Role.CLERK, Role.HALL_STAFF}),
+    Kind.MISSED: frozenset({Role.COURIER}),
+    Kind.DAMAGED: frozenset({Role.COURIER, Role.CLERK, Role.HALL_STAFF}),
+    Kind.MISSING: frozenset({Role.COURIER, Role.CLERK, Role.HALL_STAFF}),
+    Kind.MISROUTED: frozenset({Role.COURIER, Role.CLERK}),
+    Kind.RETURNED_TO_SENDER: frozenset({Role.CLERK}),
+    Kind.CANCELLED: frozenset(),  # the submitter (checked below) or an administrator
+}
+
+
+@dataclass
+class Outcome:
+    """What became of one event: accepted (maybe as a duplicate or late) or refused."""
+
+    ok: bool
+    state: State
+    event: CustodyEvent | None = None
+    duplicate: bool = False
+    late: bool = False
+    reason_code: str | None = None
+    reason: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EventInput:
+    kind: Kind
+    idempotency_key: str
+    source: Source
+    actor: User | None = None
+    device_at: dt.datetime | None = None
+    location: Location | None = None
+    device: str | None = None
+    notes: str = ""
+    photo: Photo | None = None
+
+
+def may_record(user: User, consignment: Consignment, kind: Kind) -> bool:
+    """Whether ``user`` may record ``kind`` on ``consignment`` from the web or the API."""
+    if user.has_role(Role.ADMIN):
+        return True
+    if kind is Kind.CANCELLED:
+        return consignment.submitter_id == user.id
+    return user.has_role(*KIND_ROLES[kind])
+
+
+def situation(consignment: Consignment, event_campus: int | None = None) -> Situation:
+    return Situation(
+        state=State(consignment.state),
+        leg=Leg(consignment.leg),
+        origin_campus=consignment.origin_campus_id,
+        department_campus=consignment.department.campus_id,
+        pickup_campus=consignment.pickup_campus_id,
+        current_campus=consignment.current_campus_id,
+        event_campus=event_campus,
+    )
+
+
+def _refused(consignment: Consignment, kind: Kind, refusal: Refusal) -> Outcome:
+    params = {
+        "kind": kind,
+        "state": State(consignment.state),
+        "when": consignment.state_since,
+        **refusal.params,
+    }
+    return Outcome(
+        ok=False,
+        state=State(consignment.state),
+        reason_code=refusal.code,
+        reason=refusal.message,
+        params=params,
+    )
+
+
+def find_event(session: Session, idempotency_key: str) -> CustodyEvent | None:
+    return session.scalar(
+        select(CustodyEvent).where(CustodyEvent.idempotency_key == idempotency_key)
+    )
+
+
+def record_event(
+    session: Session,
+    consignment: Consignment,
+    given: EventInput,
+    *,
+    check_duplicate: bool = True,
+) -> Outcome:
+    """Apply one event to ``consignment`` and append it to the custody log.
+
+    ``check_duplicate=False`` skips the idempotency lookup for callers that already did it for a
+    whole batch (scans). Only flushes when it looked something up; the entry point commits.
+    """
+    if check_duplicate:
+        earlier = find_event(session, given.idempotency_key)
+        if earlier is not None:
+            return Outcome(ok=True, state=State(consignment.state), event=earlier, duplicate=True)
+    now = clock.now()
+    device_at = given.device_at or now
+    event_campus = given.location.campus_id if given.location else None
+    if given.kind is Kind.DAMAGED and given.photo is None:
+        refusal = Refusal("photo_required", N_("A damaged envelope needs a photo."), {})
+        return _refused(consignment, given.kind, refusal)
+    # A late event is history: it takes its place in the log whatever the state is now.
+    late = device_at < consignment.last_event_at and given.kind not in ANNOTATIONS
+    if late:
+        planned: State | Refusal = State(consignment.state)
+    else:
+        planned = next_state(given.kind, situation(consignment, event_campus))
+    if isinstance(planned, Refusal):
+        return _refused(consignment, given.kind, planned)
+
+    event = CustodyEvent(
+        consignment_id=consignment.id,
+        kind=given.kind,
+        device_at=device_at,
+        server_at=now,
+        actor_id=given.actor.id if given.actor else None,
+        location_id=given.location.id if given.location else None,
+        campus_id=event_campus,
+        device=given.device,
+        source=given.source,
+        idempotency_key=given.idempotency_key,
+        notes=given.notes,
+        photo_id=given.photo.id if given.photo else None,
+        state_after=planned,
+        late=late,
+    )
+    session.add(event)
+    if not late:
+        _apply(consignment, given.kind, planned, device_at, event_campus)
+    outcome = Outcome(ok=True, state=State(consignment.state), event=event, late=late)
+    if late:
+        outcome.reason_code = "late"
+        outcome.reason = N_("Recorded in its place in the history; the state stays %(state)s.")
+        outcome.params = {"state": State(consignment.state)}
+    elif planned is State.MISROUTED and given.kind is Kind.UNLOADED:
+        outcome.reason_code = "misrouted"
+        outcome.reason = N_("Wrong campus: this envelope is misrouted. Load it again for its way.")
+    return outcome
+
+
+def _apply(
+    consignment: Consignment,
+    kind: Kind,
+    planned: State,
+    device_at: dt.datetime,
+    event_campus: int | None,
+) -> None:
+    if kind is Kind.DAMAGED:
+        consignment.damaged = True
+    if event_campus is not None:
+        consignment.current_campus_id = event_campus
+    elif kind is Kind.UNLOADED and planned is not State.MISROUTED:
+        consignment.current_campus_id = situation(consignment).expected_campus
+    if kind in STARTS_RETURN:
+        consignment.leg = Leg.RETURN
+    if kind is Kind.RETURNED_TO_SENDER:
+        # The result (or the untouched papers) now go back to the submitter's campus.
+        consignment.pickup_campus_id = consignment.origin_campus_id
+        consignment.recipient_user_id = consignment.submitter_id
+        consignment.recipient_name = consignment.submitter.name
+        consignment.recipient_phone = consignment.submitter.phone
+    if planned != consignment.state:
+        consignment.state = planned
+        consignment.state_since = device_at
+    consignment.last_event_at = max(consignment.last_event_at, device_at)

@@ -1,0 +1,157 @@
+"""Courier tables: consignments, their append-only custody events, scans and photos."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from catalog.models import Campus, Department, Location, ServiceItem
+from core import clock
+from core.db import Base
+from core.users import User
+from courier.states import Kind, Leg, State
+
+
+class Priority(enum.StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+class Source(enum.StrEnum):
+    SCAN = "scan"
+    MQTT = "mqtt"
+    WEB = "web"
+    SYSTEM = "system"
+
+
+class Consignment(Base):
+    """One envelope or folder of paper, submitted for one service item."""
+
+    __tablename__ = "consignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    submitter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    recipient_name: Mapped[str] = mapped_column(String(100))
+    recipient_phone: Mapped[str | None] = mapped_column(String(32))
+    service_item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"))
+    origin_campus_id: Mapped[int] = mapped_column(ForeignKey("campuses.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    pickup_campus_id: Mapped[int] = mapped_column(ForeignKey("campuses.id"))
+    current_campus_id: Mapped[int | None] = mapped_column(ForeignKey("campuses.id"))
+    pages: Mapped[int] = mapped_column(default=1)
+    documents: Mapped[int] = mapped_column(default=1)
+    contains_originals: Mapped[bool] = mapped_column(default=False)
+    materials_checked: Mapped[list[str]] = mapped_column(JSON, default=list)
+    priority: Mapped[Priority] = mapped_column(String(8), default=Priority.NORMAL)
+    due_at: Mapped[dt.datetime]
+    due_provisional: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[State] = mapped_column(String(24), index=True)
+    state_since: Mapped[dt.datetime]
+    leg: Mapped[Leg] = mapped_column(String(8), default=Leg.OUTBOUND)
+    damaged: Mapped[bool] = mapped_column(default=False)
+    #: Device time of the newest event that moved the state; older events arrive "late".
+    last_event_at: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+    submitter: Mapped[User] = relationship(foreign_keys=[submitter_id])
+    recipient_user: Mapped[User | None] = relationship(foreign_keys=[recipient_user_id])
+    service_item: Mapped[ServiceItem] = relationship()
+    origin_campus: Mapped[Campus] = relationship(foreign_keys=[origin_campus_id])
+    department: Mapped[Department] = relationship()
+    pickup_campus: Mapped[Campus] = relationship(foreign_keys=[pickup_campus_id])
+    current_campus: Mapped[Campus | None] = relationship(foreign_keys=[current_campus_id])
+    events: Mapped[list[CustodyEvent]] = relationship(
+        back_populates="consignment",
+        order_by="[CustodyEvent.device_at, CustodyEvent.id]",
+        viewonly=True,
+    )
+
+
+class CustodyEvent(Base):
+    """One hop in the chain of custody. Rows are only ever added (see the guards below)."""
+
+    __tablename__ = "custody_events"
+    __table_args__ = (Index(None, "consignment_id", "device_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"))
+    kind: Mapped[Kind] = mapped_column(String(24))
+    device_at: Mapped[dt.datetime]
+    server_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    campus_id: Mapped[int | None] = mapped_column(ForeignKey("campuses.id"))
+    device: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[Source] = mapped_column(String(8))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id"))
+    #: The state after this event; equal to the state before for annotations and late events.
+    state_after: Mapped[State] = mapped_column(String(24))
+    #: Arrived with a device time older than an event already applied: kept, state unchanged.
+    late: Mapped[bool] = mapped_column(default=False)
+
+    consignment: Mapped[Consignment] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+    location: Mapped[Location | None] = relationship()
+    campus: Mapped[Campus | None] = relationship()
+
+
+class ScanRecord(Base):
+    """Every scan a scanner sent, accepted or refused, keyed by the scanner's own UUID."""
+
+    __tablename__ = "scan_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_text: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))
+    location_code: Mapped[str | None] = mapped_column(String(24))
+    scanned_at: Mapped[dt.datetime]
+    consignment_id: Mapped[int | None] = mapped_column(ForeignKey("consignments.id"), index=True)
+    ok: Mapped[bool]
+    state: Mapped[str | None] = mapped_column(String(24))
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+class Photo(Base):
+    """A photo attached to an event (damage, say); kept in the database with its checksum."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int]
+    height: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+@event.listens_for(Session, "before_flush")
+def _custody_is_append_only(session: Session, _context: Any, _instances: Any) -> None:
+    for instance in list(session.dirty) + list(session.deleted):
+        if isinstance(instance, CustodyEvent) and (
+            instance in session.deleted or session.is_modified(instance)
+        ):
+            raise RuntimeError("custody events are append-only")

@@ -1,0 +1,188 @@
+"""Scans from couriers' phones and handheld scanners, in batches.
+
+Each scan carries the scanner's own UUID; a scan sent again (an offline queue syncing twice, a
+retry after a timeout) returns its first result. A batch costs a handful of queries whatever its
+size: the scans already seen, the consignments and the locations are each fetched at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.models import Location
+from core import clock, codes
+from core.errors import N_
+from core.users import User
+from courier.custody import EventInput, Outcome, record_event
+from courier.models import Consignment, ScanRecord, Source
+from courier.states import SCAN_KINDS
+
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One scan as the scanner sent it."""
+
+    id: str
+    code: str
+    kind: str
+    location: str | None = None
+    at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    id: str
+    ok: bool
+    state: str | None
+    reason_code: str | None = None
+    reason: str | None = None
+    params: dict[str, Any] | None = None
+    tracking_code: str | None = None
+
+
+def _result(record: ScanRecord, tracking_code: str | None = None) -> ScanResult:
+    return ScanResult(
+        id=record.scan_id,
+        ok=record.ok,
+        state=record.state,
+        reason_code=record.reason_code,
+        reason=record.reason,
+        params=record.reason_params,
+        tracking_code=tracking_code,
+    )
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.datetime) else str(v) for k, v in params.items()}
+
+
+def process_scans(
+    session: Session, courier: User, scans: list[Scan], label_key: str
+) -> list[ScanResult]:
+    """Apply a batch of scans in order; every scan gets a result, none raises."""
+    ids = [scan.id for scan in scans]
+    seen = {
+        record.scan_id: record
+        for record in session.scalars(select(ScanRecord).where(ScanRecord.scan_id.in_(ids)))
+    }
+    verified: dict[str, str | None] = {}
+    for scan in scans:
+        try:
+            verified[scan.id] = codes.verify(scan.code, label_key)
+        except codes.ForgedCode:
+            verified[scan.id] = None
+    wanted = {code for code in verified.values() if code}
+    consignments = {
+        c.tracking_code: c
+        for c in session.scalars(
+            select(Consignment).where(Consignment.tracking_code.in_(wanted)).with_for_update()
+        )
+    }
+    location_codes = {scan.location for scan in scans if scan.location}
+    default_location = None
+    if len(location_codes) < len(scans):
+        default_location = session.scalar(
+            select(ScanRecord.location_code)
+            .where(ScanRecord.user_id == courier.id, ScanRecord.location_code.is_not(None))
+            .order_by(ScanRecord.id.desc())
+            .limit(1)
+        )
+        if default_location:
+            location_codes.add(default_location)
+    locations = {
+        loc.code: loc
+        for loc in session.scalars(select(Location).where(Location.code.in_(location_codes)))
+    }
+    now = clock.now()
+    results = []
+    for scan in scans:
+        if scan.id in seen:
+            results.append(_result(seen[scan.id]))
+            continue
+        record, tracking_code = _apply(
+            session,
+            courier,
+            scan,
+            verified[scan.id],
+            consignments,
+            locations,
+            default_location,
+            now,
+        )
+        session.add(record)
+        seen[scan.id] = record
+        results.append(_result(record, tracking_code))
+    session.flush()
+    return results
+
+
+def _apply(
+    session: Session,
+    courier: User,
+    scan: Scan,
+    code: str | None,
+    consignments: dict[str, Consignment],
+    locations: dict[str, Location],
+    default_location: str | None,
+    now: dt.datetime,
+) -> tuple[ScanRecord, str | None]:
+    location_code = scan.location or default_location
+    record = ScanRecord(
+        scan_id=scan.id,
+        user_id=courier.id,
+        code_text=scan.code[:300],
+        kind=scan.kind[:16],
+        location_code=location_code,
+        scanned_at=scan.at or now,
+        created_at=now,
+        ok=False,
+        reason_params={},
+    )
+    consignment = consignments.get(code) if code else None
+    outcome: Outcome | None = None
+    if scan.kind not in SCAN_KINDS:
+        record.reason_code = "unknown_kind"
+        record.reason = N_("Unknown scan kind %(kind)s.")
+        record.reason_params = {"kind": scan.kind}
+    elif code is None:
+        record.reason_code = "forged"
+        record.reason = N_("Not one of our labels: the code is mistyped or forged.")
+    elif consignment is None:
+        record.reason_code = "not_found"
+        record.reason = N_("No consignment has the code %(code)s.")
+        record.reason_params = {"code": code}
+    elif scan.location and scan.location not in locations:
+        record.reason_code = "unknown_location"
+        record.reason = N_("Unknown place %(location)s.")
+        record.reason_params = {"location": scan.location}
+    else:
+        outcome = record_event(
+            session,
+            consignment,
+            EventInput(
+                kind=SCAN_KINDS[scan.kind],
+                idempotency_key=f"scan:{scan.id}",
+                source=Source.SCAN,
+                actor=courier,
+                device_at=scan.at,
+                location=locations.get(location_code) if location_code else None,
+                device=f"scanner:{courier.login}",
+            ),
+            check_duplicate=False,
+        )
+        record.consignment_id = consignment.id
+        record.ok = outcome.ok
+        record.reason_code = outcome.reason_code
+        record.reason = outcome.reason
+        record.reason_params = _jsonable(outcome.params)
+    record.state = (
+        str(outcome.state) if outcome else (str(consignment.state) if consignment else None)
+    )
+    return record, consignment.tracking_code if consignment else None

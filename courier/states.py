@@ -1,0 +1,308 @@
+"""The consignment state machine: one transition table, in one place.
+
+A consignment's state follows from its custody events. Each event kind lists the states it may
+follow and the state it leads to; guards decide between the cross-campus and the same-campus
+paths (same-campus consignments skip the shuttle legs). Anything else is refused with a reason
+the person at the scanner can read.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.errors import N_
+
+
+class State(enum.StrEnum):
+    CREATED = "created"
+    DEPOSITED = "deposited"
+    COLLECTED = "collected"
+    IN_TRANSIT = "in_transit"
+    ARRIVED = "arrived"
+    SORTED = "sorted"
+    WITH_AGENT = "with_agent"
+    RESULT_READY = "result_ready"
+    RETURN_IN_TRANSIT = "return_in_transit"
+    RETURN_ARRIVED = "return_arrived"
+    AWAITING_PICKUP = "awaiting_pickup"
+    PICKED_UP = "picked_up"
+    MISROUTED = "misrouted"
+    MISSING = "missing"
+    RETURNED_TO_SENDER = "returned_to_sender"
+    CANCELLED = "cancelled"
+
+
+class Kind(enum.StrEnum):
+    """What happened at one hop."""
+
+    CREATED = "created"
+    DEPOSITED = "deposited"
+    COLLECTED = "collected"
+    LOADED = "loaded"
+    UNLOADED = "unloaded"
+    SORTED = "sorted"
+    AGENT_ACCEPTED = "agent_accepted"
+    RESULT_READY = "result_ready"
+    PLACED_FOR_PICKUP = "placed_for_pickup"
+    PICKED_UP = "picked_up"
+    MISSED = "missed"
+    DAMAGED = "damaged"
+    MISSING = "missing"
+    MISROUTED = "misrouted"
+    RETURNED_TO_SENDER = "returned_to_sender"
+    CANCELLED = "cancelled"
+
+
+class Leg(enum.StrEnum):
+    OUTBOUND = "outbound"  # from the submitter to the department
+    RETURN = "return"  # the result, from the department to the pickup campus
+
+
+TERMINAL = frozenset({State.PICKED_UP, State.CANCELLED})
+#: States in which the envelope is somewhere in the network (it can go missing, be damaged).
+IN_NETWORK = frozenset(State) - TERMINAL - {State.CREATED}
+#: Event kinds that record a fact without changing the state.
+ANNOTATIONS = frozenset({Kind.MISSED, Kind.DAMAGED})
+#: What a scanner's ``kind`` records.
+SCAN_KINDS = {
+    "deposit": Kind.DEPOSITED,
+    "collect": Kind.COLLECTED,
+    "load": Kind.LOADED,
+    "unload": Kind.UNLOADED,
+    "sort": Kind.SORTED,
+}
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the guards need to know about a consignment and where the event happened."""
+
+    state: State
+    leg: Leg
+    origin_campus: int
+    department_campus: int
+    pickup_campus: int
+    current_campus: int | None
+    event_campus: int | None
+
+    @property
+    def outbound_crosses_campus(self) -> bool:
+        return self.origin_campus != self.department_campus
+
+    @property
+    def return_crosses_campus(self) -> bool:
+        return self.department_campus != self.pickup_campus
+
+    @property
+    def expected_campus(self) -> int:
+        """Where the envelope is heading now."""
+        return self.pickup_campus if self.leg is Leg.RETURN else self.department_campus
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an event cannot happen now: a message id and its parameters (see core.errors)."""
+
+    code: str
+    message: str
+    params: dict[str, object]
+
+
+Guard = Callable[[Situation], "State | Refusal"]
+
+
+def _refuse(code: str, message: str, **params: object) -> Refusal:
+    return Refusal(code, message, params)
+
+
+def _load_outbound(s: Situation) -> State | Refusal:
+    if not s.outbound_crosses_campus:
+        return _refuse(
+            "same_campus", N_("This envelope stays on its campus: sort it, do not load it.")
+        )
+    return State.IN_TRANSIT
+
+
+def _load_return(s: Situation) -> State | Refusal:
+    if not s.return_crosses_campus:
+        return _refuse(
+            "same_campus",
+            N_("The result is picked up on this campus: place it for pickup, do not load it."),
+        )
+    return State.RETURN_IN_TRANSIT
+
+
+def _load_by_leg(s: Situation) -> State | Refusal:
+    return State.RETURN_IN_TRANSIT if s.leg is Leg.RETURN else State.IN_TRANSIT
+
+
+def _load_returned(s: Situation) -> State | Refusal:
+    if s.current_campus == s.pickup_campus:
+        return _refuse(
+            "same_campus", N_("The envelope is already back on its campus: place it for pickup.")
+        )
+    return State.RETURN_IN_TRANSIT
+
+
+def _unload(s: Situation) -> State | Refusal:
+    if s.event_campus is not None and s.event_campus != s.expected_campus:
+        return State.MISROUTED
+    return State.RETURN_ARRIVED if s.leg is Leg.RETURN else State.ARRIVED
+
+
+def _sort_same_campus(s: Situation) -> State | Refusal:
+    if s.outbound_crosses_campus:
+        return _refuse(
+            "not_arrived", N_("This envelope goes to another campus: load it on the shuttle first.")
+        )
+    return State.SORTED
+
+
+def _sort_found(s: Situation) -> State | Refusal:
+    return State.RETURN_ARRIVED if s.leg is Leg.RETURN else State.SORTED
+
+
+def _place_same_campus(s: Situation) -> State | Refusal:
+    if s.return_crosses_campus:
+        return _refuse(
+            "not_arrived", N_("The result goes to another campus: load it on the shuttle first.")
+        )
+    return State.AWAITING_PICKUP
+
+
+def _place_returned(s: Situation) -> State | Refusal:
+    if s.current_campus not in (None, s.pickup_campus):
+        return _refuse(
+            "not_arrived", N_("The envelope is not back on its campus yet: load it first.")
+        )
+    return State.AWAITING_PICKUP
+
+
+def _to(state: State) -> Guard:
+    return lambda _s: state
+
+
+BEFORE_COLLECTION = (State.CREATED, State.DEPOSITED)
+
+#: kind -> {state it may follow: guard giving the next state or a refusal}
+TRANSITIONS: dict[Kind, dict[State, Guard]] = {
+    Kind.DEPOSITED: {State.CREATED: _to(State.DEPOSITED)},
+    Kind.COLLECTED: {State.DEPOSITED: _to(State.COLLECTED), State.MISSING: _to(State.COLLECTED)},
+    Kind.LOADED: {
+        State.COLLECTED: _load_outbound,
+        State.RESULT_READY: _load_return,
+        State.MISROUTED: _load_by_leg,
+        State.MISSING: _load_by_leg,
+        State.RETURNED_TO_SENDER: _load_returned,
+    },
+    Kind.UNLOADED: {
+        State.IN_TRANSIT: _unload,
+        State.RETURN_IN_TRANSIT: _unload,
+        State.MISSING: _unload,
+    },
+    Kind.SORTED: {
+        State.ARRIVED: _to(State.SORTED),
+        State.COLLECTED: _sort_same_campus,
+        State.MISSING: _sort_found,
+    },
+    Kind.AGENT_ACCEPTED: {State.SORTED: _to(State.WITH_AGENT)},
+    Kind.RESULT_READY: {State.WITH_AGENT: _to(State.RESULT_READY)},
+    Kind.PLACED_FOR_PICKUP: {
+        State.RESULT_READY: _place_same_campus,
+        State.RETURN_ARRIVED: _to(State.AWAITING_PICKUP),
+        State.RETURNED_TO_SENDER: _place_returned,
+    },
+    Kind.PICKED_UP: {State.AWAITING_PICKUP: _to(State.PICKED_UP)},
+    Kind.MISSING: {state: _to(State.MISSING) for state in IN_NETWORK - {State.MISSING}},
+    Kind.MISROUTED: {
+        state: _to(State.MISROUTED)
+        for state in (
+            State.IN_TRANSIT,
+            State.ARRIVED,
+            State.SORTED,
+            State.RETURN_IN_TRANSIT,
+            State.RETURN_ARRIVED,
+        )
+    },
+    Kind.RETURNED_TO_SENDER: {
+        state: _to(State.RETURNED_TO_SENDER)
+        for state in (
+            State.DEPOSITED,
+            State.COLLECTED,
+            State.ARRIVED,
+            State.SORTED,
+            State.WITH_AGENT,
+            State.RESULT_READY,
+            State.MISROUTED,
+            State.RETURN_ARRIVED,
+        )
+    },
+    Kind.CANCELLED: {state: _to(State.CANCELLED) for state in BEFORE_COLLECTION},
+    Kind.DAMAGED: {state: _to(state) for state in IN_NETWORK},
+    Kind.MISSED: {
+        state: _to(state)
+        for state in (
+            State.COLLECTED,
+            State.RESULT_READY,
+            State.MISROUTED,
+            State.RETURNED_TO_SENDER,
+        )
+    },
+}
+
+#: Kinds whose event moves the consignment onto the return leg.
+STARTS_RETURN = frozenset({Kind.RESULT_READY, Kind.RETURNED_TO_SENDER})
+
+
+def next_state(kind: Kind, situation: Situation) -> State | Refusal:
+    """The state after ``kind`` happens in ``situation``, or why it cannot happen."""
+    state = situation.state
+    if state is State.PICKED_UP:
+        return _refuse("picked_up", N_("This envelope was already picked up on %(when)s."))
+    if state is State.CANCELLED:
+        return _refuse("cancelled", N_("This envelope was cancelled on %(when)s."))
+    guard = TRANSITIONS.get(kind, {}).get(state)
+    if guard is None:
+        if kind is Kind.CANCELLED:
+            return _refuse(
+                "too_late_to_cancel",
+                N_("Only an envelope not yet collected can be cancelled; it is %(state)s."),
+            )
+        return _refuse(
+            "out_of_order",
+            N_("Cannot record %(kind)s now: the envelope is %(state)s since %(when)s."),
+        )
+    return guard(situation)
+
+
+def happy_path(situation: Situation) -> list[Kind]:
+    """The hops still ahead on the ordinary journey, for the timeline's "route ahead"."""
+    outbound = [Kind.DEPOSITED, Kind.COLLECTED]
+    if situation.outbound_crosses_campus:
+        outbound += [Kind.LOADED, Kind.UNLOADED]
+    outbound += [Kind.SORTED, Kind.AGENT_ACCEPTED, Kind.RESULT_READY]
+    back = [Kind.LOADED, Kind.UNLOADED] if situation.return_crosses_campus else []
+    back += [Kind.PLACED_FOR_PICKUP, Kind.PICKED_UP]
+    position = {
+        State.CREATED: 0,
+        State.DEPOSITED: 1,
+        State.COLLECTED: 2,
+        State.IN_TRANSIT: 3,
+        State.ARRIVED: 4,
+        State.SORTED: len(outbound) - 2,
+        State.WITH_AGENT: len(outbound) - 1,
+    }
+    state = situation.state
+    if state in position:
+        return outbound[position[state] :] + back
+    later = {
+        State.RESULT_READY: 0,
+        State.RETURN_IN_TRANSIT: 1,
+        State.RETURN_ARRIVED: 2,
+        State.AWAITING_PICKUP: len(back) - 1,
+    }
+    if state in later:
+        return back[later[state] :]
+    return []
