@@ -1,10 +1,10 @@
 """Every model module, imported so that ``Base.metadata`` knows all tables."""
 
 import catalog.models
-import courier.models
 import core.outbox
 import core.users
 import core.workdays
+import courier.models
 from core.db import Base
 
 target_metadata = Base.metadata
