@@ -44,8 +44,14 @@ class Settings:
     port: int = 8000
     timezone: str = DEFAULT_TIMEZONE
     language: str = DEFAULT_LANGUAGE
-    max_upload_bytes: int = 2 * 1024 * 1024
+    max_upload_bytes: int = 10 * 1024 * 1024
+    #: The address people reach the site at; label QR codes point there.
+    public_url: str = ""
     production: bool = False
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -64,6 +70,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     ``COURIER_SECRET_KEY``    signs web sessions (default: a key generated under ``var/``)
     ``COURIER_LABEL_KEY``     signs label codes (default: a key generated under ``var/``)
     ``COURIER_HOST`` / ``COURIER_PORT``  where the web server listens (127.0.0.1:8000)
+    ``COURIER_PUBLIC_URL``    the site's public address, printed in label QR codes
     ``COURIER_TIMEZONE``      Asia/Shanghai;  ``COURIER_LANGUAGE``  zh_CN or en
     ``COURIER_ENV``           ``production`` refuses generated keys and demo users
     """
@@ -90,4 +97,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         timezone=timezone,
         language=language,
         production=production,
+        public_url=env.get("COURIER_PUBLIC_URL", ""),
     )

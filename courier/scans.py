@@ -72,6 +72,18 @@ def process_scans(
         record.scan_id: record
         for record in session.scalars(select(ScanRecord).where(ScanRecord.scan_id.in_(ids)))
     }
+    # Codes of consignments earlier scans touched, so a replayed scan answers like the first.
+    touched = {record.consignment_id for record in seen.values() if record.consignment_id}
+    earlier_codes: dict[int, str] = (
+        {
+            row.id: row.tracking_code
+            for row in session.execute(
+                select(Consignment.id, Consignment.tracking_code).where(Consignment.id.in_(touched))
+            )
+        }
+        if touched
+        else {}
+    )
     verified: dict[str, str | None] = {}
     for scan in scans:
         try:
@@ -104,7 +116,8 @@ def process_scans(
     results = []
     for scan in scans:
         if scan.id in seen:
-            results.append(_result(seen[scan.id]))
+            earlier = seen[scan.id]
+            results.append(_result(earlier, earlier_codes.get(earlier.consignment_id or 0)))
             continue
         record, tracking_code = _apply(
             session,
@@ -118,6 +131,8 @@ def process_scans(
         )
         session.add(record)
         seen[scan.id] = record
+        if tracking_code:
+            earlier_codes[consignments[tracking_code].id] = tracking_code
         results.append(_result(record, tracking_code))
     session.flush()
     return results

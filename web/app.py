@@ -83,9 +83,23 @@ def create_app(
     from web.views.admin_holidays import admin_holidays
     from web.views.auth import auth
     from web.views.catalog import catalog
+    from web.views.consignments import consignments
+    from web.views.courier import courier
     from web.views.home import home
+    from web.views.tracking import tracking
 
     csrf.exempt(api)
-    for blueprint in (home, auth, catalog, admin_catalog, admin_holidays, api):
+    blueprints = (
+        home,
+        auth,
+        catalog,
+        admin_catalog,
+        admin_holidays,
+        consignments,
+        courier,
+        tracking,
+        api,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from core.errors import N_, DomainError, ValidationFailed
-from web.i18n import translate
+from web.formatting import translate
 
 HTTP_MESSAGES = {
     400: ("bad_request", N_("The request could not be understood.")),
@@ -35,8 +35,16 @@ def problem_list(error: DomainError) -> list[dict[str, Any]]:
     return [{"field": None, "line": None, "message": translate(error.message, error.params)}]
 
 
+def wants_json() -> bool:
+    """API calls, and pages' scripts that ask for JSON, get errors as JSON."""
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
 def _answer(status: int, code: str, message: str, **extra: Any) -> tuple[Response | str, int]:
-    if request.path.startswith("/api/"):
+    if wants_json():
         body: dict[str, Any] = {"code": code, "message": message, **extra}
         return jsonify(error=body), status
     return render_template("errors/error.html", status=status, message=message, **extra), status

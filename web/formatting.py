@@ -2,39 +2,94 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 
 from catalog.models import Channel, ItemStatus, LocationKind, MaterialForm
+from courier.models import Priority
+from courier.states import Kind, State
 from web.i18n import LANGUAGE_NAMES, current_language
 
-LABELS: dict[Any, Any] = {
-    Channel.ONLINE: lazy_gettext("Online"),
-    Channel.WINDOW: lazy_gettext("At a window"),
-    Channel.SELF_SERVICE: lazy_gettext("Self-service"),
-    Channel.COURIER_PROXY: lazy_gettext("Courier proxy"),
-    ItemStatus.DRAFT: lazy_gettext("Draft"),
-    ItemStatus.PUBLISHED: lazy_gettext("Published"),
-    ItemStatus.RETIRED: lazy_gettext("Retired"),
-    MaterialForm.ORIGINAL: lazy_gettext("Original"),
-    MaterialForm.COPY: lazy_gettext("Copy"),
-    LocationKind.HALL: lazy_gettext("Service hall"),
-    LocationKind.OFFICE: lazy_gettext("Office"),
-    LocationKind.SHUTTLE_STOP: lazy_gettext("Shuttle stop"),
-    LocationKind.LOCKER_SITE: lazy_gettext("Locker site"),
+#: Display labels by enum type: State and Kind share values ("picked_up"), so keep them apart.
+LABELS: dict[type, dict[str, Any]] = {
+    Channel: {
+        Channel.ONLINE: lazy_gettext("Online"),
+        Channel.WINDOW: lazy_gettext("At a window"),
+        Channel.SELF_SERVICE: lazy_gettext("Self-service"),
+        Channel.COURIER_PROXY: lazy_gettext("Courier proxy"),
+    },
+    ItemStatus: {
+        ItemStatus.DRAFT: lazy_gettext("Draft"),
+        ItemStatus.PUBLISHED: lazy_gettext("Published"),
+        ItemStatus.RETIRED: lazy_gettext("Retired"),
+    },
+    MaterialForm: {
+        MaterialForm.ORIGINAL: lazy_gettext("Original"),
+        MaterialForm.COPY: lazy_gettext("Copy"),
+    },
+    LocationKind: {
+        LocationKind.HALL: lazy_gettext("Service hall"),
+        LocationKind.OFFICE: lazy_gettext("Office"),
+        LocationKind.SHUTTLE_STOP: lazy_gettext("Shuttle stop"),
+        LocationKind.LOCKER_SITE: lazy_gettext("Locker site"),
+    },
+    State: {
+        State.CREATED: lazy_gettext("created"),
+        State.DEPOSITED: lazy_gettext("deposited"),
+        State.COLLECTED: lazy_gettext("collected"),
+        State.IN_TRANSIT: lazy_gettext("in transit"),
+        State.ARRIVED: lazy_gettext("arrived"),
+        State.SORTED: lazy_gettext("sorted"),
+        State.WITH_AGENT: lazy_gettext("with the agent"),
+        State.RESULT_READY: lazy_gettext("result ready"),
+        State.RETURN_IN_TRANSIT: lazy_gettext("on its way back"),
+        State.RETURN_ARRIVED: lazy_gettext("back on the pickup campus"),
+        State.AWAITING_PICKUP: lazy_gettext("awaiting pickup"),
+        State.PICKED_UP: lazy_gettext("picked up"),
+        State.MISROUTED: lazy_gettext("misrouted"),
+        State.MISSING: lazy_gettext("missing"),
+        State.RETURNED_TO_SENDER: lazy_gettext("returned to sender"),
+        State.CANCELLED: lazy_gettext("cancelled"),
+    },
+    Kind: {
+        Kind.CREATED: lazy_gettext("Submitted"),
+        Kind.DEPOSITED: lazy_gettext("Deposited"),
+        Kind.COLLECTED: lazy_gettext("Collected"),
+        Kind.LOADED: lazy_gettext("Loaded on the shuttle"),
+        Kind.UNLOADED: lazy_gettext("Unloaded"),
+        Kind.SORTED: lazy_gettext("Sorted"),
+        Kind.AGENT_ACCEPTED: lazy_gettext("Taken by the agent"),
+        Kind.RESULT_READY: lazy_gettext("Result ready"),
+        Kind.PLACED_FOR_PICKUP: lazy_gettext("Placed for pickup"),
+        Kind.PICKED_UP: lazy_gettext("Picked up"),
+        Kind.MISSED: lazy_gettext("Missed the shuttle"),
+        Kind.DAMAGED: lazy_gettext("Damaged"),
+        Kind.MISSING: lazy_gettext("Missing"),
+        Kind.MISROUTED: lazy_gettext("Misrouted"),
+        Kind.RETURNED_TO_SENDER: lazy_gettext("Returned to sender"),
+        Kind.CANCELLED: lazy_gettext("Cancelled"),
+    },
+    Priority: {
+        Priority.NORMAL: lazy_gettext("Normal"),
+        Priority.URGENT: lazy_gettext("Urgent"),
+    },
 }
 
 
-def label(value: Any) -> str:
-    """The display label of an enum value in the page's language."""
-    for enum_type in (Channel, ItemStatus, MaterialForm, LocationKind):
-        try:
-            return str(LABELS[enum_type(value)])
-        except (ValueError, KeyError):
-            continue
+def label(value: Any, enum_type: type | None = None) -> str:
+    """The display label of an enum value in the page's language.
+
+    A plain string is looked up in ``enum_type``, or in every labelled type in turn.
+    """
+    if type(value) in LABELS:
+        return str(LABELS[type(value)][value])
+    for candidate in (enum_type,) if enum_type else LABELS:
+        if value in LABELS[candidate]:
+            return str(LABELS[candidate][value])
     return str(value)
 
 
@@ -53,10 +108,33 @@ def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(current_app.config["COURIER_SETTINGS"].tz).strftime(fmt)
 
 
+def translate(message: str, params: dict[str, Any] | None = None) -> str:
+    """Translate a domain message id (see :mod:`core.errors`) and fill in its parameters.
+
+    Parameters are shown as people read them: states and event kinds by their labels, times
+    (objects or ISO strings) as local ``11-21 14:02``.
+    """
+    shown: dict[str, Any] = {}
+    for key, value in (params or {}).items():
+        if key == "kind":
+            value = label(value, Kind)
+        elif key == "state":
+            value = label(value, State)
+        elif key == "when" and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = dt.datetime.fromisoformat(value)
+        if isinstance(value, dt.datetime):
+            value = local_time(value, "%m-%d %H:%M")
+        shown[key] = value
+    return gettext(message, **shown)
+
+
 def init_formatting(app: Flask) -> None:
     app.jinja_env.filters.update(label=label, localized=localized, local_time=local_time)
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         current_locale=current_language,
         Channel=Channel,
+        State=State,
+        Kind=Kind,
     )

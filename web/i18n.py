@@ -11,7 +11,7 @@ from babel import support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, g, request, session
-from flask_babel import Babel, Domain, get_locale, gettext
+from flask_babel import Babel, Domain, get_locale
 
 from core.config import LANGUAGES
 
@@ -69,8 +69,3 @@ def init_i18n(app: Any) -> None:
         timezone_selector=lambda: app.config["COURIER_SETTINGS"].timezone,
     )
     babel.domain_instance = PoDomain()  # type: ignore[misc]
-
-
-def translate(message: str, params: dict[str, Any] | None = None) -> str:
-    """Translate a domain message id (see :mod:`core.errors`) and fill in its parameters."""
-    return gettext(message, **(params or {}))

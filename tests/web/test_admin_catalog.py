@@ -126,7 +126,7 @@ def test_an_oversized_upload_is_refused(admin):
     builder = EnvironBuilder(
         path="/admin/catalog/import",
         method="POST",
-        data={"file": (io.BytesIO(b"x" * (3 * 1024 * 1024)), "big.csv")},
+        data={"file": (io.BytesIO(b"x" * (11 * 1024 * 1024)), "big.csv")},
     )
     environ = builder.get_environ()
     try:
@@ -134,7 +134,7 @@ def test_an_oversized_upload_is_refused(admin):
     finally:
         environ["wsgi.input"].close()
     assert response.status_code == 413
-    assert "2 MB" in response.get_data(as_text=True)
+    assert "10 MB" in response.get_data(as_text=True)
 
 
 def test_the_catalog_exports_as_yaml_and_csv(admin, session):

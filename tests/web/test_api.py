@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from core.users import Role
@@ -70,7 +72,7 @@ def test_the_openapi_document_describes_every_api_route(app, client):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
     routes = {
-        rule.rule.replace("<code>", "{code}")
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/")
     }

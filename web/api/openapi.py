@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import jsonify
 
+from courier.states import SCAN_KINDS, Kind, State
 from web.api import api
 from web.auth import public
 
 _ERROR = {"$ref": "#/components/responses/Error"}
+_CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
@@ -54,6 +56,91 @@ SPEC: dict[str, Any] = {
                             },
                         },
                     }
+                },
+            },
+            "NewConsignment": {
+                "type": "object",
+                "required": ["service_item"],
+                "properties": {
+                    "service_item": {"type": "string", "examples": ["ACAD-001"]},
+                    "recipient": {
+                        "oneOf": [
+                            {"type": "object", "properties": {"self": {"const": True}}},
+                            {
+                                "type": "object",
+                                "required": ["name", "phone"],
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "phone": {"type": "string"},
+                                },
+                            },
+                        ]
+                    },
+                    "pickup_campus": {
+                        "type": ["string", "null"],
+                        "description": "null: the origin campus",
+                    },
+                    "origin_campus": {
+                        "type": ["string", "null"],
+                        "description": "Where it is dropped off; default: the user's campus",
+                    },
+                    "contents": {
+                        "type": "object",
+                        "properties": {
+                            "pages": {"type": "integer", "minimum": 1},
+                            "documents": {"type": "integer", "minimum": 1},
+                            "contains_originals": {"type": "boolean"},
+                            "materials": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                    "priority": {"type": "string", "enum": ["normal", "urgent"]},
+                },
+            },
+            "Consignment": {
+                "type": "object",
+                "properties": {
+                    "tracking_code": {"type": "string"},
+                    "state": {"type": "string", "enum": [s.value for s in State]},
+                    "due_at": {"type": "string", "format": "date-time"},
+                    "eta": {"type": ["string", "null"]},
+                    "events": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "kind": {"type": "string", "enum": [k.value for k in Kind]},
+                                "state": {"type": "string"},
+                                "at": {"type": "string", "format": "date-time"},
+                                "recorded_at": {"type": "string", "format": "date-time"},
+                                "source": {"type": "string"},
+                                "campus": {"type": ["string", "null"]},
+                                "late": {"type": "boolean"},
+                            },
+                        },
+                    },
+                    "route": {"type": "object"},
+                },
+            },
+            "Scan": {
+                "type": "object",
+                "required": ["id", "code", "kind"],
+                "properties": {
+                    "id": {"type": "string", "description": "The scan's own UUID"},
+                    "code": {"type": "string", "description": "Tracking code or label QR text"},
+                    "kind": {"type": "string", "enum": list(SCAN_KINDS)},
+                    "location": {"type": ["string", "null"]},
+                    "at": {"type": ["string", "null"], "format": "date-time"},
+                },
+            },
+            "ScanResult": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "ok": {"type": "boolean"},
+                    "state": {"type": ["string", "null"]},
+                    "reason": {"type": ["string", "null"]},
+                    "code": {"type": ["string", "null"]},
+                    "tracking_code": {"type": ["string", "null"]},
                 },
             },
             "Material": {
@@ -215,6 +302,186 @@ SPEC: dict[str, Any] = {
                     "200": _json({"$ref": "#/components/schemas/ServiceItem"}),
                     "404": _ERROR,
                 },
+            }
+        },
+        "/api/consignments": {
+            "post": {
+                "summary": "Submit a consignment (teachers and students)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/NewConsignment"}
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "tracking_code": {"type": "string"},
+                                "state": {"type": "string"},
+                                "due_at": {"type": "string", "format": "date-time"},
+                                "due_provisional": {"type": "boolean"},
+                                "eta": {"type": ["string", "null"], "format": "date-time"},
+                                "label_url": {"type": "string"},
+                            },
+                        },
+                        "Created",
+                    ),
+                    "400": _ERROR,
+                    "403": _ERROR,
+                    "404": _ERROR,
+                    "422": _ERROR,
+                },
+            },
+            "get": {
+                "summary": "My consignments, sent or to receive, newest first (mine=1)",
+                "parameters": [
+                    {
+                        "name": "mine",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer"},
+                    }
+                ],
+                "responses": {"200": _json({"type": "object"}), "401": _ERROR},
+            },
+        },
+        "/api/consignments/{code}": {
+            "get": {
+                "summary": "One consignment with its events in order and its route",
+                "parameters": [_CODE],
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/Consignment"}),
+                    "403": _ERROR,
+                    "404": _ERROR,
+                },
+            }
+        },
+        "/api/consignments/{code}/events": {
+            "post": {
+                "summary": "Record an event (agent accepted, result ready, damaged, ...)",
+                "description": "Roles per kind; `id` makes a retry idempotent. Damaged needs "
+                "`photo_id` from `POST /api/photos`.",
+                "parameters": [_CODE],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["kind"],
+                                "properties": {
+                                    "kind": {"type": "string", "enum": [k.value for k in Kind]},
+                                    "id": {"type": "string"},
+                                    "notes": {"type": "string"},
+                                    "photo_id": {"type": "integer"},
+                                    "location": {"type": "string"},
+                                    "at": {"type": "string", "format": "date-time"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json({"type": "object"}, "Recorded"),
+                    "200": _json({"type": "object"}, "Already recorded with this id"),
+                    "400": _ERROR,
+                    "403": _ERROR,
+                    "422": _ERROR,
+                },
+            }
+        },
+        "/api/consignments/{code}/label": {
+            "get": {
+                "summary": "The label: PNG (thermal 60x40 mm, a6 100x150 mm) or an A4 PDF sheet",
+                "parameters": [
+                    _CODE,
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["thermal", "a6", "sheet"]},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The label",
+                        "content": {"image/png": {}, "application/pdf": {}},
+                    },
+                    "422": _ERROR,
+                },
+            }
+        },
+        "/api/scans": {
+            "post": {
+                "summary": "A batch of scans (couriers); a repeated id returns its first result",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["scans"],
+                                "properties": {
+                                    "scans": {
+                                        "type": "array",
+                                        "maxItems": 500,
+                                        "items": {"$ref": "#/components/schemas/Scan"},
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "results": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/ScanResult"},
+                                }
+                            },
+                        }
+                    ),
+                    "403": _ERROR,
+                    "422": _ERROR,
+                },
+            }
+        },
+        "/api/photos": {
+            "post": {
+                "summary": "Upload a photo (JPEG, PNG or WebP, at most 8 MB) for a damage report",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"photo": {"type": "string", "format": "binary"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {"201": _json({"type": "object"}, "Stored"), "422": _ERROR},
+            }
+        },
+        "/api/photos/{photo_id}": {
+            "get": {
+                "summary": "A stored photo (staff)",
+                "parameters": [
+                    {
+                        "name": "photo_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    }
+                ],
+                "responses": {"200": {"description": "The image"}, "404": _ERROR},
             }
         },
         "/api/openapi.json": {

@@ -1,0 +1,220 @@
+"""Teachers' and students' pages: submit a consignment, print its label, follow its timeline."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext
+from sqlalchemy import select
+
+from catalog.models import Affiliation, Campus, Channel, ItemStatus, ServiceItem
+from core.errors import N_, DomainError, Forbidden
+from core.users import Role
+from courier.consignments import (
+    NewConsignment,
+    consignments_of,
+    create_consignment,
+    find_consignment,
+    may_see,
+    record_web_event,
+)
+from courier.custody import may_record, situation
+from courier.models import Consignment, Photo, Priority
+from courier.photos import store_photo
+from courier.states import TRANSITIONS, Kind, Refusal, next_state
+from courier.timeline import timeline
+from web.api.consignments import label_key
+from web.auth import current_user, login_required, roles_required
+from web.db import db
+from web.errors import problem_list
+from web.formatting import label, translate
+from web.labelling import label_response, route_text
+
+consignments = Blueprint("consignments", __name__, url_prefix="/consignments")
+SUBMITTERS = (Role.TEACHER, Role.STUDENT)
+#: Events people record with a form on the consignment page, in the order the buttons appear.
+PAGE_EVENTS = (
+    Kind.AGENT_ACCEPTED,
+    Kind.RESULT_READY,
+    Kind.PLACED_FOR_PICKUP,
+    Kind.PICKED_UP,
+    Kind.MISSING,
+    Kind.MISROUTED,
+    Kind.RETURNED_TO_SENDER,
+    Kind.DAMAGED,
+    Kind.CANCELLED,
+)
+
+
+def proxy_items() -> list[ServiceItem]:
+    """Published items the courier can carry papers for, by department."""
+    return [
+        item
+        for item in db().scalars(
+            select(ServiceItem)
+            .where(ServiceItem.status == ItemStatus.PUBLISHED)
+            .order_by(ServiceItem.department_id, ServiceItem.code)
+        )
+        if Channel.COURIER_PROXY in item.channels
+    ]
+
+
+def _form_page(form: dict[str, Any], problems: list[dict[str, Any]], status: int = 200) -> Any:
+    items = proxy_items()
+    chosen = next((i for i in items if i.code == form.get("service_item")), None)
+    return (
+        render_template(
+            "consignments/new.html",
+            items=items,
+            chosen=chosen,
+            campuses=db().scalars(select(Campus).order_by(Campus.code)).all(),
+            form=form,
+            problems=problems,
+        ),
+        status,
+    )
+
+
+@consignments.route("/new", methods=["GET", "POST"])
+@roles_required(*SUBMITTERS)
+def new() -> Any:
+    user = current_user()
+    if request.method == "GET" or request.form.get("choose"):
+        affiliation = db().get(Affiliation, user.id)
+        home = affiliation.campus.code if affiliation else ""
+        form = {
+            "service_item": request.values.get("item") or request.form.get("service_item", ""),
+            "origin_campus": request.form.get("origin_campus") or home,
+            "pickup_campus": request.form.get("pickup_campus") or home,
+            "recipient": "self",
+            "pages": 1,
+            "documents": 1,
+        }
+        return _form_page(form, [])
+    form = request.form.to_dict()
+    to_self = form.get("recipient", "self") == "self"
+    try:
+        consignment = create_consignment(
+            db(),
+            user,
+            NewConsignment(
+                service_item=form.get("service_item", ""),
+                origin_campus=form.get("origin_campus") or None,
+                pickup_campus=form.get("pickup_campus") or None,
+                recipient_name="" if to_self else form.get("recipient_name", ""),
+                recipient_phone="" if to_self else form.get("recipient_phone", ""),
+                pages=request.form.get("pages", 1, type=int) or 0,
+                documents=request.form.get("documents", 1, type=int) or 0,
+                contains_originals=bool(form.get("contains_originals")),
+                materials_checked=request.form.getlist("materials"),
+                priority=Priority.URGENT if form.get("urgent") else Priority.NORMAL,
+            ),
+            label_key(),
+        )
+    except DomainError as error:
+        return _form_page(form, problem_list(error), 422)
+    flash(gettext("Submitted. Print the label and stick it on the envelope."), "success")
+    return redirect(url_for("consignments.detail", code=consignment.tracking_code))
+
+
+@consignments.get("/")
+@login_required
+def mine() -> str:
+    return render_template(
+        "consignments/mine.html", consignments=consignments_of(db(), current_user())
+    )
+
+
+def _visible(code: str) -> Consignment:
+    consignment = find_consignment(db(), code, label_key())
+    if not may_see(current_user(), consignment):
+        raise Forbidden("forbidden", N_("This consignment is not yours."))
+    return consignment
+
+
+def possible_events(consignment: Consignment) -> list[Kind]:
+    """The page's events this user may record now, with the state machine's consent."""
+    user = current_user()
+    now = situation(consignment)
+    return [
+        kind
+        for kind in PAGE_EVENTS
+        if consignment.state in TRANSITIONS[kind]
+        and may_record(user, consignment, kind)
+        and not isinstance(next_state(kind, now), Refusal)
+    ]
+
+
+@consignments.get("/<code>")
+@login_required
+def detail(code: str) -> str:
+    consignment = _visible(code)
+    return render_template(
+        "consignments/detail.html",
+        consignment=consignment,
+        view=timeline(db(), consignment),
+        route=route_text(consignment),
+        actions=possible_events(consignment),
+        event_id=uuid.uuid4(),
+    )
+
+
+@consignments.post("/<code>/events")
+@login_required
+def add_event(code: str) -> Any:
+    consignment = _visible(code)
+    kind_text = request.form.get("kind", "")
+    if kind_text not in Kind.__members__.values():
+        abort(400)
+    photo = None
+    upload = request.files.get("photo")
+    try:
+        if upload is not None and upload.filename:
+            photo = store_photo(db(), upload.read(), current_user())
+        outcome = record_web_event(
+            db(),
+            consignment,
+            current_user(),
+            Kind(kind_text),
+            f"web:{request.form.get('event_id') or uuid.uuid4()}",
+            notes=request.form.get("notes", "")[:2000],
+            photo=photo,
+        )
+    except DomainError as error:
+        message = problem_list(error)[0]["message"]
+    else:
+        if outcome.ok:
+            flash(gettext("Recorded: %(kind)s.", kind=label(kind_text, Kind)), "success")
+            return redirect(url_for("consignments.detail", code=consignment.tracking_code))
+        message = translate(outcome.reason or "", outcome.params)
+    # A refusal changes nothing, not even the photo that came with it.
+    db().rollback()
+    flash(message, "error")
+    return redirect(url_for("consignments.detail", code=consignment.tracking_code))
+
+
+@consignments.get("/<code>/label")
+@login_required
+def label_file(code: str) -> Any:
+    return label_response(_visible(code), request.args.get("format", "thermal"))
+
+
+@consignments.get("/<code>/photos/<int:photo_id>")
+@login_required
+def photo(code: str, photo_id: int) -> Any:
+    consignment = _visible(code)
+    stored = db().get(Photo, photo_id)
+    if stored is None or photo_id not in {e.photo_id for e in consignment.events}:
+        abort(404)
+    return Response(stored.data, mimetype=stored.content_type)

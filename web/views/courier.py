@@ -1,0 +1,92 @@
+"""The courier's phone: a scan page for keyboard-wedge scanners and camera photos."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+import zxingcpp
+from flask import Blueprint, jsonify, render_template, request
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
+
+from catalog.models import Location, LocationKind
+from core.errors import N_, DomainError, Problem, ValidationFailed
+from core.users import Role
+from courier.photos import MAX_PHOTO_BYTES
+from courier.scans import Scan, process_scans
+from courier.states import SCAN_KINDS
+from web.api.consignments import label_key
+from web.api.scans import result_json, scans_from
+from web.auth import current_user, roles_required
+from web.db import db
+
+courier = Blueprint("courier", __name__, url_prefix="/courier")
+
+
+@courier.get("/scan")
+@roles_required(Role.COURIER)
+def scan_page() -> str:
+    places = (
+        db()
+        .scalars(
+            select(Location)
+            .where(
+                Location.kind.in_(
+                    [LocationKind.SHUTTLE_STOP, LocationKind.LOCKER_SITE, LocationKind.HALL]
+                )
+            )
+            .order_by(Location.code)
+        )
+        .all()
+    )
+    return render_template("courier/scan.html", places=places, kinds=list(SCAN_KINDS))
+
+
+@courier.post("/scans")
+@roles_required(Role.COURIER)
+def scans() -> Any:
+    """The scan page's queue posts here (session and CSRF token, not a bearer token)."""
+    results = process_scans(
+        db(), current_user(), scans_from(request.get_json(silent=True)), label_key()
+    )
+    return jsonify(results=[result_json(result) for result in results])
+
+
+def decode_photo(data: bytes) -> list[str]:
+    """The texts of the codes in a photo, QR first; an unreadable file is refused clearly."""
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ValidationFailed([Problem("photo", N_("The photo is larger than %(mb)s MB."), mb=8)])
+    try:
+        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+        image.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise ValidationFailed(
+            [Problem("photo", N_("The file is not a photo (JPEG, PNG or WebP)."))]
+        ) from None
+    image.thumbnail((2000, 2000))
+    found = zxingcpp.read_barcodes(image)
+    return [r.text for r in sorted(found, key=lambda r: r.format != zxingcpp.BarcodeFormat.QRCode)]
+
+
+@courier.post("/photo")
+@roles_required(Role.COURIER)
+def photo_scan() -> Any:
+    """A camera photo of a label, decoded here, then handled like any scan."""
+    upload = request.files.get("photo")
+    if upload is None:
+        raise ValidationFailed([Problem("photo", N_("Take a photo of the label."))])
+    texts = decode_photo(upload.read())
+    if not texts:
+        raise DomainError(
+            "no_code", N_("No code found in the photo: hold the label flat and closer.")
+        )
+    scan = Scan(
+        id=request.form.get("id") or str(uuid.uuid4()),
+        code=texts[0],
+        kind=request.form.get("kind", ""),
+        location=request.form.get("location") or None,
+    )
+    [result] = process_scans(db(), current_user(), [scan], label_key())
+    return jsonify(results=[result_json(result)])
