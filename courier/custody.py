@@ -21,6 +21,7 @@ from core.users import Role, User
 from courier.models import Consignment, CustodyEvent, Photo, Source
 from courier.states import (
     ANNOTATIONS,
+    LEADS_TO,
     STARTS_RETURN,
     Kind,
     Leg,
@@ -144,6 +145,15 @@ def record_event(
         return _refused(consignment, given.kind, refusal)
     # A late event is history: it takes its place in the log whatever the state is now.
     late = device_at < consignment.last_event_at and given.kind not in ANNOTATIONS
+    if not late and consignment.state in LEADS_TO.get(given.kind, ()):
+        return Outcome(
+            ok=True,
+            state=State(consignment.state),
+            duplicate=True,
+            reason_code="already",
+            reason=N_("Already %(state)s since %(when)s: nothing to do."),
+            params={"state": State(consignment.state), "when": consignment.state_since},
+        )
     if late:
         planned: State | Refusal = State(consignment.state)
     else:

@@ -252,6 +252,22 @@ TRANSITIONS: dict[Kind, dict[State, Guard]] = {
     },
 }
 
+#: The states an event kind leads to: the same kind again there (a second scan of the same hop)
+#: is "already done", not an error.
+LEADS_TO: dict[Kind, frozenset[State]] = {
+    Kind.DEPOSITED: frozenset({State.DEPOSITED}),
+    Kind.COLLECTED: frozenset({State.COLLECTED}),
+    Kind.LOADED: frozenset({State.IN_TRANSIT, State.RETURN_IN_TRANSIT}),
+    Kind.UNLOADED: frozenset({State.ARRIVED, State.RETURN_ARRIVED}),
+    Kind.SORTED: frozenset({State.SORTED}),
+    Kind.AGENT_ACCEPTED: frozenset({State.WITH_AGENT}),
+    Kind.RESULT_READY: frozenset({State.RESULT_READY}),
+    Kind.PLACED_FOR_PICKUP: frozenset({State.AWAITING_PICKUP}),
+    Kind.MISSING: frozenset({State.MISSING}),
+    Kind.MISROUTED: frozenset({State.MISROUTED}),
+    Kind.RETURNED_TO_SENDER: frozenset({State.RETURNED_TO_SENDER}),
+}
+
 #: Kinds whose event moves the consignment onto the return leg.
 STARTS_RETURN = frozenset({Kind.RESULT_READY, Kind.RETURNED_TO_SENDER})
 

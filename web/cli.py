@@ -80,7 +80,7 @@ def _seed(settings: Settings) -> None:
     from web.demo import DEMO_PASSWORD, seed_demo
 
     with _transaction(settings) as session:
-        report, added = seed_demo(session)
+        report, added = seed_demo(session, settings.label_key)
     click.echo(
         f"demo catalog: {report.created} items created, {report.updated} updated; "
         f"{added} demo users added"

@@ -12,8 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import catalog
+from catalog.models import Affiliation, Campus
 from catalog.transfer import ImportReport, import_catalog
 from core.users import Role, User, create_user
+from courier.consignments import NewConsignment, create_consignment, record_web_event
+from courier.models import Consignment
+from courier.scans import Scan, process_scans
+from courier.states import Kind
 
 CATALOG = Path(catalog.__file__).parent / "demo_data" / "catalog.yaml"
 DEMO_PASSWORD = "demo1234"
@@ -25,30 +30,90 @@ class DemoUser:
     name: str
     roles: frozenset[Role]
     phone: str
+    campus: str
 
 
 DEMO_USERS = (
-    DemoUser("admin", "系统管理员 Admin", frozenset({Role.ADMIN}), "13800000001"),
-    DemoUser("teacher", "王老师 Wang Li", frozenset({Role.TEACHER}), "13800000002"),
-    DemoUser("teacher2", "陈老师 Chen Jing", frozenset({Role.TEACHER}), "13800000003"),
-    DemoUser("student", "李同学 Li Ming", frozenset({Role.STUDENT}), "13800000004"),
-    DemoUser("courier", "赵师傅 Zhao Qiang", frozenset({Role.COURIER}), "13800000005"),
-    DemoUser("clerk", "孙代办 Sun Yue", frozenset({Role.CLERK}), "13800000006"),
-    DemoUser("hall", "周窗口 Zhou Fang", frozenset({Role.HALL_STAFF}), "13800000007"),
+    DemoUser("admin", "系统管理员 Admin", frozenset({Role.ADMIN}), "13800000001", "NH"),
+    DemoUser("teacher", "王老师 Wang Li", frozenset({Role.TEACHER}), "13800000002", "NH"),
+    DemoUser("teacher2", "陈老师 Chen Jing", frozenset({Role.TEACHER}), "13800000003", "XL"),
+    DemoUser("student", "李同学 Li Ming", frozenset({Role.STUDENT}), "13800000004", "DJ"),
+    DemoUser("courier", "赵师傅 Zhao Qiang", frozenset({Role.COURIER}), "13800000005", "NH"),
+    DemoUser("clerk", "孙代办 Sun Yue", frozenset({Role.CLERK}), "13800000006", "XL"),
+    DemoUser("hall", "周窗口 Zhou Fang", frozenset({Role.HALL_STAFF}), "13800000007", "NH"),
+)
+
+#: A few consignments of the demo teacher, at different points of their journey:
+#: (service item, scans by the courier as (kind, place), events by the clerk).
+DEMO_JOURNEYS = (
+    ("SCI-001", [], []),
+    (
+        "SCI-002",
+        [("deposit", "NH-LOCKER-1"), ("collect", "NH-LOCKER-1"), ("load", "NH-SHUTTLE")],
+        [],
+    ),
+    (
+        "ARCH-002",
+        [
+            ("deposit", "NH-LOCKER-1"),
+            ("collect", "NH-LOCKER-1"),
+            ("load", "NH-SHUTTLE"),
+            ("unload", "XL-SHUTTLE"),
+            ("sort", "XL-HALL"),
+        ],
+        [Kind.AGENT_ACCEPTED, Kind.RESULT_READY],
+    ),
 )
 
 
-def seed_demo(session: Session) -> tuple[ImportReport, int]:
-    """Load the demo catalog and users; returns the import report and how many users were added."""
+def seed_demo(session: Session, label_key: str) -> tuple[ImportReport, int]:
+    """Load the demo catalog, users and journeys; returns the import report and the users added."""
     report = import_catalog(session, CATALOG.read_text(encoding="utf-8"), "yaml")
     existing = set(session.scalars(select(User.login)))
+    campuses = {c.code: c for c in session.scalars(select(Campus))}
     added = 0
     for demo in DEMO_USERS:
         if demo.login in existing:
             continue
-        create_user(session, demo.login, DEMO_PASSWORD, demo.name, demo.roles, phone=demo.phone)
+        user = create_user(
+            session, demo.login, DEMO_PASSWORD, demo.name, demo.roles, phone=demo.phone
+        )
+        session.add(Affiliation(user_id=user.id, campus_id=campuses[demo.campus].id))
         added += 1
+    session.flush()
+    if session.scalar(select(Consignment.id).limit(1)) is None:
+        _seed_journeys(session, label_key)
     return report, added
+
+
+def _seed_journeys(session: Session, label_key: str) -> None:
+    users = {u.login: u for u in session.scalars(select(User))}
+    for item, scans, events in DEMO_JOURNEYS:
+        consignment = create_consignment(
+            session, users["teacher"], NewConsignment(service_item=item), label_key
+        )
+        process_scans(
+            session,
+            users["courier"],
+            [
+                Scan(
+                    id=f"demo-{consignment.tracking_code}-{kind}",
+                    code=consignment.tracking_code,
+                    kind=kind,
+                    location=place,
+                )
+                for kind, place in scans
+            ],
+            label_key,
+        )
+        for kind in events:
+            record_web_event(
+                session,
+                consignment,
+                users["clerk"],
+                kind,
+                f"demo:{consignment.tracking_code}:{kind}",
+            )
 
 
 def has_users(session: Session) -> bool:

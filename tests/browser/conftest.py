@@ -57,7 +57,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with fresh_database(tmp_path_factory.mktemp("browser")) as url:
         engine = make_engine(url)
         with unit_of_work(make_session_factory(engine)) as session:
-            seed_demo(session)
+            seed_demo(session, "l")
         engine.dispose()
         settings = Settings(database_url=url, mqtt_url=None, secret_key="b", label_key="l")
         app = create_app(settings)

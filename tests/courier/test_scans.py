@@ -135,3 +135,13 @@ def test_a_late_scan_from_an_offline_phone_is_kept_without_moving_the_state_back
     assert late.ok
     assert late.reason_code == "late"
     assert consignment.state == State.COLLECTED
+
+
+def test_scanning_the_same_hop_again_is_already_done_and_stores_nothing(session):
+    consignment = factories.consignment(session)
+    user = courier(session)
+    process_scans(session, user, [scan(consignment.tracking_code, "deposit")], LABEL_KEY)
+    [again] = process_scans(session, user, [scan(consignment.tracking_code, "deposit")], LABEL_KEY)
+    assert again.ok
+    assert again.reason_code == "already"
+    assert session.scalar(select(func.count()).select_from(CustodyEvent)) == 2
