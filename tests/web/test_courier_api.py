@@ -240,3 +240,20 @@ def test_an_unknown_label_format_is_refused(client, teacher):
     code = submit(client, teacher).get_json()["tracking_code"]
     response = client.get(f"/api/consignments/{code}/label?format=svg", headers=teacher)
     assert response.status_code == 422
+
+
+def test_the_events_of_a_consignment_are_listed_in_order(client, teacher, courier):
+    code = submit(client, teacher).get_json()["tracking_code"]
+    scan(client, courier, code, "deposit", "NH-STOP")
+    body = client.get(f"/api/consignments/{code}/events", headers=teacher).get_json()
+    assert [e["kind"] for e in body["events"]] == ["created", "deposited"]
+    assert body["events"][1]["location"]["code"] == "NH-STOP"
+
+
+def test_administrators_see_how_many_forged_codes_were_refused(client, session, courier):
+    body = {"scans": [{"id": str(uuid.uuid4()), "code": "FORGED0000000", "kind": "collect"}]}
+    client.post("/api/scans", json=body, headers=courier)
+    admin = bearer(client, session, "root", Role.ADMIN)
+    metrics = client.get("/api/metrics", headers=admin).get_json()
+    assert metrics["forged_scans_total"] == 1
+    assert metrics["forged_codes_since_start"] >= 1

@@ -7,9 +7,10 @@ import uuid
 from typing import Any
 
 from flask import Response, abort, current_app, jsonify, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from catalog.models import Location
+from core import codes
 from core.errors import N_, DomainError, Forbidden, Problem, ValidationFailed
 from core.users import Role
 from courier.consignments import (
@@ -21,7 +22,7 @@ from courier.consignments import (
     record_web_event,
 )
 from courier.custody import Outcome
-from courier.models import Consignment, CustodyEvent, Photo, Priority
+from courier.models import Consignment, CustodyEvent, Photo, Priority, ScanRecord
 from courier.states import Kind
 from courier.timeline import timeline
 from web.api import api
@@ -204,6 +205,27 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "code": outcome.reason_code,
         "reason": translate(outcome.reason, outcome.params) if outcome.reason else None,
     }
+
+
+@api.get("/consignments/<code>/events")
+@login_required
+def events(code: str) -> Any:
+    consignment = _visible(code)
+    return jsonify(events=[event_json(event, True) for event in timeline(db(), consignment).events])
+
+
+@api.get("/metrics")
+@roles_required(Role.ADMIN)
+def metrics() -> Any:
+    """Counters an administrator watches: refused codes (someone guessing?) and scans."""
+    refused = db().scalar(
+        select(func.count()).select_from(ScanRecord).where(ScanRecord.reason_code == "forged")
+    )
+    return jsonify(
+        forged_codes_since_start=codes.forged_codes.value,
+        forged_scans_total=refused or 0,
+        scans_total=db().scalar(select(func.count()).select_from(ScanRecord)) or 0,
+    )
 
 
 @api.post("/consignments/<code>/events")

@@ -361,6 +361,11 @@ SPEC: dict[str, Any] = {
             }
         },
         "/api/consignments/{code}/events": {
+            "get": {
+                "summary": "The consignment's custody events, in device-time order",
+                "parameters": [_CODE],
+                "responses": {"200": _json({"type": "object"}), "403": _ERROR, "404": _ERROR},
+            },
             "post": {
                 "summary": "Record an event (agent accepted, result ready, damaged, ...)",
                 "description": "Roles per kind; `id` makes a retry idempotent. Damaged needs "
@@ -392,7 +397,7 @@ SPEC: dict[str, Any] = {
                     "403": _ERROR,
                     "422": _ERROR,
                 },
-            }
+            },
         },
         "/api/consignments/{code}/label": {
             "get": {
@@ -482,6 +487,12 @@ SPEC: dict[str, Any] = {
                     }
                 ],
                 "responses": {"200": {"description": "The image"}, "404": _ERROR},
+            }
+        },
+        "/api/metrics": {
+            "get": {
+                "summary": "Counters for administrators: forged codes refused, scans recorded",
+                "responses": {"200": _json({"type": "object"}), "403": _ERROR},
             }
         },
         "/api/openapi.json": {
