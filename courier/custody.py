@@ -31,6 +31,9 @@ from courier.states import (
     next_state,
 )
 
+#: Phones' clocks drift: an event this much older than the newest is still taken as current.
+CLOCK_TOLERANCE = dt.timedelta(minutes=5)
+
 #: Who may record which kind of event from the web or the API (administrators always may).
 KIND_ROLES: dict[Kind, frozenset[Role]] = {
     Kind.DEPOSITED: frozenset({Role.COURIER, Role.CLERK, Role.HALL_STAFF}),
@@ -138,13 +141,15 @@ def record_event(
         if earlier is not None:
             return Outcome(ok=True, state=State(consignment.state), event=earlier, duplicate=True)
     now = clock.now()
-    device_at = given.device_at or now
+    # A device cannot report the future: a phone whose clock runs fast would otherwise make every
+    # later event look late.
+    device_at = min(given.device_at or now, now)
     event_campus = given.location.campus_id if given.location else None
     if given.kind is Kind.DAMAGED and given.photo is None:
         refusal = Refusal("photo_required", N_("A damaged envelope needs a photo."), {})
         return _refused(consignment, given.kind, refusal)
     # A late event is history: it takes its place in the log whatever the state is now.
-    late = device_at < consignment.last_event_at and given.kind not in ANNOTATIONS
+    late = device_at < consignment.last_event_at - CLOCK_TOLERANCE and given.kind not in ANNOTATIONS
     if not late and consignment.state in LEADS_TO.get(given.kind, ()):
         return Outcome(
             ok=True,

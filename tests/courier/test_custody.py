@@ -49,6 +49,7 @@ def test_an_impossible_event_is_refused_and_stores_nothing(session):
 def test_a_late_event_is_stored_in_order_and_keeps_the_state(session, frozen_clock):
     consignment = factories.consignment(session)
     now = frozen_clock.now()
+    frozen_clock.advance(dt.timedelta(hours=1))
     record_event(session, consignment, event(Kind.DEPOSITED, "d", now + dt.timedelta(minutes=5)))
     record_event(session, consignment, event(Kind.COLLECTED, "c", now + dt.timedelta(minutes=30)))
     late = record_event(
@@ -129,3 +130,18 @@ def test_a_huge_photo_is_refused(session):
     with pytest.raises(BadPhoto) as caught:
         store_photo(session, b"\xff" * (9 * 1024 * 1024), None)
     assert caught.value.code == "photo_too_large"
+
+
+def test_a_phone_clock_a_little_behind_still_moves_the_state(session, frozen_clock):
+    consignment = factories.consignment(session)
+    behind = frozen_clock.now() - dt.timedelta(minutes=2)
+    outcome = record_event(session, consignment, event(Kind.DEPOSITED, "d", behind))
+    assert not outcome.late
+    assert consignment.state == State.DEPOSITED
+
+
+def test_a_device_time_in_the_future_is_taken_as_now(session, frozen_clock):
+    consignment = factories.consignment(session)
+    future = frozen_clock.now() + dt.timedelta(days=1)
+    outcome = record_event(session, consignment, event(Kind.DEPOSITED, "d", future))
+    assert outcome.event.device_at == frozen_clock.now()

@@ -123,6 +123,7 @@ def test_a_late_scan_from_an_offline_phone_is_kept_without_moving_the_state_back
     code = consignment.tracking_code
     user = courier(session)
     now = frozen_clock.now()
+    frozen_clock.advance(dt.timedelta(hours=1))
     process_scans(
         session, user, [scan(code, "deposit", at=now + dt.timedelta(minutes=1))], LABEL_KEY
     )
@@ -130,7 +131,7 @@ def test_a_late_scan_from_an_offline_phone_is_kept_without_moving_the_state_back
         session, user, [scan(code, "collect", at=now + dt.timedelta(minutes=30))], LABEL_KEY
     )
     [late] = process_scans(
-        session, user, [scan(code, "deposit", at=now + dt.timedelta(minutes=5))], LABEL_KEY
+        session, user, [scan(code, "deposit", at=now + dt.timedelta(minutes=10))], LABEL_KEY
     )
     assert late.ok
     assert late.reason_code == "late"

@@ -165,7 +165,7 @@ def test_refusals_follow_the_callers_language(client, teacher, courier):
 def test_an_out_of_order_event_is_a_409_with_the_reason(client, teacher, clerk):
     code = submit(client, teacher).get_json()["tracking_code"]
     response = event(client, clerk, code, "result_ready")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "out_of_order"
 
 
@@ -186,7 +186,7 @@ def test_a_damaged_report_needs_a_real_photo(client, teacher, courier, jpeg):
         content_type="multipart/form-data",
     )
     assert bad.status_code == 422
-    assert event(client, courier, code, "damaged").status_code == 400
+    assert event(client, courier, code, "damaged").status_code == 409
     photo = client.post(
         "/api/photos",
         data={"photo": (io.BytesIO(jpeg), "damage.jpg")},

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from catalog.models import Location
 from core import codes
-from core.errors import N_, DomainError, Forbidden, Problem, ValidationFailed
+from core.errors import N_, Conflict, Forbidden, Problem, ValidationFailed
 from core.users import Role
 from courier.consignments import (
     NewConsignment,
@@ -257,7 +257,8 @@ def add_event(code: str) -> Any:
         photo=photo,
     )
     if not outcome.ok:
-        raise DomainError(outcome.reason_code or "refused", outcome.reason or "", **outcome.params)
+        # The request was understood; the consignment's state refuses it.
+        raise Conflict(outcome.reason_code or "refused", outcome.reason or "", **outcome.params)
     return jsonify(outcome_json(outcome)), 200 if outcome.duplicate else 201
 
 
