@@ -72,13 +72,17 @@ def populate(url: str, count: int) -> list[str]:
         }
         first_id = session.scalar(select(Consignment.id).order_by(Consignment.id.desc())) + 1
     start = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
-    tracking = []
+    tracking: list[str] = []
+    issued: set[str] = set()
     with engine.begin() as connection:
         for chunk_start in range(0, count, CHUNK):
             consignments, events = [], []
             for n in range(chunk_start, min(count, chunk_start + CHUNK)):
                 ident = first_id + n
                 code = codes.new_code(LABEL_KEY)
+                while code in issued:  # 40-bit ids: a million of them meet a twin now and then
+                    code = codes.new_code(LABEL_KEY)
+                issued.add(code)
                 tracking.append(code)
                 at = start + dt.timedelta(minutes=n)
                 consignments.append(

@@ -134,7 +134,7 @@ def record_event(
     """Apply one event to ``consignment`` and append it to the custody log.
 
     ``check_duplicate=False`` skips the idempotency lookup for callers that already did it for a
-    whole batch (scans). Only flushes when it looked something up; the entry point commits.
+    whole batch (scans). Adds to the session and never commits: the entry point does.
     """
     if check_duplicate:
         earlier = find_event(session, given.idempotency_key)

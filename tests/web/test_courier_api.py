@@ -20,20 +20,7 @@ def bearer(client, session, login, *roles):
 
 
 @pytest.fixture
-def world(session):
-    """Nanhu (NH) and Xiling (XL) campuses, a department on XL and its courier-proxy item."""
-    factories.campus(session, "NH", "南湖校区")
-    xl = factories.campus(session, "XL", "西岭校区")
-    factories.department(session, "ACAD", "教务处", campus=xl)
-    factories.location(session, "NH-STOP", "NH")
-    factories.location(session, "XL-STOP", "XL")
-    return factories.item(
-        session, code="ACAD-001", campuses=["XL"], channels=["window", "courier_proxy"]
-    )
-
-
-@pytest.fixture
-def teacher(client, session, world):
+def teacher(client, session, courier_world):
     return bearer(client, session, "wang", Role.TEACHER)
 
 
@@ -198,7 +185,7 @@ def test_a_damaged_report_needs_a_real_photo(client, teacher, courier, jpeg):
     assert client.get(f"/api/consignments/{code}", headers=teacher).get_json()["damaged"]
 
 
-def test_a_consignment_for_a_retired_item_is_refused(client, session, teacher, world):
+def test_a_consignment_for_a_retired_item_is_refused(client, session, teacher):
     from catalog.items import retire_item
 
     retire_item(session, "ACAD-001")

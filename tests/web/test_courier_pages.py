@@ -14,22 +14,7 @@ from tests.conftest import login
 
 
 @pytest.fixture
-def item(session):
-    factories.campus(session, "NH", "南湖校区")
-    xl = factories.campus(session, "XL", "西岭校区")
-    factories.department(session, "ACAD", "教务处", campus=xl)
-    factories.location(session, "NH-STOP", "NH")
-    return factories.item(
-        session,
-        code="ACAD-001",
-        campuses=["XL"],
-        channels=["window", "courier_proxy"],
-        materials=[{"name": "学生证", "form": "original"}],
-    )
-
-
-@pytest.fixture
-def teacher(client, session, item):
+def teacher(client, session, courier_world):
     user = factories.user(session, "wang", Role.TEACHER, name="王老师")
     login(client, "wang")
     return user
@@ -132,7 +117,7 @@ def test_the_public_page_refuses_a_forged_code(client):
 
 
 @pytest.fixture
-def courier(client, session, item):
+def courier(client, session, courier_world):
     factories.user(session, "zhao", Role.COURIER)
     login(client, "zhao")
 
@@ -201,7 +186,7 @@ def test_a_teacher_cannot_open_the_scan_page(client, teacher):
     assert client.get("/courier/scan").status_code == 403
 
 
-def test_a_damage_report_from_the_page_stores_its_photo(client, session, item, jpeg):
+def test_a_damage_report_from_the_page_stores_its_photo(client, session, courier_world, jpeg):
     consignment = factories.consignment(session, origin="NH", department_campus="XL")
     consignment.state = "deposited"
     factories.user(session, "zhao", Role.COURIER)
@@ -216,7 +201,7 @@ def test_a_damage_report_from_the_page_stores_its_photo(client, session, item, j
     assert session.scalar(select(Photo.content_type)) == "image/jpeg"
 
 
-def test_a_refused_damage_report_keeps_no_photo(client, session, item, jpeg):
+def test_a_refused_damage_report_keeps_no_photo(client, session, courier_world, jpeg):
     consignment = factories.consignment(session, origin="NH", department_campus="XL")
     factories.user(session, "zhao", Role.COURIER)
     login(client, "zhao")

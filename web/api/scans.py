@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, request
+from flask import Response, abort, jsonify, request
 
 from core.errors import N_, Problem, ValidationFailed
 from core.users import Role
@@ -63,13 +63,16 @@ def result_json(result: ScanResult) -> dict[str, Any]:
     }
 
 
+def answer_scans(scans: list[Scan]) -> Response:
+    """Process the current courier's scans and answer ``{results: [...]}``."""
+    results = process_scans(db(), current_user(), scans, label_key())
+    return jsonify(results=[result_json(result) for result in results])
+
+
 @api.post("/scans")
 @roles_required(Role.COURIER)
 def scans() -> Any:
-    results = process_scans(
-        db(), current_user(), scans_from(request.get_json(silent=True)), label_key()
-    )
-    return jsonify(results=[result_json(result) for result in results])
+    return answer_scans(scans_from(request.get_json(silent=True)))
 
 
 @api.post("/photos")

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import zxingcpp
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, render_template, request
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
@@ -15,11 +15,10 @@ from catalog.models import Location, LocationKind
 from core.errors import N_, DomainError, Problem, ValidationFailed
 from core.users import Role
 from courier.photos import MAX_PHOTO_BYTES
-from courier.scans import Scan, process_scans
+from courier.scans import Scan
 from courier.states import SCAN_KINDS
-from web.api.consignments import label_key
-from web.api.scans import result_json, scans_from
-from web.auth import current_user, roles_required
+from web.api.scans import answer_scans, scans_from
+from web.auth import roles_required
 from web.db import db
 
 courier = Blueprint("courier", __name__, url_prefix="/courier")
@@ -48,10 +47,7 @@ def scan_page() -> str:
 @roles_required(Role.COURIER)
 def scans() -> Any:
     """The scan page's queue posts here (session and CSRF token, not a bearer token)."""
-    results = process_scans(
-        db(), current_user(), scans_from(request.get_json(silent=True)), label_key()
-    )
-    return jsonify(results=[result_json(result) for result in results])
+    return answer_scans(scans_from(request.get_json(silent=True)))
 
 
 def decode_photo(data: bytes) -> list[str]:
@@ -88,5 +84,4 @@ def photo_scan() -> Any:
         kind=request.form.get("kind", ""),
         location=request.form.get("location") or None,
     )
-    [result] = process_scans(db(), current_user(), [scan], label_key())
-    return jsonify(results=[result_json(result)])
+    return answer_scans([scan])
