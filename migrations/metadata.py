@@ -5,8 +5,9 @@ import core.outbox
 import core.users
 import core.workdays
 import courier.models
+import lockers.models
 from core.db import Base
 
 target_metadata = Base.metadata
 
-__all__ = ["catalog", "core", "courier", "target_metadata"]
+__all__ = ["catalog", "core", "courier", "lockers", "target_metadata"]

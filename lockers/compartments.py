@@ -1,0 +1,155 @@
+"""Banks and compartments: setting them up, allocating, filling and emptying them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.models import Location
+from core import clock
+from core.errors import N_, Conflict, DomainError, NotFound
+from core.users import User
+from courier.custody import EventInput, Outcome, record_event
+from courier.models import Consignment, Source
+from courier.states import Kind
+from lockers import pickup_codes
+from lockers.models import (
+    SIZE_ORDER,
+    BankKind,
+    Compartment,
+    CompartmentState,
+    LockerBank,
+    Size,
+)
+
+RESERVATION = dt.timedelta(minutes=30)
+
+
+def add_bank(
+    session: Session,
+    controller: str,
+    name: str,
+    kind: BankKind,
+    location: Location,
+    sizes: list[Size],
+) -> LockerBank:
+    """A new bank at ``location`` with one compartment per size given, numbered from 1."""
+    bank = LockerBank(
+        controller=controller,
+        name=name,
+        kind=kind,
+        campus_id=location.campus_id,
+        location_id=location.id,
+        compartments=[Compartment(number=n, size=size) for n, size in enumerate(sizes, start=1)],
+    )
+    session.add(bank)
+    session.flush()
+    return bank
+
+
+def bank_by_controller(session: Session, controller: str) -> LockerBank | None:
+    return session.scalar(select(LockerBank).where(LockerBank.controller == controller))
+
+
+def compartment(session: Session, bank: LockerBank, number: int) -> Compartment:
+    found = session.scalar(
+        select(Compartment).where(Compartment.bank_id == bank.id, Compartment.number == number)
+    )
+    if found is None:
+        raise NotFound(
+            "unknown_compartment",
+            N_("Locker %(controller)s has no compartment %(number)s."),
+            controller=bank.controller,
+            number=number,
+        )
+    return found
+
+
+def _usable(item: Compartment, now: dt.datetime) -> bool:
+    if item.state == CompartmentState.FREE:
+        return not (item.locked_until and item.locked_until > now)
+    return item.state == CompartmentState.RESERVED and bool(
+        item.reserved_until and item.reserved_until <= now
+    )
+
+
+def allocate(
+    session: Session, bank: LockerBank, size: Size, hold: dt.timedelta = RESERVATION
+) -> Compartment:
+    """Reserve the smallest free compartment of at least ``size``; expired reservations count
+    as free. Raises :class:`Conflict` when the bank is full."""
+    now = clock.now()
+    candidates = [c for c in bank.compartments if _usable(c, now)]
+    fitting = sorted(
+        (c for c in candidates if SIZE_ORDER[Size(c.size)] >= SIZE_ORDER[size]),
+        key=lambda c: (SIZE_ORDER[Size(c.size)], c.number),
+    )
+    if not fitting:
+        raise Conflict(
+            "locker_full", N_("No free compartment of size %(size)s in %(name)s."),
+            size=size, name=bank.name,
+        )  # fmt: skip
+    chosen = fitting[0]
+    chosen.state = CompartmentState.RESERVED
+    chosen.reserved_until = now + hold
+    chosen.consignment_id = None
+    session.flush()
+    return chosen
+
+
+def fill(item: Compartment, consignment: Consignment) -> None:
+    item.state = CompartmentState.OCCUPIED
+    item.consignment_id = consignment.id
+    item.reserved_until = None
+
+
+def empty(item: Compartment) -> None:
+    item.state = CompartmentState.FREE
+    item.consignment_id = None
+    item.reserved_until = None
+    item.failed_attempts = 0
+
+
+@dataclass(frozen=True)
+class Placement:
+    compartment: Compartment
+    digits: str
+    outcome: Outcome
+
+
+def place_for_pickup(
+    session: Session,
+    consignment: Consignment,
+    bank: LockerBank,
+    *,
+    actor: User | None,
+    key: str,
+    size: Size = Size.S,
+) -> Placement:
+    """Put the result in a pickup compartment, record it, and issue the recipient's code."""
+    if bank.kind != BankKind.PICKUP:
+        raise DomainError(
+            "not_a_pickup_locker", N_("%(name)s is not a pickup locker."), name=bank.name
+        )
+    chosen = allocate(session, bank, size)
+    outcome = record_event(
+        session,
+        consignment,
+        EventInput(
+            kind=Kind.PLACED_FOR_PICKUP,
+            idempotency_key=key,
+            source=Source.WEB,
+            actor=actor,
+            location=bank.location,
+            device=bank.controller,
+            notes=f"{bank.controller} #{chosen.number}",
+        ),
+    )
+    if not outcome.ok:
+        raise Conflict(outcome.reason_code or "refused", outcome.reason or "", **outcome.params)
+    fill(chosen, consignment)
+    _, digits = pickup_codes.issue_code(session, chosen, consignment.id)
+    return Placement(chosen, digits, outcome)

@@ -1,0 +1,133 @@
+"""Locker tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from catalog.models import Campus, Department, Location
+from core import clock
+from core.db import Base
+from courier.models import Consignment
+
+
+class BankKind(enum.StrEnum):
+    DROP_BOX = "drop_box"
+    SORTING = "sorting"
+    PICKUP = "pickup"
+    BUS_BOX = "bus_box"
+
+
+class Presence(enum.StrEnum):
+    UNKNOWN = "unknown"
+    ONLINE = "online"
+    OFFLINE = "offline"  # shut down cleanly
+    LOST = "lost"  # Last Will, or heartbeats missed
+
+
+class Size(enum.StrEnum):
+    S = "S"
+    M = "M"
+    L = "L"
+
+
+SIZE_ORDER = {Size.S: 0, Size.M: 1, Size.L: 2}
+
+
+class CompartmentState(enum.StrEnum):
+    FREE = "free"
+    RESERVED = "reserved"
+    OCCUPIED = "occupied"
+    OPEN = "open"
+    FAULT = "fault"
+    DISABLED = "disabled"
+
+
+class LockerBank(Base):
+    """One bank of compartments with one controller (an MQTT client)."""
+
+    __tablename__ = "locker_banks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    controller: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[BankKind] = mapped_column(String(12))
+    campus_id: Mapped[int] = mapped_column(ForeignKey("campuses.id"))
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    presence: Mapped[Presence] = mapped_column(String(8), default=Presence.UNKNOWN)
+    boot: Mapped[int] = mapped_column(default=0)
+    firmware: Mapped[str] = mapped_column(String(32), default="")
+    last_seen: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+    campus: Mapped[Campus] = relationship()
+    location: Mapped[Location | None] = relationship()
+    compartments: Mapped[list[Compartment]] = relationship(
+        back_populates="bank", order_by="Compartment.number", cascade="all, delete-orphan"
+    )
+
+
+class Compartment(Base):
+    __tablename__ = "compartments"
+    __table_args__ = (UniqueConstraint("bank_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("locker_banks.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    size: Mapped[Size] = mapped_column(String(1), default=Size.M)
+    state: Mapped[CompartmentState] = mapped_column(String(10), default=CompartmentState.FREE)
+    consignment_id: Mapped[int | None] = mapped_column(ForeignKey("consignments.id"), index=True)
+    #: Sorting lockers: the department this compartment belongs to.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    reserved_until: Mapped[dt.datetime | None]
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None]
+
+    bank: Mapped[LockerBank] = relationship(back_populates="compartments")
+    consignment: Mapped[Consignment | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+
+
+class PickupCode(Base):
+    """A single-use pickup code; only its salted hash is kept, the recipient gets the digits."""
+
+    __tablename__ = "pickup_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compartment_id: Mapped[int] = mapped_column(ForeignKey("compartments.id"), index=True)
+    consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"), index=True)
+    salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    valid_until: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+    compartment: Mapped[Compartment] = relationship()
+
+
+class AlertKind(enum.StrEnum):
+    LOCKOUT = "lockout"
+    TAMPER = "tamper"
+    FAULT = "fault"
+    COMMAND_UNANSWERED = "command_unanswered"
+    CONTROLLER_LOST = "controller_lost"
+
+
+class Alert(Base):
+    """Something an administrator must look at."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AlertKind] = mapped_column(String(24), index=True)
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("locker_banks.id"), index=True)
+    compartment_number: Mapped[int | None]
+    message: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    acknowledged_at: Mapped[dt.datetime | None]
+
+    bank: Mapped[LockerBank | None] = relationship()

@@ -1,0 +1,131 @@
+"""Deposits into drop boxes and pickups from pickup lockers, however they are reported."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core import clock
+from core.errors import N_
+from courier.consignments import find_consignment
+from courier.custody import EventInput, record_event
+from courier.models import Consignment, Source
+from courier.states import Kind
+from lockers import pickup_codes
+from lockers.compartments import empty, fill
+from lockers.models import Alert, AlertKind, Compartment, CompartmentState, LockerBank
+
+
+@dataclass
+class LockerOutcome:
+    ok: bool
+    reason_code: str | None = None
+    reason: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    consignment: Consignment | None = None
+
+
+def deposit(
+    session: Session,
+    bank: LockerBank,
+    item: Compartment,
+    label_text: str | None,
+    *,
+    key: str,
+    label_key: str,
+    device_at: dt.datetime | None = None,
+) -> LockerOutcome:
+    """An envelope went into a drop-box compartment; its label, if read, says which one."""
+    item.state = CompartmentState.OCCUPIED
+    if not label_text:
+        session.add(
+            Alert(
+                kind=AlertKind.FAULT,
+                bank_id=bank.id,
+                compartment_number=item.number,
+                message=f"deposit without a readable label in compartment {item.number}",
+            )
+        )
+        return LockerOutcome(False, "no_label", N_("The deposit has no readable label."))
+    consignment = find_consignment(session, label_text, label_key)
+    outcome = record_event(
+        session,
+        consignment,
+        EventInput(
+            kind=Kind.DEPOSITED,
+            idempotency_key=key,
+            source=Source.MQTT,
+            device_at=device_at,
+            location=bank.location,
+            device=bank.controller,
+            notes=f"#{item.number}",
+        ),
+    )
+    if outcome.ok:
+        fill(item, consignment)
+    return LockerOutcome(
+        outcome.ok, outcome.reason_code, outcome.reason, outcome.params, consignment
+    )
+
+
+def pickup(
+    session: Session,
+    item: Compartment,
+    *,
+    key: str,
+    source: Source,
+    digits: str | None = None,
+    verified_by_controller: bool = False,
+    device_at: dt.datetime | None = None,
+) -> LockerOutcome:
+    """Someone tried to pick up from ``item``: with ``digits`` the code is checked here; a
+    controller that checked it offline says so with ``verified_by_controller``."""
+    if pickup_codes.is_locked(item) and not verified_by_controller:
+        return LockerOutcome(
+            False,
+            "locked",
+            N_("Too many wrong codes: this compartment opens again at %(when)s."),
+            {"when": item.locked_until},
+        )
+    code = pickup_codes.active_code(session, item)
+    if not (verified_by_controller or pickup_codes.matches(code, digits or "")):
+        locked = pickup_codes.count_wrong_try(session, item)
+        if locked:
+            return LockerOutcome(
+                False,
+                "locked",
+                N_("Too many wrong codes: this compartment opens again at %(when)s."),
+                {"when": item.locked_until},
+            )
+        return LockerOutcome(
+            False,
+            "wrong_code",
+            N_("Wrong pickup code; %(left)s tries left."),
+            {"left": pickup_codes.MAX_WRONG_TRIES - item.failed_attempts},
+        )
+    consignment = item.consignment
+    if consignment is None:
+        return LockerOutcome(False, "empty", N_("This compartment holds nothing to pick up."))
+    outcome = record_event(
+        session,
+        consignment,
+        EventInput(
+            kind=Kind.PICKED_UP,
+            idempotency_key=key,
+            source=source,
+            device_at=device_at,
+            location=item.bank.location,
+            device=item.bank.controller,
+            notes=f"#{item.number}",
+        ),
+    )
+    if outcome.ok:
+        if code is not None:
+            code.used_at = clock.now()
+        empty(item)
+    return LockerOutcome(
+        outcome.ok, outcome.reason_code, outcome.reason, outcome.params, consignment
+    )
