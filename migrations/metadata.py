@@ -5,9 +5,10 @@ import core.outbox
 import core.users
 import core.workdays
 import courier.models
+import firmware_bridge.models
 import lockers.models
 from core.db import Base
 
 target_metadata = Base.metadata
 
-__all__ = ["catalog", "core", "courier", "lockers", "target_metadata"]
+__all__ = ["catalog", "core", "courier", "firmware_bridge", "lockers", "target_metadata"]

@@ -1,0 +1,187 @@
+"""The MQTT contract, version 1 (docs/mqtt.md): topics and payloads, checked strictly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+PREFIX = "cc/v1"
+SHORT_CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
+CHANNELS = ("evt", "status", "hb", "state", "cmd/ack")
+EVENT_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
+    "door_opened": {"compartment": (int,)},
+    "door_closed": {"compartment": (int,), "occupied": (bool,)},
+    "deposit": {"compartment": (int,)},
+    "pickup": {"compartment": (int,), "code_ok": (bool,), "attempt": (int,)},
+    "code_rejected": {"attempts": (int,)},
+    "tamper": {"kind": (str,)},
+    "fault": {"component": (str,), "detail": (str,)},
+    "replay_done": {"from_seq": (int,), "to_seq": (int,)},
+}
+OPTIONAL: dict[str, dict[str, tuple[type, ...]]] = {
+    "door_opened": {"by": (str,)},
+    "door_closed": {"by": (str,)},
+    "deposit": {"label": (str, type(None))},
+    "code_rejected": {"compartment": (int, type(None))},
+}
+TAMPER_KINDS = {"door_forced", "door_ajar", "jammed", "power", "tilt"}
+COMMAND_STATUSES = {"received", "done", "rejected", "expired"}
+
+
+class ContractError(ValueError):
+    """The message breaks the contract; ``controller`` and ``seq`` say what of it was readable."""
+
+    def __init__(self, reason: str, controller: str | None = None, seq: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.controller = controller
+        self.seq = seq
+
+
+@dataclass(frozen=True)
+class Topic:
+    campus: str
+    controller: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Envelope:
+    controller: str
+    boot: int
+    seq: int
+    type: str
+    ts: dt.datetime
+    data: dict[str, Any]
+
+
+def topic_for(campus: str, controller: str, channel: str) -> str:
+    return f"{PREFIX}/{campus}/{controller}/{channel}"
+
+
+def parse_topic(topic: str) -> Topic:
+    parts = topic.split("/")
+    if len(parts) < 5 or "/".join(parts[:2]) != PREFIX:
+        raise ContractError(f"not a contract topic: {topic[:100]}")
+    campus, controller, channel = parts[2], parts[3], "/".join(parts[4:])
+    if not (SHORT_CODE.match(campus) and SHORT_CODE.match(controller)) or channel not in CHANNELS:
+        raise ContractError(f"not a contract topic: {topic[:100]}")
+    return Topic(campus, controller, channel)
+
+
+def _json(payload: bytes) -> Any:
+    try:
+        return json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"payload is not JSON: {exc}") from None
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _typed(value: Any, types: tuple[type, ...]) -> bool:
+    if int in types and _int(value):
+        return True
+    return any(isinstance(value, t) and t is not int for t in types)
+
+
+def parse_event(topic: Topic, payload: bytes) -> Envelope:
+    """Validate an ``evt`` message; raises :class:`ContractError` with what could be read."""
+    body = _json(payload)
+    if not isinstance(body, dict):
+        raise ContractError("payload is not a JSON object")
+    controller = body.get("ctl")
+    if controller != topic.controller:
+        # Touches no controller's sequence: the message is not trustworthy about either.
+        raise ContractError(
+            f"payload names controller {str(controller)[:32]!r}, topic {topic.controller!r}"
+        )
+    seq = body.get("seq")
+    seq = seq if _int(seq) and seq > 0 else None
+    if seq is None:
+        raise ContractError("seq is missing or not a positive integer", controller)
+    if body.get("v") != 1:
+        raise ContractError("unsupported contract version", controller, seq)
+    boot = body.get("boot")
+    if not _int(boot) or boot < 0:
+        raise ContractError("boot is missing or not an integer", controller, seq)
+    kind = body.get("type")
+    if kind not in EVENT_TYPES:
+        raise ContractError(f"unknown event type {str(kind)[:24]!r}", controller, seq)
+    try:
+        ts = dt.datetime.fromisoformat(str(body.get("ts")))
+    except ValueError:
+        raise ContractError("ts is not an ISO 8601 time", controller, seq) from None
+    if ts.tzinfo is None:
+        raise ContractError("ts has no UTC offset", controller, seq)
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise ContractError("data is not an object", controller, seq)
+    for name, types in EVENT_TYPES[kind].items():
+        if name not in data or not _typed(data[name], types):
+            raise ContractError(f"{kind}: {name} is missing or of the wrong type", controller, seq)
+    for name, types in OPTIONAL.get(kind, {}).items():
+        if name in data and not _typed(data[name], types):
+            raise ContractError(f"{kind}: {name} is of the wrong type", controller, seq)
+    if kind == "tamper" and data["kind"] not in TAMPER_KINDS:
+        raise ContractError(f"tamper: unknown kind {data['kind'][:24]!r}", controller, seq)
+    return Envelope(controller, boot, seq, kind, ts, data)
+
+
+@dataclass(frozen=True)
+class Status:
+    state: str
+    boot: int
+    firmware: str = ""
+    compartments: int | None = None
+
+
+def parse_status(payload: bytes) -> Status:
+    body = _json(payload)
+    if not isinstance(body, dict) or body.get("state") not in {"online", "offline", "lost"}:
+        raise ContractError("status: state must be online, offline or lost")
+    if not _int(body.get("boot")):
+        raise ContractError("status: boot is missing")
+    compartments = body.get("compartments")
+    return Status(
+        body["state"],
+        body["boot"],
+        str(body.get("fw") or "")[:32],
+        compartments if _int(compartments) else None,
+    )
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    boot: int
+    seq: int
+    uptime: int
+
+
+def parse_heartbeat(payload: bytes) -> Heartbeat:
+    body = _json(payload)
+    if not isinstance(body, dict) or not all(_int(body.get(k)) for k in ("boot", "seq", "uptime")):
+        raise ContractError("hb: boot, seq and uptime must be integers")
+    return Heartbeat(body["boot"], body["seq"], body["uptime"])
+
+
+@dataclass(frozen=True)
+class CommandAck:
+    cmd_id: str
+    status: str
+    error: str
+
+
+def parse_command_ack(payload: bytes) -> CommandAck:
+    body = _json(payload)
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("cmd_id"), str)
+        or body.get("status") not in COMMAND_STATUSES
+    ):
+        raise ContractError("cmd/ack: cmd_id and a known status are required")
+    return CommandAck(body["cmd_id"][:40], body["status"], str(body.get("error") or "")[:200])

@@ -1,0 +1,380 @@
+"""Applying controller messages: store first, apply once and in order, say what to publish.
+
+:func:`handle` works on a session and returns the messages to publish once the transaction that
+stored the input has committed (``evt/ack`` up to the highest contiguous seq, ``replay`` when a
+gap opened). It never raises for bad input: that goes to the dead-letter table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import clock
+from core.errors import DomainError
+from courier.models import Source
+from firmware_bridge import contract
+from firmware_bridge.contract import ContractError
+from firmware_bridge.models import (
+    Command,
+    CommandStatus,
+    ControllerSequence,
+    DeadLetter,
+    DeviceEvent,
+)
+from lockers import pickup_codes
+from lockers.compartments import bank_by_controller, empty
+from lockers.models import Alert, AlertKind, Compartment, CompartmentState, LockerBank, Presence
+from lockers.pickups import deposit, pickup
+
+log = logging.getLogger(__name__)
+HEARTBEAT = dt.timedelta(seconds=30)
+MISSED_HEARTBEATS = 3
+REPLAY_EVERY = dt.timedelta(seconds=10)
+COMMAND_TTL = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Outbound:
+    topic: str
+    payload: dict[str, Any]
+    qos: int = 1
+
+
+@dataclass
+class Handled:
+    """What one message led to: messages to publish after commit, and a word for the log."""
+
+    outbound: list[Outbound] = field(default_factory=list)
+    note: str = ""
+
+
+def handle(
+    session: Session,
+    topic: str,
+    payload: bytes,
+    label_key: str,
+    received_at: dt.datetime | None = None,
+) -> Handled:
+    """Store and apply one message from a controller."""
+    received_at = received_at or clock.now()
+    try:
+        parsed = contract.parse_topic(topic)
+    except ContractError as error:
+        return _dead(session, topic, payload, error, received_at)
+    bank = bank_by_controller(session, parsed.controller)
+    if bank is None:
+        return _dead(
+            session,
+            topic,
+            payload,
+            ContractError(f"unknown controller {parsed.controller}"),
+            received_at,
+        )
+    try:
+        if parsed.channel == "evt":
+            return _event(session, bank, parsed, payload, label_key, received_at)
+        if parsed.channel == "status":
+            return _status(bank, contract.parse_status(payload), received_at)
+        if parsed.channel == "hb":
+            return _heartbeat(session, bank, contract.parse_heartbeat(payload), received_at)
+        if parsed.channel == "cmd/ack":
+            return _command_ack(session, bank, contract.parse_command_ack(payload), received_at)
+        return Handled(note="state snapshot")
+    except ContractError as error:
+        return _dead(session, topic, payload, error, received_at)
+
+
+def _dead(
+    session: Session, topic: str, payload: bytes, error: ContractError, received_at: dt.datetime
+) -> Handled:
+    session.add(
+        DeadLetter(
+            topic=topic[:200],
+            payload=payload,
+            reason=error.reason[:300],
+            controller=error.controller,
+            seq=error.seq,
+            received_at=received_at,
+        )
+    )
+    log.warning("dead letter on %s: %s", topic, error.reason)
+    return Handled(note=f"dead letter: {error.reason}")
+
+
+def _sequence(session: Session, controller: str) -> ControllerSequence:
+    row = session.get(ControllerSequence, controller)
+    if row is None:
+        row = ControllerSequence(controller=controller, contiguous=0, highest=0)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _event(
+    session: Session,
+    bank: LockerBank,
+    topic: contract.Topic,
+    payload: bytes,
+    label_key: str,
+    received_at: dt.datetime,
+) -> Handled:
+    sequence = _sequence(session, bank.controller)
+    try:
+        envelope = contract.parse_event(topic, payload)
+        number = envelope.data.get("compartment")
+        if _int(number) and number not in {c.number for c in bank.compartments}:
+            raise ContractError(f"unknown compartment {number}", envelope.controller, envelope.seq)
+    except ContractError as error:
+        handled = _dead(session, topic_text(bank, "evt"), payload, error, received_at)
+        if error.controller == bank.controller and error.seq is not None:
+            # Asking for it again would only bring the same bad event back: count it as received.
+            handled.outbound += _received(
+                session, bank, sequence, error.seq, label_key, received_at
+            )
+        return handled
+    bank.last_seen = received_at
+    already = envelope.seq <= sequence.contiguous or session.scalar(
+        select(DeviceEvent.id).where(
+            DeviceEvent.controller == bank.controller, DeviceEvent.seq == envelope.seq
+        )
+    )
+    if already:
+        return Handled([_ack(bank, sequence)], note=f"duplicate seq {envelope.seq}")
+    session.add(
+        DeviceEvent(
+            controller=bank.controller,
+            seq=envelope.seq,
+            boot=envelope.boot,
+            type=envelope.type,
+            device_at=envelope.ts,
+            received_at=received_at,
+            data=envelope.data,
+        )
+    )
+    session.flush()
+    return Handled(_received(session, bank, sequence, envelope.seq, label_key, received_at))
+
+
+def topic_text(bank: LockerBank, channel: str) -> str:
+    return contract.topic_for(bank.campus.code, bank.controller, channel)
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _received(
+    session: Session,
+    bank: LockerBank,
+    sequence: ControllerSequence,
+    seq: int,
+    label_key: str,
+    received_at: dt.datetime,
+) -> list[Outbound]:
+    """Advance the contiguous mark over what is stored, apply in order, ask for what is missing."""
+    sequence.highest = max(sequence.highest, seq)
+    if seq > sequence.contiguous + 1 or sequence.highest > sequence.contiguous + 1:
+        stored = set(
+            session.scalars(
+                select(DeviceEvent.seq).where(
+                    DeviceEvent.controller == bank.controller,
+                    DeviceEvent.seq > sequence.contiguous,
+                )
+            )
+        ) | set(
+            session.scalars(
+                select(DeadLetter.seq).where(
+                    DeadLetter.controller == bank.controller,
+                    DeadLetter.seq > sequence.contiguous,
+                )
+            )
+        )
+    else:
+        stored = {seq}
+    while sequence.contiguous + 1 in stored:
+        sequence.contiguous += 1
+    _apply_pending(session, bank, sequence, label_key)
+    outbound = [_ack(bank, sequence)]
+    if sequence.highest > sequence.contiguous and (
+        sequence.replay_requested_at is None
+        or received_at - sequence.replay_requested_at >= REPLAY_EVERY
+    ):
+        sequence.replay_requested_at = received_at
+        outbound.append(_replay(bank, sequence.contiguous + 1))
+    elif sequence.highest <= sequence.contiguous:
+        sequence.replay_requested_at = None
+    return outbound
+
+
+def _ack(bank: LockerBank, sequence: ControllerSequence) -> Outbound:
+    return Outbound(topic_text(bank, "evt/ack"), {"upto_seq": sequence.contiguous})
+
+
+def _replay(bank: LockerBank, from_seq: int) -> Outbound:
+    now = clock.now()
+    return Outbound(
+        topic_text(bank, "cmd"),
+        {
+            "cmd_id": f"replay-{uuid.uuid4()}",
+            "op": "replay",
+            "args": {"from_seq": from_seq},
+            "issued_at": now.isoformat(),
+            "expires_at": (now + COMMAND_TTL).isoformat(),
+        },
+    )
+
+
+def _apply_pending(
+    session: Session, bank: LockerBank, sequence: ControllerSequence, label_key: str
+) -> None:
+    pending = session.scalars(
+        select(DeviceEvent)
+        .where(
+            DeviceEvent.controller == bank.controller,
+            DeviceEvent.applied.is_(False),
+            DeviceEvent.seq <= sequence.contiguous,
+        )
+        .order_by(DeviceEvent.seq)
+    )
+    for event in pending:
+        event.result = _apply(session, bank, event, label_key)[:200]
+        event.applied = True
+
+
+def _compartment(bank: LockerBank, number: Any) -> Compartment | None:
+    return next((c for c in bank.compartments if c.number == number), None)
+
+
+def _apply(session: Session, bank: LockerBank, event: DeviceEvent, label_key: str) -> str:
+    """One stored event's effect on the domain; returns what happened, for the log."""
+    data = event.data
+    item = _compartment(bank, data.get("compartment"))
+    key = f"mqtt:{bank.controller}:{event.seq}"
+    try:
+        if event.type == "door_opened" and item is not None:
+            item.state = CompartmentState.OPEN
+            return "door open"
+        if event.type == "door_closed" and item is not None:
+            if data["occupied"]:
+                item.state = CompartmentState.OCCUPIED
+            else:
+                empty(item)
+            return "door closed"
+        if event.type == "deposit" and item is not None:
+            outcome = deposit(
+                session, bank, item, data.get("label"), key=key, label_key=label_key,
+                device_at=event.device_at,
+            )  # fmt: skip
+            return _said("deposit", outcome.ok, outcome.reason_code, outcome.consignment)
+        if event.type == "pickup" and item is not None:
+            if not data["code_ok"]:
+                pickup_codes.count_wrong_try(session, item)
+                return "wrong code"
+            outcome = pickup(
+                session, item, key=key, source=Source.MQTT, verified_by_controller=True,
+                device_at=event.device_at,
+            )  # fmt: skip
+            return _said("pickup", outcome.ok, outcome.reason_code, outcome.consignment)
+        if event.type == "code_rejected":
+            if item is not None:
+                pickup_codes.count_wrong_try(session, item)
+            return "code rejected"
+        if event.type in {"tamper", "fault"}:
+            kind = AlertKind.TAMPER if event.type == "tamper" else AlertKind.FAULT
+            detail = data.get("kind") or f"{data.get('component')}: {data.get('detail')}"
+            session.add(
+                Alert(
+                    kind=kind,
+                    bank_id=bank.id,
+                    compartment_number=item.number if item else None,
+                    message=f"{bank.controller}: {event.type} {detail}"[:300],
+                )
+            )
+            return f"alert {detail}"
+    except DomainError as error:
+        # The device told the truth about the door; the domain refused what it implied.
+        return f"{event.type} refused: {error.code}"
+    return event.type
+
+
+def _said(what: str, ok: bool, reason: str | None, consignment: Any) -> str:
+    code = consignment.tracking_code if consignment is not None else "-"
+    return f"{what} {code}" if ok else f"{what} {code} refused: {reason}"
+
+
+def _status(bank: LockerBank, status: contract.Status, received_at: dt.datetime) -> Handled:
+    if status.boot < bank.boot:
+        # A Will (or a goodbye) from an earlier power-up must not mark the live session down.
+        return Handled(note=f"stale status from boot {status.boot}")
+    bank.boot = status.boot
+    bank.last_seen = received_at
+    if status.state == "online":
+        bank.presence = Presence.ONLINE
+        bank.firmware = status.firmware or bank.firmware
+    else:
+        bank.presence = Presence.LOST if status.state == "lost" else Presence.OFFLINE
+    return Handled(note=f"status {status.state}")
+
+
+def _heartbeat(
+    session: Session, bank: LockerBank, beat: contract.Heartbeat, received_at: dt.datetime
+) -> Handled:
+    if beat.boot < bank.boot:
+        return Handled(note="stale heartbeat")
+    bank.boot = beat.boot
+    bank.last_seen = received_at
+    bank.presence = Presence.ONLINE
+    sequence = _sequence(session, bank.controller)
+    if beat.seq > sequence.highest:
+        # Events we never saw: the heartbeat tells how far the controller got.
+        sequence.highest = beat.seq
+    if sequence.highest > sequence.contiguous and (
+        sequence.replay_requested_at is None
+        or received_at - sequence.replay_requested_at >= REPLAY_EVERY
+    ):
+        sequence.replay_requested_at = received_at
+        return Handled([_replay(bank, sequence.contiguous + 1)], note="heartbeat: replay")
+    return Handled(note="heartbeat")
+
+
+def _command_ack(
+    session: Session, bank: LockerBank, ack: contract.CommandAck, received_at: dt.datetime
+) -> Handled:
+    command = session.scalar(select(Command).where(Command.cmd_id == ack.cmd_id))
+    if command is None or command.controller != bank.controller:
+        return Handled(note=f"ack for unknown command {ack.cmd_id}")
+    command.answered_at = received_at
+    final = {CommandStatus.DONE, CommandStatus.REJECTED, CommandStatus.EXPIRED}
+    if command.status in final:
+        return Handled(note="late command ack")
+    command.status = CommandStatus(ack.status)
+    command.error = ack.error
+    return Handled(note=f"command {ack.status}")
+
+
+def mark_silent_controllers(session: Session, now: dt.datetime | None = None) -> list[str]:
+    """Controllers online but silent for three heartbeats are lost; returns their ids."""
+    now = now or clock.now()
+    silent = session.scalars(
+        select(LockerBank).where(
+            LockerBank.presence == Presence.ONLINE,
+            LockerBank.last_seen < now - HEARTBEAT * MISSED_HEARTBEATS,
+        )
+    ).all()
+    for bank in silent:
+        bank.presence = Presence.LOST
+        session.add(
+            Alert(
+                kind=AlertKind.CONTROLLER_LOST,
+                bank_id=bank.id,
+                message=f"{bank.controller}: no heartbeat since {bank.last_seen:%H:%M:%S}",
+            )
+        )
+    return [bank.controller for bank in silent]
