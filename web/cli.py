@@ -128,6 +128,29 @@ def web() -> None:
     _serve(_settings())
 
 
+def _broker(settings: Settings) -> str:
+    if not settings.mqtt_url:
+        raise click.ClickException("set COURIER_MQTT_URL (courier run starts a broker itself)")
+    return settings.mqtt_url
+
+
+@main.command()
+@click.option("--shared", is_flag=True, help="share the load with other bridges (MQTT v5)")
+def bridge(shared: bool) -> None:
+    """Run the MQTT bridge between locker controllers and the database."""
+    from firmware_bridge.bridge import Bridge, run_forever
+    from firmware_bridge.connection import parse_url
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    address = parse_url(_broker(settings))
+    click.echo(
+        f"bridge: {address.host}:{address.port}, database {_safe_url(settings.database_url)}"
+    )
+    run_forever(Bridge(address, make_session_factory(engine), settings.label_key, shared=shared))
+    engine.dispose()
+
+
 @main.group("catalog")
 def catalog_group() -> None:
     """Import and export the service catalog."""

@@ -1,0 +1,173 @@
+"""The bridge process: MQTT in, database transactions, MQTT out.
+
+paho's network thread only queues messages. One worker drains the queue in batches, stores and
+applies them in one transaction, and only after the commit acknowledges them to the broker and
+publishes ``evt/ack``: the broker redelivers anything not acknowledged, so a crash loses nothing
+and the (controller, seq) constraint keeps redeliveries from being applied twice. A batch is
+committed as soon as nothing more is waiting (never on a timer alone: the broker hands out only
+as many unacknowledged messages as its in-flight limit allows).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue as stdlib_queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from sqlalchemy.orm import Session
+
+from core.db import unit_of_work
+from firmware_bridge import commands
+from firmware_bridge.connection import BrokerAddress, connect, new_client
+from firmware_bridge.ingest import Outbound, handle, mark_silent_controllers
+
+log = logging.getLogger(__name__)
+SUBSCRIPTIONS = ("evt", "status", "hb", "cmd/ack")
+SHARE_GROUP = "courier-bridge"
+
+
+@dataclass(frozen=True)
+class Received:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+
+
+class Bridge:
+    """Run with :meth:`start`; :meth:`stop` finishes the current batch and disconnects."""
+
+    def __init__(
+        self,
+        address: BrokerAddress,
+        sessions: Callable[[], Session],
+        label_key: str,
+        *,
+        client_id: str = "courier-bridge",
+        batch_size: int = 500,
+        shared: bool = False,
+    ) -> None:
+        self.address = address
+        self.sessions = sessions
+        self.label_key = label_key
+        self.batch_size = batch_size
+        self.shared = shared and address.v5
+        self.inbox: stdlib_queue.Queue[Received] = stdlib_queue.Queue()
+        self.stopping = threading.Event()
+        self.stored = 0
+        self.client = new_client(address, client_id, persistent=True)
+        self.client.manual_ack_set(True)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self._threads: list[threading.Thread] = []
+
+    def _on_connect(
+        self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any = None
+    ) -> None:
+        if reason.is_failure:
+            log.error("bridge: broker refused the connection: %s", reason)
+            return
+        prefix = f"$share/{SHARE_GROUP}/" if self.shared else ""
+        client.subscribe([(f"{prefix}cc/v1/+/+/{channel}", 1) for channel in SUBSCRIPTIONS])
+        log.info("bridge: connected to %s:%s", self.address.host, self.address.port)
+
+    def _on_message(self, _client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        self.inbox.put(Received(message.topic, bytes(message.payload), message.mid, message.qos))
+
+    def start(self) -> None:
+        connect(self.client, self.address, persistent=True)
+        self.client.loop_start()
+        for target, name in ((self._work, "bridge-worker"), (self._tick, "bridge-commands")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _batch(self) -> list[Received]:
+        try:
+            first = self.inbox.get(timeout=0.5)
+        except stdlib_queue.Empty:
+            return []
+        batch = [first]
+        while len(batch) < self.batch_size:
+            try:
+                batch.append(self.inbox.get_nowait())
+            except stdlib_queue.Empty:
+                break
+        return batch
+
+    def _work(self) -> None:
+        while not self.stopping.is_set():
+            batch = self._batch()
+            if not batch:
+                continue
+            while not self.stopping.is_set():
+                try:
+                    outbound = self._store(batch)
+                    break
+                except Exception:
+                    # Nothing was acknowledged: retrying later stores the same batch once.
+                    log.exception("bridge: storing a batch of %s failed; retrying", len(batch))
+                    time.sleep(1)
+            else:
+                return
+            for message in batch:
+                if message.qos > 0:
+                    self.client.ack(message.mid, message.qos)
+            self.stored += len(batch)
+            self._publish(outbound)
+
+    def _store(self, batch: list[Received]) -> list[Outbound]:
+        outbound: list[Outbound] = []
+        with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
+            for message in batch:
+                outbound += handle(session, message.topic, message.payload, self.label_key).outbound
+        return outbound
+
+    def _publish(self, outbound: list[Outbound]) -> None:
+        # Only the newest evt/ack per controller matters; commands each go out.
+        latest: dict[str, Outbound] = {}
+        for message in outbound:
+            if message.topic.endswith("/evt/ack"):
+                latest[message.topic] = message
+            else:
+                self.client.publish(message.topic, json.dumps(message.payload), qos=message.qos)
+        for message in latest.values():
+            self.client.publish(message.topic, json.dumps(message.payload), qos=message.qos)
+
+    def _tick(self) -> None:
+        last_presence_check = 0.0
+        while not self.stopping.wait(1.0):
+            try:
+                with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
+                    due = commands.due(session)
+                    if time.monotonic() - last_presence_check > 10:
+                        mark_silent_controllers(session)
+                        last_presence_check = time.monotonic()
+                self._publish(due)
+            except Exception:
+                log.exception("bridge: command round failed")
+
+
+def run_forever(bridge: Bridge) -> None:
+    """Run until SIGTERM or SIGINT, then finish the batch in hand and leave."""
+    import signal
+
+    done = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: done.set())
+    bridge.start()
+    done.wait()
+    bridge.stop()

@@ -1,0 +1,257 @@
+"""The bridge and simulated controllers through a real Mosquitto."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from sqlalchemy import func, select
+
+from core import clock
+from courier.models import Consignment
+from firmware_bridge import commands
+from firmware_bridge.models import Command, CommandStatus, DeadLetter, DeviceEvent
+from firmware_bridge.simulator import SimulatedController
+from lockers.compartments import add_bank, bank_by_controller
+from lockers.models import Alert, AlertKind, BankKind, Presence, Size
+from tests import factories
+from tests.factories import LABEL_KEY
+from tests.firmware_bridge.conftest import eventually
+
+CTL = "NH-DB-01"
+
+
+@pytest.fixture
+def drop_box(write):
+    def setup(session):
+        place = factories.location(session, "NH-LOCKER-1", "NH", kind="locker_site")
+        add_bank(session, CTL, "南湖投递柜", BankKind.DROP_BOX, place, [Size.M] * 4)
+
+    write(setup)
+
+
+@pytest.fixture
+def controller(mosquitto, drop_box, tmp_path):
+    simulated = SimulatedController(
+        mosquitto.address, "NH", CTL, 4, tmp_path / "controllers", heartbeat_seconds=0.5
+    )
+    simulated.start()
+    assert simulated.connected.wait(10)
+    yield simulated
+    simulated.stop()
+
+
+def count(write, *where):
+    return write(lambda s: s.scalar(select(func.count()).select_from(DeviceEvent).where(*where)))
+
+
+def raw_publisher(mosquitto):
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"raw-{uuid.uuid4()}",
+                         protocol=MQTTProtocolVersion.MQTTv5)  # fmt: skip
+    client.connect("127.0.0.1", mosquitto.port)
+    client.loop_start()
+    return client
+
+
+def envelope(seq, kind="door_opened", data=None, ctl=CTL):
+    return json.dumps({"v": 1, "ctl": ctl, "boot": 1, "seq": seq, "type": kind,
+                       "ts": clock.now().isoformat(),
+                       "data": data or {"compartment": 1}})  # fmt: skip
+
+
+def test_a_deposit_with_a_label_records_the_consignment(write, bridge, controller):
+    code = write(
+        lambda s: factories.consignment(s, origin="NH", department_campus="XL").tracking_code
+    )
+    controller.deposit(2, f"http://127.0.0.1/t/{code}")
+    assert controller.wait_acked()
+    state = eventually(lambda: write(lambda s: s.scalar(select(Consignment.state))) == "deposited")
+    assert state
+
+
+def test_the_same_event_published_twice_is_stored_once(write, mosquitto, drop_box, bridge):
+    client = raw_publisher(mosquitto)
+    for _ in range(2):
+        client.publish(f"cc/v1/NH/{CTL}/evt", envelope(1), qos=1).wait_for_publish(5)
+    client.publish(f"cc/v1/NH/{CTL}/evt", envelope(2), qos=1).wait_for_publish(5)
+    eventually(lambda: count(write) == 2)
+    client.loop_stop()
+    assert count(write, DeviceEvent.seq == 1) == 1
+
+
+def test_a_gap_brings_a_replay_request_and_events_apply_in_order(
+    write, mosquitto, drop_box, bridge
+):
+    client = raw_publisher(mosquitto)
+    asked = threading.Event()
+    client.on_message = lambda _c, _u, m: asked.set() if b'"replay"' in m.payload else None
+    client.subscribe(f"cc/v1/NH/{CTL}/cmd", qos=1)
+    client.publish(f"cc/v1/NH/{CTL}/evt", envelope(1), qos=1).wait_for_publish(5)
+    client.publish(f"cc/v1/NH/{CTL}/evt", envelope(3), qos=1).wait_for_publish(5)
+    assert asked.wait(10)
+    assert count(write, DeviceEvent.applied.is_(True)) == 1
+    client.publish(f"cc/v1/NH/{CTL}/evt", envelope(2), qos=1).wait_for_publish(5)
+    eventually(lambda: count(write, DeviceEvent.applied.is_(True)) == 3)
+    client.loop_stop()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"{broken",
+        json.dumps({"v": 1, "ctl": CTL}).encode(),
+        envelope(1, ctl="XL-DB-09").encode(),
+        envelope(1, data={"compartment": 42}).encode(),
+    ],
+    ids=["not-json", "missing-fields", "other-controller", "unknown-compartment"],
+)
+def test_bad_payloads_are_dead_lettered_and_the_bridge_keeps_going(
+    write, mosquitto, drop_box, bridge, payload
+):
+    client = raw_publisher(mosquitto)
+    client.publish(f"cc/v1/NH/{CTL}/evt", payload, qos=1).wait_for_publish(5)
+    client.publish(f"cc/v1/NH/{CTL}/evt", envelope(2), qos=1).wait_for_publish(5)
+    eventually(lambda: write(lambda s: s.scalar(select(func.count()).select_from(DeadLetter))) == 1)
+    eventually(lambda: count(write, DeviceEvent.seq == 2) == 1)
+    client.loop_stop()
+
+
+def presence(write):
+    return write(lambda s: bank_by_controller(s, CTL).presence)
+
+
+def test_a_crashed_controller_is_shown_lost_by_its_will(write, bridge, controller):
+    eventually(lambda: presence(write) == Presence.ONLINE)
+    controller.crash()
+    eventually(lambda: presence(write) == Presence.LOST)
+
+
+def test_a_will_from_an_old_boot_does_not_mark_a_live_controller_lost(
+    write, mosquitto, bridge, controller
+):
+    eventually(lambda: presence(write) == Presence.ONLINE)
+    client = raw_publisher(mosquitto)
+    old = json.dumps({"state": "lost", "boot": controller.boot - 1})
+    client.publish(f"cc/v1/NH/{CTL}/status", old, qos=1).wait_for_publish(5)
+    client.publish(f"cc/v1/NH/{CTL}/evt", envelope(99), qos=1).wait_for_publish(5)
+    eventually(lambda: write(lambda s: s.scalar(select(func.count()).select_from(DeviceEvent))))
+    assert presence(write) == Presence.ONLINE
+    client.loop_stop()
+
+
+def test_a_remote_open_is_received_done_and_not_repeated(write, bridge, controller):
+    command_id = write(
+        lambda s: (
+            commands.queue_command(
+                s, bank_by_controller(s, CTL), "open", {"compartment": 3}, reason="stuck door"
+            ).cmd_id
+        )
+    )
+    status = lambda: write(  # noqa: E731
+        lambda s: s.scalar(select(Command.status).where(Command.cmd_id == command_id))
+    )
+    eventually(lambda: status() == CommandStatus.DONE)
+    assert controller.wait_acked()
+    opened = count(write, DeviceEvent.type == "door_opened")
+    assert opened == 1
+
+
+def test_an_unanswered_command_is_retried_three_times_then_alerted(
+    write, drop_box, bridge, monkeypatch
+):
+    monkeypatch.setattr(commands, "RETRY_AFTER", commands.RETRY_AFTER / 20)
+    write(lambda s: commands.queue_command(s, bank_by_controller(s, CTL), "snapshot"))
+    eventually(
+        lambda: write(lambda s: s.scalar(select(Alert.kind))) == AlertKind.COMMAND_UNANSWERED
+    )
+    assert write(lambda s: s.scalar(select(Command.tries))) == 3
+
+
+def test_wrong_codes_on_the_keypad_lock_the_compartment(write, mosquitto, bridge, tmp_path):
+    def setup(session):
+        place = factories.location(session, "NH-LOCKER-2", "NH", kind="locker_site")
+        add_bank(session, "NH-PU-01", "取件柜", BankKind.PICKUP, place, [Size.S] * 2)
+
+    write(setup)
+    locker = SimulatedController(mosquitto.address, "NH", "NH-PU-01", 2, tmp_path / "c")
+    locker.start()
+    assert locker.connected.wait(10)
+    for _ in range(5):
+        locker.keypad(1, "123456")
+    assert locker.wait_acked()
+    eventually(lambda: write(lambda s: s.scalar(select(Alert.kind))) == AlertKind.LOCKOUT)
+    locker.stop()
+
+
+STREAM = 5000
+
+
+def start_bridge_process(mosquitto, database):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "COURIER_DATABASE_URL": database,
+        "COURIER_MQTT_URL": f"mqtt://127.0.0.1:{mosquitto.port}",
+        "COURIER_LABEL_KEY": LABEL_KEY,
+        "COURIER_SECRET_KEY": "s",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", "from web.cli import main; main()", "bridge"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def assert_every_event_stored_once(write, controller):
+    """Every door event of the stream is stored, and every seq the controller used exactly once
+    (replays add ``replay_done`` events of their own)."""
+    eventually(lambda: count(write, DeviceEvent.type == "door_opened") == STREAM, timeout=120)
+    assert controller.wait_acked(timeout=60)
+    sent = controller.seq
+    assert count(write) == sent
+    assert write(lambda s: s.scalar(select(func.count(func.distinct(DeviceEvent.seq))))) == sent
+
+
+def stream_events(controller, count):
+    for n in range(count):
+        controller.emit("door_opened", {"compartment": 1 + n % 4, "by": "code"})
+
+
+def test_a_bridge_killed_mid_stream_loses_and_duplicates_nothing(
+    write, mosquitto, database, controller
+):
+    import signal
+
+    process = start_bridge_process(mosquitto, database)
+    streamer = threading.Thread(target=stream_events, args=(controller, STREAM))
+    streamer.start()
+    eventually(lambda: count(write) > STREAM // 5, timeout=60)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    streamer.join()
+    process = start_bridge_process(mosquitto, database)
+    try:
+        assert_every_event_stored_once(write, controller)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_broker_restart_mid_stream_loses_and_duplicates_nothing(
+    write, mosquitto, bridge, controller
+):
+    streamer = threading.Thread(target=stream_events, args=(controller, STREAM))
+    streamer.start()
+    eventually(lambda: count(write) > STREAM // 5, timeout=60)
+    mosquitto.stop()
+    streamer.join()
+    mosquitto.start()
+    assert_every_event_stored_once(write, controller)
