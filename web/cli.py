@@ -9,8 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog.models import Location
 from core.config import Settings, load_settings
 from core.db import make_engine, make_session_factory, unit_of_work
 from core.errors import DomainError, ValidationFailed
@@ -106,7 +108,8 @@ def _serve(settings: Settings) -> None:
 
 @main.command()
 def run() -> None:
-    """Run everything on embedded defaults: migrate, seed demo data on an empty database, serve."""
+    """Run everything on embedded defaults: database, demo data, broker, bridge, simulated
+    lockers and the web server."""
     import migrations
     from web.demo import DEMO_PASSWORD, has_users
 
@@ -119,7 +122,102 @@ def run() -> None:
         _seed(settings)
     elif not settings.production:
         click.echo(f"demo users (password {DEMO_PASSWORD} unless changed): " + _demo_logins())
-    _serve(settings)
+    with _devices(settings):
+        _serve(settings)
+
+
+@contextmanager
+def _devices(settings: Settings) -> Iterator[None]:
+    """The broker (unless COURIER_MQTT_URL names one), the bridge and a simulated controller for
+    every locker bank, for as long as the block runs."""
+    from core.config import VAR_DIR
+    from firmware_bridge.bridge import Bridge
+    from firmware_bridge.broker import BRIDGE_USER, start_private_broker
+    from firmware_bridge.connection import parse_url
+    from firmware_bridge.simulator import SimulatedController
+    from lockers.models import LockerBank
+
+    with _transaction(settings) as session:
+        banks = [
+            (bank.campus.code, bank.controller, len(bank.compartments))
+            for bank in session.scalars(select(LockerBank).order_by(LockerBank.controller))
+        ]
+    broker = None
+    if settings.mqtt_url:
+        bridge_url = settings.mqtt_url
+        controller_url = lambda _controller: bridge_url  # noqa: E731
+    else:
+        broker = start_private_broker(
+            VAR_DIR / "mqtt", [controller for _c, controller, _n in banks]
+        )
+        bridge_url = broker.url_for(BRIDGE_USER)
+        controller_url = broker.url_for
+        click.echo(f"mqtt: private {broker.kind} on 127.0.0.1:{broker.port}")
+    engine = make_engine(settings.database_url)
+    bridge = Bridge(parse_url(bridge_url), make_session_factory(engine), settings.label_key)
+    bridge.start()
+    simulators = [
+        SimulatedController(
+            parse_url(controller_url(controller)), campus, controller, count, VAR_DIR / "simulators"
+        )
+        for campus, controller, count in banks
+    ]
+    for simulator in simulators:
+        simulator.start()
+    click.echo(f"bridge running; {len(simulators)} simulated locker controllers")
+    try:
+        yield
+    finally:
+        for simulator in simulators:
+            simulator.stop()
+        bridge.stop()
+        engine.dispose()
+        if broker is not None:
+            broker.stop()
+
+
+@main.command()
+@click.option("--controllers", default=0, help="how many (default: one per locker bank)")
+def simulate(controllers: int) -> None:
+    """Run simulated locker controllers against COURIER_MQTT_URL until interrupted."""
+    import signal
+    import threading
+
+    from core.config import VAR_DIR
+    from firmware_bridge.connection import parse_url
+    from firmware_bridge.simulator import SimulatedController
+    from lockers.compartments import add_bank
+    from lockers.models import BankKind, LockerBank, Size
+
+    settings = _settings()
+    address = parse_url(_broker(settings))
+    with _transaction(settings) as session:
+        banks = list(session.scalars(select(LockerBank).order_by(LockerBank.controller)))
+        wanted = controllers or len(banks)
+        if len(banks) < wanted:
+            place = session.scalars(select(Location).order_by(Location.code)).first()
+            if place is None:
+                raise click.ClickException("no locations: run courier seed-demo first")
+            banks += [
+                add_bank(
+                    session, f"SIM-{n:03d}", f"模拟柜 {n}", BankKind.DROP_BOX, place, [Size.M] * 8
+                )
+                for n in range(len(banks) + 1, wanted + 1)
+            ]
+        chosen = [(b.campus.code, b.controller, len(b.compartments)) for b in banks[:wanted]]
+    simulators = [
+        SimulatedController(address, campus, controller, count, VAR_DIR / "simulators")
+        for campus, controller, count in chosen
+    ]
+    for simulator in simulators:
+        simulator.start()
+    click.echo(f"{len(simulators)} simulated controllers running; Ctrl+C stops")
+    done = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: done.set())
+    done.wait()
+    for simulator in simulators:
+        simulator.stop()
 
 
 @main.command()

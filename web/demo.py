@@ -12,13 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import catalog
-from catalog.models import Affiliation, Campus
+from catalog.models import Affiliation, Campus, Location
 from catalog.transfer import ImportReport, import_catalog
 from core.users import Role, User, create_user
 from courier.consignments import NewConsignment, create_consignment, record_web_event
 from courier.models import Consignment
 from courier.scans import Scan, process_scans
 from courier.states import Kind
+from lockers.compartments import add_bank
+from lockers.models import BankKind, LockerBank, Size
 
 CATALOG = Path(catalog.__file__).parent / "demo_data" / "catalog.yaml"
 DEMO_PASSWORD = "demo1234"
@@ -41,6 +43,17 @@ DEMO_USERS = (
     DemoUser("courier", "赵师傅 Zhao Qiang", frozenset({Role.COURIER}), "13800000005", "NH"),
     DemoUser("clerk", "孙代办 Sun Yue", frozenset({Role.CLERK}), "13800000006", "XL"),
     DemoUser("hall", "周窗口 Zhou Fang", frozenset({Role.HALL_STAFF}), "13800000007", "NH"),
+)
+
+#: Locker banks of the demo: (controller, name, kind, location, compartment sizes).
+DEMO_LOCKERS = (
+    ("NH-DB-01", "南湖校区投递柜", BankKind.DROP_BOX, "NH-LOCKER-1", "MMMMMMLL"),
+    ("NH-PU-01", "南湖校区取件柜", BankKind.PICKUP, "NH-LOCKER-2", "SSSSSSMMMMLL"),
+    ("XL-SO-01", "西岭校区代办分拣柜", BankKind.SORTING, "XL-HALL", "MMMMMMMMMMMMMMMM"),
+    ("XL-DB-01", "西岭校区投递柜", BankKind.DROP_BOX, "XL-LOCKER-1", "MMMMMMLL"),
+    ("XL-PU-01", "西岭校区取件柜", BankKind.PICKUP, "XL-LOCKER-1", "SSSSSSMMMMLL"),
+    ("DJ-DB-01", "东江校区投递柜", BankKind.DROP_BOX, "DJ-LOCKER-1", "MMMMMMLL"),
+    ("DJ-PU-01", "东江校区取件柜", BankKind.PICKUP, "DJ-LOCKER-2", "SSSSSSMMMMLL"),
 )
 
 #: A few consignments of the demo teacher, at different points of their journey:
@@ -81,9 +94,18 @@ def seed_demo(session: Session, label_key: str) -> tuple[ImportReport, int]:
         session.add(Affiliation(user_id=user.id, campus_id=campuses[demo.campus].id))
         added += 1
     session.flush()
+    _seed_lockers(session)
     if session.scalar(select(Consignment.id).limit(1)) is None:
         _seed_journeys(session, label_key)
     return report, added
+
+
+def _seed_lockers(session: Session) -> None:
+    places = {loc.code: loc for loc in session.scalars(select(Location))}
+    existing = set(session.scalars(select(LockerBank.controller)))
+    for controller, name, kind, place, sizes in DEMO_LOCKERS:
+        if controller not in existing:
+            add_bank(session, controller, name, kind, places[place], [Size(s) for s in sizes])
 
 
 def _seed_journeys(session: Session, label_key: str) -> None:
