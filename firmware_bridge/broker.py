@@ -122,7 +122,9 @@ def start_mosquitto(folder: Path, controllers: list[str], port: int | None = Non
         f"user {getpass.getuser()}\n"
     )
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    process = subprocess.Popen([binary, "-c", str(config)])
+    process = subprocess.Popen(
+        [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _wait_listening(port)
     return RunningBroker(port, "mosquitto", credentials, process=process)
 

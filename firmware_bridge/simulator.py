@@ -115,7 +115,7 @@ class SimulatedController:
             json.dumps({"state": "offline", "boot": self.boot}),
             qos=1,
             retain=True,
-        ).wait_for_publish(5)
+        ).wait_for_publish(1)
         self.client.disconnect()
         self.client.loop_stop()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,8 +123,16 @@ def run() -> None:
         _seed(settings)
     elif not settings.production:
         click.echo(f"demo users (password {DEMO_PASSWORD} unless changed): " + _demo_logins())
+    # SIGTERM (a service manager, a test) should stop the devices and the broker cleanly too.
+    signal.signal(signal.SIGTERM, _exit_once)
     with _devices(settings):
         _serve(settings)
+
+
+def _exit_once(*_args: object) -> None:
+    """Leave through the ``finally`` blocks; a second signal must not cut the clean-up short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(0)
 
 
 @contextmanager
@@ -180,7 +189,6 @@ def _devices(settings: Settings) -> Iterator[None]:
 @click.option("--controllers", default=0, help="how many (default: one per locker bank)")
 def simulate(controllers: int) -> None:
     """Run simulated locker controllers against COURIER_MQTT_URL until interrupted."""
-    import signal
     import threading
 
     from core.config import VAR_DIR
