@@ -489,6 +489,38 @@ SPEC: dict[str, Any] = {
                 "responses": {"200": {"description": "The image"}, "404": _ERROR},
             }
         },
+        "/api/lockers": {
+            "get": {
+                "summary": "Every locker bank, its controller's health, its compartments (admin)",
+                "responses": {"200": _json({"type": "object"}), "403": _ERROR},
+            }
+        },
+        "/api/lockers/{controller}/events": {
+            "get": {
+                "summary": "A controller's stored device events in seq order (admin)",
+                "parameters": [
+                    {
+                        "name": "controller",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "after_seq",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer"},
+                    },
+                ],
+                "responses": {"200": _json({"type": "object"}), "403": _ERROR, "404": _ERROR},
+            }
+        },
+        "/api/dead-letters": {
+            "get": {
+                "summary": "Messages that broke the MQTT contract, newest first (admin)",
+                "responses": {"200": _json({"type": "object"}), "403": _ERROR},
+            }
+        },
         "/api/metrics": {
             "get": {
                 "summary": "Counters for administrators: forged codes refused, scans recorded",
