@@ -23,7 +23,9 @@ from lockers.models import Alert, AlertKind, LockerBank
 
 RETRY_AFTER = dt.timedelta(seconds=5)
 MAX_TRIES = 3
-OPS = {"open", "set_code", "clear_code", "show", "replay", "snapshot"}
+#: The contract's operations, and ``keypad``: a kiosk screen typing a code into a simulated
+#: controller's keypad (docs/mqtt.md, extensions).
+OPS = {"open", "set_code", "clear_code", "show", "replay", "snapshot", "keypad"}
 
 
 def queue_command(

@@ -200,6 +200,16 @@ class SimulatedController:
             self.emit("door_closed", {"compartment": compartment, "occupied": False, "by": "code"})
         return ok
 
+    def keypad_any(self, digits: str) -> bool:
+        """A code typed on the bank's screen: the compartment holding that code opens."""
+        with self.lock:
+            codes = self._get("codes", {})
+        for number, entry in codes.items():
+            if code_hash(entry["salt"], digits) == entry["hash"]:
+                return self.keypad(int(number), digits)
+        self.emit("code_rejected", {"compartment": None, "attempts": 1})
+        return False
+
     # Messages from the server ---------------------------------------------------------------
     def _on_message(self, client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         try:
@@ -240,6 +250,8 @@ class SimulatedController:
             number = args.get("compartment")
             self.emit("door_opened", {"compartment": number, "by": "remote"})
             self.emit("door_closed", {"compartment": number, "occupied": False, "by": "remote"})
+        elif op == "keypad":
+            self.keypad_any(str(args.get("code", "")))
         elif op == "set_code":
             with self.lock:
                 codes = self._get("codes", {})

@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 from catalog.models import Location
 from core import clock
 from core.errors import N_, Conflict, DomainError, NotFound
+from core.events import publish
 from core.users import User
 from courier.custody import EventInput, Outcome, record_event
 from courier.models import Consignment, Source
 from courier.states import Kind
 from lockers import pickup_codes
+from lockers.events import PickupCodeIssued
 from lockers.models import (
     SIZE_ORDER,
     BankKind,
@@ -151,5 +153,30 @@ def place_for_pickup(
     if not outcome.ok:
         raise Conflict(outcome.reason_code or "refused", outcome.reason or "", **outcome.params)
     fill(chosen, consignment)
-    _, digits = pickup_codes.issue_code(session, chosen, consignment.id)
+    code, digits = pickup_codes.issue_code(session, chosen, consignment.id)
+    publish(
+        session,
+        PickupCodeIssued(
+            consignment_id=consignment.id,
+            controller=bank.controller,
+            compartment=chosen.number,
+            salt=code.salt,
+            code_hash=code.code_hash,
+            valid_until=code.valid_until,
+            digits=digits,
+        ),
+    )
     return Placement(chosen, digits, outcome)
+
+
+def pickup_bank_for(session: Session, consignment: Consignment) -> LockerBank | None:
+    """A pickup locker on the consignment's pickup campus, if the campus has one."""
+    return session.scalar(
+        select(LockerBank)
+        .where(
+            LockerBank.kind == BankKind.PICKUP,
+            LockerBank.campus_id == consignment.pickup_campus_id,
+        )
+        .order_by(LockerBank.controller)
+        .limit(1)
+    )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Settings, load_settings
 from core.db import make_engine, make_session_factory
+from firmware_bridge.wiring import wire
 from web.auth import init_auth
 from web.db import init_db
 from web.errors import init_errors
@@ -71,6 +72,7 @@ def create_app(
     app.config.update(config)
     app.extensions["courier_sessions"] = sessions or LazySessions(settings.database_url)
 
+    wire()
     init_i18n(app)
     init_db(app)
     init_auth(app)
@@ -86,6 +88,7 @@ def create_app(
     from web.views.consignments import consignments
     from web.views.courier import courier
     from web.views.home import home
+    from web.views.lockers import lockers
     from web.views.tracking import tracking
 
     csrf.exempt(api)
@@ -98,6 +101,7 @@ def create_app(
         consignments,
         courier,
         tracking,
+        lockers,
         api,
     )
     for blueprint in blueprints:

@@ -47,6 +47,9 @@ def _fail(error: DomainError) -> None:
 @click.group()
 def main() -> None:
     """campus-courier: cross-campus document courier and one-stop service hall."""
+    from firmware_bridge.wiring import wire
+
+    wire()
 
 
 @main.group()

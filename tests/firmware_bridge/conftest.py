@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.db import make_engine, make_session_factory, unit_of_work
 from firmware_bridge.bridge import Bridge
 from firmware_bridge.connection import BrokerAddress, parse_url
+from firmware_bridge.wiring import wire
 from tests.databases import fresh_database
 from tests.factories import LABEL_KEY
 
@@ -105,6 +106,7 @@ def write(sessions: Callable[[], Session]) -> Callable[[Callable[[Session], Any]
 
 @pytest.fixture
 def bridge(mosquitto: Mosquitto, sessions: Callable[[], Session]) -> Iterator[Bridge]:
+    wire()
     running = Bridge(mosquitto.address, sessions, LABEL_KEY, client_id="test-bridge")
     running.start()
     yield running

@@ -255,3 +255,60 @@ def test_a_broker_restart_mid_stream_loses_and_duplicates_nothing(
     streamer.join()
     mosquitto.start()
     assert_every_event_stored_once(write, controller)
+
+
+def test_the_journey_runs_its_deposit_and_pickup_through_mqtt(write, mosquitto, bridge, tmp_path):
+    """Deposit reported by a drop box, pickup with the code typed on a pickup locker's keypad:
+    real MQTT messages both ways, the hops between by scans and the agent."""
+    from courier.custody import EventInput, record_event
+    from courier.models import Source
+    from courier.scans import Scan, process_scans
+    from courier.states import Kind
+    from lockers.compartments import place_for_pickup
+
+    def setup(session):
+        place = factories.location(session, "NH-LOCKER-1", "NH", kind="locker_site")
+        factories.location(session, "XL-STOP", "XL")
+        add_bank(session, "NH-DB-01", "投递柜", BankKind.DROP_BOX, place, [Size.M] * 4)
+        add_bank(session, "NH-PU-01", "取件柜", BankKind.PICKUP, place, [Size.S] * 4)
+        return factories.consignment(session, origin="NH", department_campus="XL").tracking_code
+
+    code = write(setup)
+    boxes = [
+        SimulatedController(mosquitto.address, "NH", ctl, 4, tmp_path / "sims")
+        for ctl in ("NH-DB-01", "NH-PU-01")
+    ]
+    for box in boxes:
+        box.start()
+        assert box.connected.wait(10)
+    drop, locker = boxes
+
+    drop.deposit(1, f"http://127.0.0.1:8000/t/{code}")
+    eventually(lambda: write(lambda s: s.scalar(select(Consignment.state))) == "deposited")
+
+    def middle(session):
+        consignment = session.scalar(select(Consignment))
+        courier = factories.user(session, None)
+        scans = [("collect", None), ("load", None), ("unload", "XL-STOP"), ("sort", None)]
+        process_scans(
+            session,
+            courier,
+            [Scan(id=f"s-{kind}", code=code, kind=kind, location=place) for kind, place in scans],
+            LABEL_KEY,
+        )
+        for kind in (Kind.AGENT_ACCEPTED, Kind.RESULT_READY):
+            record_event(session, consignment, EventInput(kind, f"k-{kind}", Source.WEB))
+        record_event(session, consignment, EventInput(Kind.LOADED, "k-load-back", Source.WEB))
+        record_event(session, consignment, EventInput(Kind.UNLOADED, "k-unload-back", Source.WEB))
+        placement = place_for_pickup(
+            session, consignment, bank_by_controller(session, "NH-PU-01"), actor=None, key="place"
+        )
+        return placement.compartment.number, placement.digits
+
+    number, digits = write(middle)
+    set_code = select(Command.status).where(Command.op == "set_code")
+    eventually(lambda: write(lambda s: s.scalar(set_code)) == CommandStatus.DONE)
+    assert locker.keypad(number, digits)
+    eventually(lambda: write(lambda s: s.scalar(select(Consignment.state))) == "picked_up")
+    for box in boxes:
+        box.stop()

@@ -21,10 +21,11 @@ from courier.consignments import (
     may_see,
     record_web_event,
 )
-from courier.custody import Outcome
+from courier.custody import Outcome, may_record
 from courier.models import Consignment, CustodyEvent, Photo, Priority, ScanRecord
 from courier.states import Kind
 from courier.timeline import timeline
+from lockers.compartments import pickup_bank_for, place_for_pickup
 from web.api import api
 from web.auth import current_user, login_required, roles_required
 from web.db import db
@@ -196,6 +197,20 @@ def show(code: str) -> Any:
     return jsonify(consignment_json(_visible(code)))
 
 
+def record_from_web(consignment: Consignment, kind: Kind, key: str, **details: Any) -> Outcome:
+    """Record an event a person entered; a result placed for pickup goes into a pickup locker
+    on its pickup campus when there is one (the code goes to the recipient, the hash to the
+    locker), else it waits at the desk."""
+    user = current_user()
+    if kind is Kind.PLACED_FOR_PICKUP:
+        bank = pickup_bank_for(db(), consignment)
+        if bank is not None:
+            if not may_record(user, consignment, kind):
+                raise Forbidden("forbidden", N_("You may not record %(kind)s."), kind=kind)
+            return place_for_pickup(db(), consignment, bank, actor=user, key=key).outcome
+    return record_web_event(db(), consignment, user, kind, key, **details)
+
+
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
     return {
         "ok": outcome.ok,
@@ -245,10 +260,8 @@ def add_event(code: str) -> Any:
             raise ValidationFailed(
                 [Problem("location", N_("Unknown place %(location)s."), location=body["location"])]
             )
-    outcome = record_web_event(
-        db(),
+    outcome = record_from_web(
         consignment,
-        current_user(),
         Kind(body["kind"]),
         f"web:{body.get('id') or uuid.uuid4()}",
         device_at=parse_time(body.get("at"), "at"),

@@ -27,14 +27,13 @@ from courier.consignments import (
     create_consignment,
     find_consignment,
     may_see,
-    record_web_event,
 )
 from courier.custody import may_record, situation
 from courier.models import Consignment, Photo, Priority
 from courier.photos import store_photo
 from courier.states import TRANSITIONS, Kind, Refusal, next_state
 from courier.timeline import timeline
-from web.api.consignments import label_key
+from web.api.consignments import label_key, record_from_web
 from web.auth import current_user, login_required, roles_required
 from web.db import db
 from web.errors import problem_list
@@ -182,10 +181,8 @@ def add_event(code: str) -> Any:
     try:
         if upload is not None and upload.filename:
             photo = store_photo(db(), upload.read(), current_user())
-        outcome = record_web_event(
-            db(),
+        outcome = record_from_web(
             consignment,
-            current_user(),
             Kind(kind_text),
             f"web:{request.form.get('event_id') or uuid.uuid4()}",
             notes=request.form.get("notes", "")[:2000],

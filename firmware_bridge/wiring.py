@@ -1,0 +1,33 @@
+"""The bridge's reactions to domain events; entry points call :func:`wire` once at start-up."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from core.events import subscribe
+from firmware_bridge.commands import queue_command
+from lockers.compartments import bank_by_controller
+from lockers.events import PickupCodeIssued
+
+
+def send_code_to_controller(session: Session, event: PickupCodeIssued) -> None:
+    """The controller gets the code's salt and hash (never the digits) to open offline."""
+    bank = bank_by_controller(session, event.controller)
+    if bank is None:
+        return
+    queue_command(
+        session,
+        bank,
+        "set_code",
+        {
+            "compartment": event.compartment,
+            "code_hash": event.code_hash,
+            "salt": event.salt,
+            "valid_until": event.valid_until.isoformat(),
+        },
+        reason="pickup code issued",
+    )
+
+
+def wire() -> None:
+    subscribe(PickupCodeIssued, send_code_to_controller)

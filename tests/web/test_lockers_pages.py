@@ -1,0 +1,67 @@
+import pytest
+from sqlalchemy import select
+
+from core.users import Role
+from firmware_bridge.models import Command
+from lockers.compartments import add_bank
+from lockers.models import BankKind, Size
+from tests import factories
+from tests.conftest import login
+
+
+@pytest.fixture
+def banks(session):
+    place = factories.location(session, "NH-LOCKER-1", "NH", kind="locker_site")
+    add_bank(session, "NH-DB-01", "南湖投递柜", BankKind.DROP_BOX, place, [Size.M] * 3)
+    add_bank(session, "NH-PU-01", "南湖取件柜", BankKind.PICKUP, place, [Size.S] * 3)
+
+
+@pytest.fixture
+def admin(client, session, banks):
+    factories.user(session, "root", Role.ADMIN)
+    login(client, "root")
+    return client
+
+
+def test_the_admin_page_shows_every_bank_and_its_compartments(admin):
+    page = admin.get("/admin/lockers/").get_data(as_text=True)
+    assert 'data-test="bank-NH-DB-01"' in page
+    assert page.count('class="compartment state-free"') == 6
+
+
+def test_a_remote_open_needs_a_reason_and_is_audited(admin, session):
+    admin.post("/admin/lockers/NH-DB-01/open", data={"compartment": "2", "reason": ""})
+    assert session.scalar(select(Command)) is None
+    admin.post("/admin/lockers/NH-DB-01/open", data={"compartment": "2", "reason": "门卡住"})
+    command = session.scalar(select(Command))
+    assert (command.op, command.args, command.reason) == ("open", {"compartment": 2}, "门卡住")
+    assert command.requested_by_id is not None
+
+
+def test_dead_letters_have_a_page(admin):
+    assert admin.get("/admin/dead-letters").status_code == 200
+
+
+def test_the_kiosk_sends_the_code_to_the_controller_as_its_keypad_would(client, session, banks):
+    client.post("/lockers/NH-PU-01/kiosk", data={"code": "123456"})
+    command = session.scalar(select(Command))
+    assert (command.controller, command.op, command.args) == (
+        "NH-PU-01",
+        "keypad",
+        {"code": "123456"},
+    )
+
+
+def test_the_kiosk_refuses_a_code_that_is_not_six_digits(client, session, banks):
+    client.post("/lockers/NH-PU-01/kiosk", data={"code": "12"})
+    assert session.scalar(select(Command)) is None
+
+
+def test_a_drop_box_has_no_kiosk(client, banks):
+    assert client.get("/lockers/NH-DB-01/kiosk").status_code == 404
+
+
+def test_the_lockers_page_is_for_administrators(client, session, banks):
+    factories.user(session, "zhao", Role.COURIER)
+    login(client, "zhao")
+    assert client.get("/admin/lockers/").status_code == 403

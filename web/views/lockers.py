@@ -1,0 +1,116 @@
+"""Lockers: the administrators' view of every bank, remote opening, dead letters; the kiosk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlalchemy import func, select
+
+from core.users import Role
+from firmware_bridge.commands import queue_command
+from firmware_bridge.models import OPEN_COMMANDS, Command, DeadLetter, DeviceEvent
+from lockers.compartments import bank_by_controller
+from lockers.models import Alert, BankKind, LockerBank
+from web.auth import current_user, public, roles_required
+from web.db import db
+
+lockers = Blueprint("lockers", __name__)
+
+
+@lockers.get("/admin/lockers/")
+@roles_required(Role.ADMIN)
+def index() -> str:
+    return render_template(
+        "lockers/index.html",
+        banks=db().scalars(select(LockerBank).order_by(LockerBank.controller)).all(),
+        commands=db()
+        .scalars(
+            select(Command).where(Command.status.in_(OPEN_COMMANDS)).order_by(Command.id.desc())
+        )
+        .all(),
+        alerts=db()
+        .scalars(
+            select(Alert).where(Alert.acknowledged_at.is_(None)).order_by(Alert.id.desc()).limit(20)
+        )
+        .all(),
+        dead_letters=db().scalar(select(func.count()).select_from(DeadLetter)) or 0,
+    )
+
+
+def _bank(controller: str) -> LockerBank:
+    bank = bank_by_controller(db(), controller)
+    if bank is None:
+        abort(404)
+    return bank
+
+
+@lockers.get("/admin/lockers/<controller>")
+@roles_required(Role.ADMIN)
+def detail(controller: str) -> str:
+    bank = _bank(controller)
+    return render_template(
+        "lockers/detail.html",
+        bank=bank,
+        events=db()
+        .scalars(
+            select(DeviceEvent)
+            .where(DeviceEvent.controller == controller)
+            .order_by(DeviceEvent.seq.desc())
+            .limit(30)
+        )
+        .all(),
+        commands=db()
+        .scalars(
+            select(Command)
+            .where(Command.controller == controller)
+            .order_by(Command.id.desc())
+            .limit(20)
+        )
+        .all(),
+    )
+
+
+@lockers.post("/admin/lockers/<controller>/open")
+@roles_required(Role.ADMIN)
+def remote_open(controller: str) -> Any:
+    bank = _bank(controller)
+    number = request.form.get("compartment", type=int)
+    reason = request.form.get("reason", "").strip()
+    if number not in {c.number for c in bank.compartments} or not reason:
+        flash(gettext("Choose a compartment and say why it is opened."), "error")
+        return redirect(url_for("lockers.detail", controller=controller))
+    queue_command(
+        db(), bank, "open", {"compartment": number}, reason=reason, requested_by=current_user()
+    )
+    flash(
+        gettext("Opening compartment %(number)s: the locker confirms in a moment.", number=number),
+        "success",
+    )
+    return redirect(url_for("lockers.detail", controller=controller))
+
+
+@lockers.get("/admin/dead-letters")
+@roles_required(Role.ADMIN)
+def dead_letters() -> str:
+    letters = db().scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(200)).all()
+    return render_template("lockers/dead_letters.html", letters=letters)
+
+
+@lockers.route("/lockers/<controller>/kiosk", methods=["GET", "POST"])
+@public
+def kiosk(controller: str) -> Any:
+    """The pickup locker's screen: the code goes to the controller, exactly as its keypad would."""
+    bank = _bank(controller)
+    if bank.kind != BankKind.PICKUP:
+        abort(404)
+    if request.method == "POST":
+        digits = "".join(ch for ch in request.form.get("code", "") if ch.isdigit())[:6]
+        if len(digits) != 6:
+            flash(gettext("A pickup code has six digits."), "error")
+        else:
+            queue_command(db(), bank, "keypad", {"code": digits}, reason="kiosk")
+            flash(gettext("Code entered: the door opens if it is right."), "success")
+        return redirect(url_for("lockers.kiosk", controller=controller))
+    return render_template("lockers/kiosk.html", bank=bank)
