@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from core.db import unit_of_work
 from firmware_bridge import commands
 from firmware_bridge.connection import BrokerAddress, connect, new_client
-from firmware_bridge.ingest import Outbound, handle, mark_silent_controllers
+from firmware_bridge.ingest import Outbound, handle_batch, mark_silent_controllers
 
 log = logging.getLogger(__name__)
 SUBSCRIPTIONS = ("evt", "status", "hb", "cmd/ack")
@@ -130,11 +130,10 @@ class Bridge:
             self._publish(outbound)
 
     def _store(self, batch: list[Received]) -> list[Outbound]:
-        outbound: list[Outbound] = []
         with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
-            for message in batch:
-                outbound += handle(session, message.topic, message.payload, self.label_key).outbound
-        return outbound
+            return handle_batch(
+                session, [(message.topic, message.payload) for message in batch], self.label_key
+            )
 
     def _publish(self, outbound: list[Outbound]) -> None:
         # Only the newest evt/ack per controller matters; commands each go out.

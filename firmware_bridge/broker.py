@@ -115,7 +115,7 @@ def start_mosquitto(folder: Path, controllers: list[str], port: int | None = Non
         f"persistence_location {folder}/\n"
         "autosave_interval 10\n"
         "max_queued_messages 200000\n"
-        "max_inflight_messages 100\n"
+        "max_inflight_messages 1000\n"
         "persistent_client_expiration 14d\n"
         f"log_dest file {folder}/mosquitto.log\n"
         # As root, mosquitto would switch to its own user and lose access to these 0600 files.

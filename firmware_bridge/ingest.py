@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core import clock
@@ -55,6 +55,36 @@ class Handled:
     note: str = ""
 
 
+PENDING_ROWS = "device_event_rows"
+INSERTED_COLUMNS = (
+    "controller", "seq", "boot", "type", "device_at", "received_at", "data", "applied", "result",
+)  # fmt: skip
+
+
+def write_pending_rows(session: Session) -> None:
+    """Insert the batch's in-order events in one statement: the hot path of the bridge."""
+    rows = session.info.pop(PENDING_ROWS, [])
+    if rows:
+        session.execute(
+            insert(DeviceEvent),
+            [{column: getattr(row, column) for column in INSERTED_COLUMNS} for row in rows],
+        )
+
+
+def handle_batch(
+    session: Session, messages: list[tuple[str, bytes]], label_key: str
+) -> list[Outbound]:
+    """Store and apply messages in order; returns what to publish after the commit."""
+    outbound: list[Outbound] = []
+    try:
+        for topic, payload in messages:
+            outbound += _handle(session, topic, payload, label_key, clock.now()).outbound
+        write_pending_rows(session)
+    finally:
+        session.info.pop(PENDING_ROWS, None)
+    return outbound
+
+
 def handle(
     session: Session,
     topic: str,
@@ -63,12 +93,24 @@ def handle(
     received_at: dt.datetime | None = None,
 ) -> Handled:
     """Store and apply one message from a controller."""
-    received_at = received_at or clock.now()
+    try:
+        handled = _handle(session, topic, payload, label_key, received_at or clock.now())
+        write_pending_rows(session)
+    finally:
+        session.info.pop(PENDING_ROWS, None)
+    return handled
+
+
+def _handle(
+    session: Session, topic: str, payload: bytes, label_key: str, received_at: dt.datetime
+) -> Handled:
     try:
         parsed = contract.parse_topic(topic)
     except ContractError as error:
         return _dead(session, topic, payload, error, received_at)
-    bank = bank_by_controller(session, parsed.controller)
+    banks = session.info.setdefault("banks", {})
+    bank = banks.get(parsed.controller) or bank_by_controller(session, parsed.controller)
+    banks[parsed.controller] = bank
     if bank is None:
         return _dead(
             session,
@@ -140,24 +182,37 @@ def _event(
             )
         return handled
     bank.last_seen = received_at
-    already = envelope.seq <= sequence.contiguous or session.scalar(
-        select(DeviceEvent.id).where(
-            DeviceEvent.controller == bank.controller, DeviceEvent.seq == envelope.seq
+    # In-order events (the normal case) cost no query: nothing above ``highest`` can be stored.
+    already = envelope.seq <= sequence.contiguous or (
+        envelope.seq <= sequence.highest
+        and session.scalar(
+            select(DeviceEvent.id).where(
+                DeviceEvent.controller == bank.controller, DeviceEvent.seq == envelope.seq
+            )
         )
     )
     if already:
         return Handled([_ack(bank, sequence)], note=f"duplicate seq {envelope.seq}")
-    session.add(
-        DeviceEvent(
-            controller=bank.controller,
-            seq=envelope.seq,
-            boot=envelope.boot,
-            type=envelope.type,
-            device_at=envelope.ts,
-            received_at=received_at,
-            data=envelope.data,
-        )
+    event = DeviceEvent(
+        controller=bank.controller,
+        seq=envelope.seq,
+        boot=envelope.boot,
+        type=envelope.type,
+        device_at=envelope.ts,
+        received_at=received_at,
+        data=envelope.data,
+        applied=False,
+        result="",
     )
+    if envelope.seq == sequence.contiguous + 1 and sequence.highest <= sequence.contiguous:
+        event.result = _apply(session, bank, event, label_key)[:200]
+        event.applied = True
+        sequence.contiguous = sequence.highest = envelope.seq
+        # Inserted in bulk at the end of the batch (see handle_batch): the hot path.
+        session.info.setdefault(PENDING_ROWS, []).append(event)
+        return Handled([_ack(bank, sequence)])
+    write_pending_rows(session)
+    session.add(event)
     session.flush()
     return Handled(_received(session, bank, sequence, envelope.seq, label_key, received_at))
 
