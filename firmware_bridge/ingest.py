@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from core import clock
 from core.errors import DomainError
@@ -56,19 +56,13 @@ class Handled:
 
 
 PENDING_ROWS = "device_event_rows"
-INSERTED_COLUMNS = (
-    "controller", "seq", "boot", "type", "device_at", "received_at", "data", "applied", "result",
-)  # fmt: skip
 
 
 def write_pending_rows(session: Session) -> None:
     """Insert the batch's in-order events in one statement: the hot path of the bridge."""
     rows = session.info.pop(PENDING_ROWS, [])
     if rows:
-        session.execute(
-            insert(DeviceEvent),
-            [{column: getattr(row, column) for column in INSERTED_COLUMNS} for row in rows],
-        )
+        session.execute(insert(DeviceEvent), rows)
 
 
 def handle_batch(
@@ -151,11 +145,14 @@ def _dead(
 
 
 def _sequence(session: Session, controller: str) -> ControllerSequence:
-    row = session.get(ControllerSequence, controller)
+    # Looked up once per session (one batch): the bridge asks for it with every event.
+    cache = session.info.setdefault("sequences", {})
+    row = cache.get(controller) or session.get(ControllerSequence, controller)
     if row is None:
         row = ControllerSequence(controller=controller, contiguous=0, highest=0)
         session.add(row)
         session.flush()
+    cache[controller] = row
     return row
 
 
@@ -171,7 +168,7 @@ def _event(
     try:
         envelope = contract.parse_event(topic, payload)
         number = envelope.data.get("compartment")
-        if _int(number) and number not in {c.number for c in bank.compartments}:
+        if _int(number) and number not in _numbered(bank):
             raise ContractError(f"unknown compartment {number}", envelope.controller, envelope.seq)
     except ContractError as error:
         handled = _dead(session, topic_text(bank, "evt"), payload, error, received_at)
@@ -193,26 +190,28 @@ def _event(
     )
     if already:
         return Handled([_ack(bank, sequence)], note=f"duplicate seq {envelope.seq}")
-    event = DeviceEvent(
-        controller=bank.controller,
-        seq=envelope.seq,
-        boot=envelope.boot,
-        type=envelope.type,
-        device_at=envelope.ts,
-        received_at=received_at,
-        data=envelope.data,
-        applied=False,
-        result="",
-    )
+    row = {
+        "controller": bank.controller,
+        "seq": envelope.seq,
+        "boot": envelope.boot,
+        "type": envelope.type,
+        "device_at": envelope.ts,
+        "received_at": received_at,
+        "data": envelope.data,
+        "applied": False,
+        "result": "",
+    }
     if envelope.seq == sequence.contiguous + 1 and sequence.highest <= sequence.contiguous:
-        event.result = _apply(session, bank, event, label_key)[:200]
-        event.applied = True
+        # The hot path: applied now, inserted with the rest of the batch in one statement.
+        row["result"] = _apply(
+            session, bank, envelope.type, envelope.data, envelope.seq, envelope.ts, label_key
+        )[:200]
+        row["applied"] = True
         sequence.contiguous = sequence.highest = envelope.seq
-        # Inserted in bulk at the end of the batch (see handle_batch): the hot path.
-        session.info.setdefault(PENDING_ROWS, []).append(event)
+        session.info.setdefault(PENDING_ROWS, []).append(row)
         return Handled([_ack(bank, sequence)])
     write_pending_rows(session)
-    session.add(event)
+    session.add(DeviceEvent(**row))
     session.flush()
     return Handled(_received(session, bank, sequence, envelope.seq, label_key, received_at))
 
@@ -299,64 +298,82 @@ def _apply_pending(
         .order_by(DeviceEvent.seq)
     )
     for event in pending:
-        event.result = _apply(session, bank, event, label_key)[:200]
+        event.result = _apply(
+            session, bank, event.type, event.data, event.seq, event.device_at, label_key
+        )[:200]
         event.applied = True
 
 
 def _compartment(bank: LockerBank, number: Any) -> Compartment | None:
-    return next((c for c in bank.compartments if c.number == number), None)
+    return _numbered(bank).get(number)
 
 
-def _apply(session: Session, bank: LockerBank, event: DeviceEvent, label_key: str) -> str:
+def _numbered(bank: LockerBank) -> dict[int, Compartment]:
+    """The bank's compartments by number, built once per session."""
+    session = object_session(bank)
+    cache = session.info.setdefault("compartments", {}) if session else {}
+    if bank.id not in cache:
+        cache[bank.id] = {c.number: c for c in bank.compartments}
+    return cache[bank.id]  # type: ignore[no-any-return]
+
+
+def _apply(
+    session: Session,
+    bank: LockerBank,
+    kind: str,
+    data: dict[str, Any],
+    seq: int,
+    device_at: dt.datetime,
+    label_key: str,
+) -> str:
     """One stored event's effect on the domain; returns what happened, for the log."""
-    data = event.data
     item = _compartment(bank, data.get("compartment"))
-    key = f"mqtt:{bank.controller}:{event.seq}"
+    key = f"mqtt:{bank.controller}:{seq}"
     try:
-        if event.type == "door_opened" and item is not None:
+        if kind == "door_opened" and item is not None:
             item.state = CompartmentState.OPEN
             return "door open"
-        if event.type == "door_closed" and item is not None:
+        if kind == "door_closed" and item is not None:
             if data["occupied"]:
                 item.state = CompartmentState.OCCUPIED
             else:
                 empty(item)
             return "door closed"
-        if event.type == "deposit" and item is not None:
+        if kind == "deposit" and item is not None:
             outcome = deposit(
                 session, bank, item, data.get("label"), key=key, label_key=label_key,
-                device_at=event.device_at,
+                device_at=device_at,
             )  # fmt: skip
             return _said("deposit", outcome.ok, outcome.reason_code, outcome.consignment)
-        if event.type == "pickup" and item is not None:
+        if kind == "pickup" and item is not None:
             if not data["code_ok"]:
                 pickup_codes.count_wrong_try(session, item)
                 return "wrong code"
             outcome = pickup(
                 session, item, key=key, source=Source.MQTT, verified_by_controller=True,
-                device_at=event.device_at,
+                device_at=device_at,
             )  # fmt: skip
             return _said("pickup", outcome.ok, outcome.reason_code, outcome.consignment)
-        if event.type == "code_rejected":
+        if kind == "code_rejected":
             if item is not None:
                 pickup_codes.count_wrong_try(session, item)
             return "code rejected"
-        if event.type in {"tamper", "fault"}:
-            kind = AlertKind.TAMPER if event.type == "tamper" else AlertKind.FAULT
+        if kind in {"tamper", "fault"}:
+            kind = AlertKind.TAMPER if kind == "tamper" else AlertKind.FAULT
             detail = data.get("kind") or f"{data.get('component')}: {data.get('detail')}"
             session.add(
                 Alert(
                     kind=kind,
                     bank_id=bank.id,
                     compartment_number=item.number if item else None,
-                    message=f"{bank.controller}: {event.type} {detail}"[:300],
+                    message=f"{bank.controller}: {kind} {detail}"[:300],
                 )
             )
             return f"alert {detail}"
     except DomainError as error:
         # The device told the truth about the door; the domain refused what it implied.
-        return f"{event.type} refused: {error.code}"
-    return event.type
+        return f"{kind} refused: {error.code}"
+    return kind
 
 
 def _said(what: str, ok: bool, reason: str | None, consignment: Any) -> str:
