@@ -12,6 +12,7 @@ from flask_babel import gettext, lazy_gettext
 from catalog.models import Channel, ItemStatus, LocationKind, MaterialForm
 from courier.models import Priority
 from courier.states import Kind, State
+from lockers.models import CompartmentState, Presence
 from web.i18n import LANGUAGE_NAMES, current_language
 
 #: Display labels by enum type: State and Kind share values ("picked_up"), so keep them apart.
@@ -72,6 +73,20 @@ LABELS: dict[type, dict[str, Any]] = {
         Kind.MISROUTED: lazy_gettext("Misrouted"),
         Kind.RETURNED_TO_SENDER: lazy_gettext("Returned to sender"),
         Kind.CANCELLED: lazy_gettext("Cancelled"),
+    },
+    Presence: {
+        Presence.UNKNOWN: lazy_gettext("not yet heard from"),
+        Presence.ONLINE: lazy_gettext("online"),
+        Presence.OFFLINE: lazy_gettext("offline"),
+        Presence.LOST: lazy_gettext("lost"),
+    },
+    CompartmentState: {
+        CompartmentState.FREE: lazy_gettext("free"),
+        CompartmentState.RESERVED: lazy_gettext("reserved"),
+        CompartmentState.OCCUPIED: lazy_gettext("occupied"),
+        CompartmentState.OPEN: lazy_gettext("door open"),
+        CompartmentState.FAULT: lazy_gettext("fault"),
+        CompartmentState.DISABLED: lazy_gettext("disabled"),
     },
     Priority: {
         Priority.NORMAL: lazy_gettext("Normal"),
@@ -137,4 +152,6 @@ def init_formatting(app: Flask) -> None:
         Channel=Channel,
         State=State,
         Kind=Kind,
+        Presence=Presence,
+        CompartmentState=CompartmentState,
     )

@@ -96,3 +96,23 @@ def test_a_student_cannot_open_the_admin_pages(page):
     log_in(page, "student")
     response = page.goto("/admin/catalog/")
     assert response.status == 403
+
+
+def test_an_admin_sees_the_locker_banks_and_opens_a_compartment(page):
+    log_in(page, "admin")
+    page.goto("/admin/lockers/")
+    expect(page.locator("[data-test=bank-NH-PU-01]")).to_be_visible()
+    screenshot(page, "admin-lockers")
+    page.click("[data-test=bank-NH-PU-01] h2 a")
+    page.fill("input[name=reason]", "门卡住，远程开门")
+    page.click("[data-test=open]")
+    expect(page.get_by_role("status")).to_contain_text("正在打开")
+    screenshot(page, "admin-locker-detail")
+
+
+def test_the_pickup_kiosk_takes_a_six_digit_code(phone):
+    phone.goto("/lockers/NH-PU-01/kiosk")
+    phone.fill("[data-test=pickup-code]", "123456")
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("status")).to_contain_text("若正确")
+    screenshot(phone, "pickup-kiosk")
