@@ -115,6 +115,34 @@ def empty(item: Compartment) -> None:
     item.failed_attempts = 0
 
 
+def record_at_locker(
+    session: Session,
+    consignment: Consignment,
+    item: Compartment,
+    kind: Kind,
+    key: str,
+    source: Source,
+    *,
+    actor: User | None = None,
+    device_at: dt.datetime | None = None,
+) -> Outcome:
+    """A custody event that happened at a compartment: the locker's place, its controller."""
+    return record_event(
+        session,
+        consignment,
+        EventInput(
+            kind=kind,
+            idempotency_key=key,
+            source=source,
+            actor=actor,
+            device_at=device_at,
+            location=item.bank.location,
+            device=item.bank.controller,
+            notes=f"{item.bank.controller} #{item.number}",
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Placement:
     compartment: Compartment
@@ -137,18 +165,8 @@ def place_for_pickup(
             "not_a_pickup_locker", N_("%(name)s is not a pickup locker."), name=bank.name
         )
     chosen = allocate(session, bank, size)
-    outcome = record_event(
-        session,
-        consignment,
-        EventInput(
-            kind=Kind.PLACED_FOR_PICKUP,
-            idempotency_key=key,
-            source=Source.WEB,
-            actor=actor,
-            location=bank.location,
-            device=bank.controller,
-            notes=f"{bank.controller} #{chosen.number}",
-        ),
+    outcome = record_at_locker(
+        session, consignment, chosen, Kind.PLACED_FOR_PICKUP, key, Source.WEB, actor=actor
     )
     if not outcome.ok:
         raise Conflict(outcome.reason_code or "refused", outcome.reason or "", **outcome.params)

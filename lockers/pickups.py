@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import N_
 from courier.consignments import find_consignment
-from courier.custody import EventInput, record_event
 from courier.models import Consignment, Source
 from courier.states import Kind
 from lockers import pickup_codes
-from lockers.compartments import empty, fill
+from lockers.compartments import empty, fill, record_at_locker
 from lockers.models import Alert, AlertKind, Compartment, CompartmentState, LockerBank
 
 
@@ -51,18 +50,8 @@ def deposit(
         )
         return LockerOutcome(False, "no_label", N_("The deposit has no readable label."))
     consignment = find_consignment(session, label_text, label_key)
-    outcome = record_event(
-        session,
-        consignment,
-        EventInput(
-            kind=Kind.DEPOSITED,
-            idempotency_key=key,
-            source=Source.MQTT,
-            device_at=device_at,
-            location=bank.location,
-            device=bank.controller,
-            notes=f"#{item.number}",
-        ),
+    outcome = record_at_locker(
+        session, consignment, item, Kind.DEPOSITED, key, Source.MQTT, device_at=device_at
     )
     if outcome.ok:
         fill(item, consignment)
@@ -109,18 +98,8 @@ def pickup(
     consignment = item.consignment
     if consignment is None:
         return LockerOutcome(False, "empty", N_("This compartment holds nothing to pick up."))
-    outcome = record_event(
-        session,
-        consignment,
-        EventInput(
-            kind=Kind.PICKED_UP,
-            idempotency_key=key,
-            source=source,
-            device_at=device_at,
-            location=item.bank.location,
-            device=item.bank.controller,
-            notes=f"#{item.number}",
-        ),
+    outcome = record_at_locker(
+        session, consignment, item, Kind.PICKED_UP, key, source, device_at=device_at
     )
     if outcome.ok:
         if code is not None:
