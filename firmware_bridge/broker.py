@@ -43,7 +43,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_listening(port: int, seconds: float = 10) -> None:
+def wait_listening(port: int, seconds: float = 10) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -125,7 +125,7 @@ def start_mosquitto(folder: Path, controllers: list[str], port: int | None = Non
     process = subprocess.Popen(
         [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    _wait_listening(port)
+    wait_listening(port)
     return RunningBroker(port, "mosquitto", credentials, process=process)
 
 
@@ -154,7 +154,7 @@ def start_amqtt(port: int | None = None) -> RunningBroker:
         loop.close()
 
     threading.Thread(target=serve, name="amqtt", daemon=True).start()
-    _wait_listening(port)
+    wait_listening(port)
     return RunningBroker(port, "amqtt", stop_embedded=stop)
 
 
