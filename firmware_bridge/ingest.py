@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from core import clock
 from core.errors import DomainError
@@ -62,7 +62,7 @@ def write_pending_rows(session: Session) -> None:
     """Insert the batch's in-order events in one statement: the hot path of the bridge."""
     rows = session.info.pop(PENDING_ROWS, [])
     if rows:
-        session.execute(insert(DeviceEvent), rows)
+        session.connection().execute(insert(DeviceEvent.__table__), rows)
 
 
 def handle_batch(
@@ -168,7 +168,7 @@ def _event(
     try:
         envelope = contract.parse_event(topic, payload)
         number = envelope.data.get("compartment")
-        if _int(number) and number not in _numbered(bank):
+        if _int(number) and number not in _numbered(session, bank):
             raise ContractError(f"unknown compartment {number}", envelope.controller, envelope.seq)
     except ContractError as error:
         handled = _dead(session, topic_text(bank, "evt"), payload, error, received_at)
@@ -304,17 +304,13 @@ def _apply_pending(
         event.applied = True
 
 
-def _compartment(bank: LockerBank, number: Any) -> Compartment | None:
-    return _numbered(bank).get(number)
-
-
-def _numbered(bank: LockerBank) -> dict[int, Compartment]:
+def _numbered(session: Session, bank: LockerBank) -> dict[int, Compartment]:
     """The bank's compartments by number, built once per session."""
-    session = object_session(bank)
-    cache = session.info.setdefault("compartments", {}) if session else {}
-    if bank.id not in cache:
-        cache[bank.id] = {c.number: c for c in bank.compartments}
-    return cache[bank.id]  # type: ignore[no-any-return]
+    cache = session.info.setdefault("compartments", {})
+    numbered = cache.get(bank.controller)
+    if numbered is None:
+        numbered = cache[bank.controller] = {c.number: c for c in bank.compartments}
+    return numbered  # type: ignore[no-any-return]
 
 
 def _apply(
@@ -327,7 +323,7 @@ def _apply(
     label_key: str,
 ) -> str:
     """One stored event's effect on the domain; returns what happened, for the log."""
-    item = _compartment(bank, data.get("compartment"))
+    item = _numbered(session, bank).get(data.get("compartment"))
     key = f"mqtt:{bank.controller}:{seq}"
     try:
         if kind == "door_opened" and item is not None:
