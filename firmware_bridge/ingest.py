@@ -49,7 +49,7 @@ class Outbound:
 
 @dataclass
 class Handled:
-    """What one message led to: messages to publish after commit, and a word for the log."""
+    """What one message led to: messages to publish after commit, and a word for the debug log."""
 
     outbound: list[Outbound] = field(default_factory=list)
     note: str = ""
@@ -72,7 +72,10 @@ def handle_batch(
     outbound: list[Outbound] = []
     try:
         for topic, payload in messages:
-            outbound += _handle(session, topic, payload, label_key, clock.now()).outbound
+            handled = _handle(session, topic, payload, label_key, clock.now())
+            if handled.note:
+                log.debug("%s: %s", topic, handled.note)
+            outbound += handled.outbound
         write_pending_rows(session)
     finally:
         session.info.pop(PENDING_ROWS, None)
