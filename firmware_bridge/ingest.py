@@ -258,16 +258,23 @@ def _received(
     while sequence.contiguous + 1 in stored:
         sequence.contiguous += 1
     _apply_pending(session, bank, sequence, label_key)
-    outbound = [_ack(bank, sequence)]
-    if sequence.highest > sequence.contiguous and (
-        sequence.replay_requested_at is None
-        or received_at - sequence.replay_requested_at >= REPLAY_EVERY
-    ):
-        sequence.replay_requested_at = received_at
-        outbound.append(_replay(bank, sequence.contiguous + 1))
-    elif sequence.highest <= sequence.contiguous:
+    return [_ack(bank, sequence), *_replay_if_due(bank, sequence, received_at)]
+
+
+def _replay_if_due(
+    bank: LockerBank, sequence: ControllerSequence, received_at: dt.datetime
+) -> list[Outbound]:
+    """Ask for the missing events while a gap is open, at most every :data:`REPLAY_EVERY`."""
+    if sequence.highest <= sequence.contiguous:
         sequence.replay_requested_at = None
-    return outbound
+        return []
+    if (
+        sequence.replay_requested_at is not None
+        and received_at - sequence.replay_requested_at < REPLAY_EVERY
+    ):
+        return []
+    sequence.replay_requested_at = received_at
+    return [_replay(bank, sequence.contiguous + 1)]
 
 
 def _ack(bank: LockerBank, sequence: ControllerSequence) -> Outbound:
@@ -406,13 +413,7 @@ def _heartbeat(
     if beat.seq > sequence.highest:
         # Events we never saw: the heartbeat tells how far the controller got.
         sequence.highest = beat.seq
-    if sequence.highest > sequence.contiguous and (
-        sequence.replay_requested_at is None
-        or received_at - sequence.replay_requested_at >= REPLAY_EVERY
-    ):
-        sequence.replay_requested_at = received_at
-        return Handled([_replay(bank, sequence.contiguous + 1)], note="heartbeat: replay")
-    return Handled(note="heartbeat")
+    return Handled(_replay_if_due(bank, sequence, received_at), note="heartbeat")
 
 
 def _command_ack(
