@@ -21,8 +21,9 @@ class BadPhoto(DomainError):
     status = 422
 
 
-def store_photo(session: Session, data: bytes, uploaded_by: User | None) -> Photo:
-    """Keep an uploaded photo; refuses what is not a JPEG, PNG or WebP image or is too large."""
+def check_photo(data: bytes) -> tuple[str, int, int]:
+    """The content type, width and height of an uploaded photo, without decoding its pixels;
+    refuses what is not a JPEG, PNG or WebP image or is too large."""
     if len(data) > MAX_PHOTO_BYTES:
         raise BadPhoto(
             "photo_too_large",
@@ -39,8 +40,14 @@ def store_photo(session: Session, data: bytes, uploaded_by: User | None) -> Phot
         raise BadPhoto("not_an_image", N_("The file is not a photo (JPEG, PNG or WebP)."))
     if width * height > MAX_PIXELS:
         raise BadPhoto("photo_too_large", N_("The photo has too many pixels."))
+    return FORMATS[kind], width, height
+
+
+def store_photo(session: Session, data: bytes, uploaded_by: User | None) -> Photo:
+    """Keep an uploaded photo once :func:`check_photo` accepts it."""
+    content_type, width, height = check_photo(data)
     photo = Photo(
-        content_type=FORMATS[kind],
+        content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         data=data,

@@ -8,13 +8,13 @@ from typing import Any
 
 import zxingcpp
 from flask import Blueprint, render_template, request
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 from sqlalchemy import select
 
 from catalog.models import Location, LocationKind
 from core.errors import N_, DomainError, Problem, ValidationFailed
 from core.users import Role
-from courier.photos import MAX_PHOTO_BYTES
+from courier.photos import check_photo
 from courier.scans import Scan
 from courier.states import SCAN_KINDS
 from web.api.scans import answer_scans, scans_from
@@ -52,15 +52,8 @@ def scans() -> Any:
 
 def decode_photo(data: bytes) -> list[str]:
     """The texts of the codes in a photo, QR first; an unreadable file is refused clearly."""
-    if len(data) > MAX_PHOTO_BYTES:
-        raise ValidationFailed([Problem("photo", N_("The photo is larger than %(mb)s MB."), mb=8)])
-    try:
-        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
-        image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise ValidationFailed(
-            [Problem("photo", N_("The file is not a photo (JPEG, PNG or WebP)."))]
-        ) from None
+    check_photo(data)
+    image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
     image.thumbnail((2000, 2000))
     found = zxingcpp.read_barcodes(image)
     return [r.text for r in sorted(found, key=lambda r: r.format != zxingcpp.BarcodeFormat.QRCode)]
