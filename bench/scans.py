@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from typing import Any
 from bench.harness import emit, scratch_database
 from core.config import Settings
 from core.db import make_engine, make_session_factory, unit_of_work
+from firmware_bridge.broker import free_port, wait_listening
 
 BATCH = 50
 KINDS = ("deposit", "collect", "load", "unload", "sort")
@@ -69,23 +69,6 @@ def populate(url: str, count: int) -> list[str]:
     return codes
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the bench server did not start")
-
-
 def post(
     connection: http.client.HTTPConnection, path: str, body: bytes, headers: dict[str, str]
 ) -> Any:
@@ -124,7 +107,7 @@ def main() -> None:
             env={**os.environ},
         )
         try:
-            wait_for(port)
+            wait_listening(port, seconds=30)
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             token = post(
                 connection,

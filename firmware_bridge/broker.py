@@ -37,13 +37,15 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on the loopback nobody listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
 def wait_listening(port: int, seconds: float = 10) -> None:
+    """Return once something accepts connections on loopback ``port``; raise after ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -90,7 +92,7 @@ def _credentials(folder: Path, users: list[str]) -> dict[str, str]:
 
 def start_mosquitto(folder: Path, controllers: list[str], port: int | None = None) -> RunningBroker:
     folder.mkdir(parents=True, exist_ok=True)
-    port = port or (DEFAULT_PORT if _port_free(DEFAULT_PORT) else _free_port())
+    port = port or (DEFAULT_PORT if _port_free(DEFAULT_PORT) else free_port())
     credentials = _credentials(folder, [BRIDGE_USER, *controllers])
     passwords = folder / "passwords"
     passwords.write_text("")
@@ -133,7 +135,7 @@ def start_amqtt(port: int | None = None) -> RunningBroker:
     """The embedded broker in a thread of this process (anonymous, MQTT 3.1.1)."""
     from amqtt.broker import Broker
 
-    port = port or (DEFAULT_PORT if _port_free(DEFAULT_PORT) else _free_port())
+    port = port or (DEFAULT_PORT if _port_free(DEFAULT_PORT) else free_port())
     stop = threading.Event()
     config = {
         "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -15,16 +14,11 @@ from sqlalchemy.orm import Session
 
 from core.db import make_engine, make_session_factory, unit_of_work
 from firmware_bridge.bridge import Bridge
+from firmware_bridge.broker import free_port, wait_listening
 from firmware_bridge.connection import BrokerAddress, parse_url
 from firmware_bridge.wiring import wire
 from tests.databases import fresh_database
 from tests.factories import LABEL_KEY
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Mosquitto:
@@ -54,14 +48,7 @@ class Mosquitto:
         self.process = subprocess.Popen(
             [binary, "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start")
+        wait_listening(self.port)
 
     def stop(self) -> None:
         if self.process is not None:

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from firmware_bridge.bridge import Bridge
-from firmware_bridge.broker import RunningBroker, wait_listening
+from firmware_bridge.broker import RunningBroker, free_port, wait_listening
 from firmware_bridge.connection import parse_url
 from firmware_bridge.models import DeviceEvent
 from firmware_bridge.simulator import SimulatedController
@@ -15,7 +15,7 @@ from lockers.compartments import add_bank, bank_by_controller
 from lockers.models import BankKind, Presence, Size
 from tests import factories
 from tests.factories import LABEL_KEY
-from tests.firmware_bridge.conftest import eventually, free_port
+from tests.firmware_bridge.conftest import eventually
 
 
 @pytest.fixture
