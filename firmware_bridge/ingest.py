@@ -347,7 +347,7 @@ def _apply(
             return "door closed"
         if kind == "deposit" and item is not None:
             outcome = deposit(
-                session, bank, item, data.get("label"), key=key, label_key=label_key,
+                session, item, data.get("label"), key=key, label_key=label_key,
                 device_at=device_at,
             )  # fmt: skip
             return _said("deposit", outcome.ok, outcome.reason_code, outcome.consignment)

@@ -15,7 +15,7 @@ from courier.models import Consignment, Source
 from courier.states import Kind
 from lockers import pickup_codes
 from lockers.compartments import empty, fill, record_at_locker
-from lockers.models import Alert, AlertKind, Compartment, CompartmentState, LockerBank
+from lockers.models import Alert, AlertKind, Compartment, CompartmentState
 
 
 @dataclass
@@ -29,7 +29,6 @@ class LockerOutcome:
 
 def deposit(
     session: Session,
-    bank: LockerBank,
     item: Compartment,
     label_text: str | None,
     *,
@@ -43,7 +42,7 @@ def deposit(
         session.add(
             Alert(
                 kind=AlertKind.FAULT,
-                bank_id=bank.id,
+                bank_id=item.bank_id,
                 compartment_number=item.number,
                 message=f"deposit without a readable label in compartment {item.number}",
             )

@@ -139,7 +139,7 @@ def test_a_pickup_the_controller_verified_offline_is_accepted(session, pickup_ba
 def test_a_deposit_with_a_scanned_label_records_the_consignment(session, drop_box):
     consignment = factories.consignment(session, origin="NH", department_campus="XL")
     item = compartment(session, drop_box, 2)
-    result = deposit(session, drop_box, item, consignment.tracking_code, key="d1",
+    result = deposit(session, item, consignment.tracking_code, key="d1",
                      label_key=LABEL_KEY)  # fmt: skip
     assert result.ok
     assert consignment.state == State.DEPOSITED
@@ -148,7 +148,7 @@ def test_a_deposit_with_a_scanned_label_records_the_consignment(session, drop_bo
 
 def test_a_deposit_without_a_label_alerts_and_keeps_the_compartment_occupied(session, drop_box):
     item = compartment(session, drop_box, 1)
-    result = deposit(session, drop_box, item, None, key="d1", label_key=LABEL_KEY)
+    result = deposit(session, item, None, key="d1", label_key=LABEL_KEY)
     assert result.reason_code == "no_label"
     assert item.state == CompartmentState.OCCUPIED
     assert session.scalar(select(Alert.kind)) == AlertKind.FAULT
