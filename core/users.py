@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -32,8 +33,13 @@ LOGIN_WINDOW = dt.timedelta(minutes=15)
 TOKEN_LIFETIME = dt.timedelta(days=30)
 
 _hasher = PasswordHasher()
-# Verifying against this keeps a wrong login name as slow as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps a wrong login name as slow as a wrong password (made on
+    first use: hashing costs tens of milliseconds, too much for every process's import)."""
+    return _hasher.hash("not a password")
 
 
 class User(Base):
@@ -162,7 +168,7 @@ def authenticate(session: Session, login: str, password: str, address: str) -> U
         raise TooManyAttempts
     user = session.scalar(select(User).where(User.login == login, User.active.is_(True)))
     try:
-        verified = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        verified = _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         verified = False
     if user is None or not verified:
