@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Location
@@ -23,6 +23,10 @@ from courier.models import Consignment, ScanRecord, Source
 from courier.states import SCAN_KINDS
 
 MAX_BATCH = 500
+LOGGED = (
+    "scan_id", "user_id", "code_text", "kind", "location_code", "scanned_at", "consignment_id",
+    "ok", "state", "reason_code", "reason", "reason_params", "created_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ def process_scans(
     }
     now = clock.now()
     results = []
+    new_records: list[ScanRecord] = []
     for scan in scans:
         if scan.id in seen:
             earlier = seen[scan.id]
@@ -129,12 +134,19 @@ def process_scans(
             default_location,
             now,
         )
-        session.add(record)
+        new_records.append(record)
         seen[scan.id] = record
         if tracking_code:
             earlier_codes[consignments[tracking_code].id] = tracking_code
         results.append(_result(record, tracking_code))
     session.flush()
+    if new_records:
+        # One statement for the batch: the ORM would insert them one by one on SQLite (it wants
+        # each new id back), and nothing holds on to these log rows.
+        session.connection().execute(
+            insert(ScanRecord.__table__),
+            [{column: getattr(record, column) for column in LOGGED} for record in new_records],
+        )
     return results
 
 
