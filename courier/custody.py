@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from catalog.models import Location
 from core import clock
 from core.errors import N_
+from core.events import publish
 from core.users import Role, User
+from courier.events import HopRecorded
 from courier.models import Consignment, CustodyEvent, Photo, Source
 from courier.states import (
     ANNOTATIONS,
@@ -193,6 +195,17 @@ def record_event(
     elif planned is State.MISROUTED and given.kind is Kind.UNLOADED:
         outcome.reason_code = "misrouted"
         outcome.reason = N_("Wrong campus: this envelope is misrouted. Load it again for its way.")
+    publish(
+        session,
+        HopRecorded(
+            consignment_id=consignment.id,
+            tracking_code=consignment.tracking_code,
+            kind=given.kind,
+            state=consignment.state,
+            at=device_at,
+            late=late,
+        ),
+    )
     return outcome
 
 

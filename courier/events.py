@@ -1,0 +1,43 @@
+"""What the courier announces to the rest of the system (notices, routes, dashboards)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from core.events import DomainEvent
+
+
+@dataclass(frozen=True)
+class HopRecorded(DomainEvent):
+    """A custody event was appended (not a duplicate, not refused)."""
+
+    consignment_id: int
+    tracking_code: str
+    kind: str
+    state: str
+    at: dt.datetime
+    late: bool
+
+
+@dataclass(frozen=True)
+class MaterialsRequested(DomainEvent):
+    """A clerk found materials missing or wrong: the submitter is told once, with the full list."""
+
+    consignment_id: int
+    request_id: int
+    submitter_id: int
+    items: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class SlaAlerted(DomainEvent):
+    """A consignment with an agent used 80 % of its time limit (``warning``) or passed it
+    (``breach``); told to the owner clerk and the department."""
+
+    consignment_id: int
+    level: str
+    clerk_id: int | None
+    department_id: int
+    due_at: dt.datetime
