@@ -14,6 +14,7 @@ from core import clock, codes
 from core.errors import N_, DomainError, Forbidden, NotFound, Problem, ValidationFailed
 from core.users import Role, User
 from core.workdays import add_working_days
+from courier import sla
 from courier.custody import EventInput, Outcome, may_record, record_event
 from courier.models import Consignment, CustodyEvent, Priority, Source
 from courier.states import Kind, State
@@ -119,7 +120,9 @@ def create_consignment(
         state=State.CREATED,
         state_since=now,
         last_event_at=now,
+        created_at=now,
     )
+    sla.start_clock(consignment)
     session.add(consignment)
     session.flush()
     # The first event is written directly: no transition leads into CREATED.

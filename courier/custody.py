@@ -19,12 +19,16 @@ from core import clock
 from core.errors import N_
 from core.events import publish
 from core.users import Role, User
+from courier import sla
 from courier.events import HopRecorded
 from courier.models import Consignment, CustodyEvent, Photo, Source
 from courier.states import (
+    AGENT_STATES,
+    AGENT_STEPS,
     ANNOTATIONS,
     LEADS_TO,
     STARTS_RETURN,
+    TERMINAL,
     Kind,
     Leg,
     Refusal,
@@ -44,8 +48,16 @@ KIND_ROLES: dict[Kind, frozenset[Role]] = {
     Kind.UNLOADED: frozenset({Role.COURIER}),
     Kind.SORTED: frozenset({Role.COURIER, Role.CLERK}),
     Kind.AGENT_ACCEPTED: frozenset({Role.CLERK}),
+    Kind.REASSIGNED: frozenset({Role.CLERK}),
+    Kind.HANDED_TO_DEPARTMENT: frozenset({Role.CLERK}),
+    Kind.AWAITING_SIGNATURE: frozenset({Role.CLERK}),
+    Kind.MATERIALS_REQUESTED: frozenset({Role.CLERK}),
+    Kind.MATERIALS_RECEIVED: frozenset({Role.CLERK}),
+    Kind.APPROVED: frozenset({Role.CLERK}),
+    Kind.REJECTED: frozenset({Role.CLERK}),
     Kind.RESULT_READY: frozenset({Role.CLERK}),
     Kind.PLACED_FOR_PICKUP: frozenset({Role.CLERK, Role.COURIER, Role.HALL_STAFF}),
+    Kind.PLACED_AT_DESK: frozenset({Role.CLERK, Role.HALL_STAFF}),
     Kind.PICKED_UP: frozenset({Role.CLERK, Role.HALL_STAFF}),
     Kind.MISSED: frozenset({Role.COURIER}),
     Kind.DAMAGED: frozenset({Role.COURIER, Role.CLERK, Role.HALL_STAFF}),
@@ -150,6 +162,9 @@ def record_event(
     if given.kind is Kind.DAMAGED and given.photo is None:
         refusal = Refusal("photo_required", N_("A damaged envelope needs a photo."), {})
         return _refused(consignment, given.kind, refusal)
+    owner = _owner_refusal(consignment, given)
+    if owner is not None:
+        return _refused(consignment, given.kind, owner)
     # A late event is history: it takes its place in the log whatever the state is now.
     late = device_at < consignment.last_event_at - CLOCK_TOLERANCE and given.kind not in ANNOTATIONS
     if not late and consignment.state in LEADS_TO.get(given.kind, ()):
@@ -186,7 +201,7 @@ def record_event(
     )
     session.add(event)
     if not late:
-        _apply(consignment, given.kind, planned, device_at, event_campus)
+        _apply(session, consignment, given, planned, device_at, event_campus)
     outcome = Outcome(ok=True, state=State(consignment.state), event=event, late=late)
     if late:
         outcome.reason_code = "late"
@@ -209,13 +224,33 @@ def record_event(
     return outcome
 
 
+def _owner_refusal(consignment: Consignment, given: EventInput) -> Refusal | None:
+    """First-ask responsibility: once a clerk accepted it, only they record its steps (a
+    reassignment, with a reason, hands it on)."""
+    if consignment.agent_id is None or given.actor is None:
+        return None
+    if given.kind not in (*AGENT_STEPS, Kind.AGENT_ACCEPTED):
+        return None
+    if given.actor.id == consignment.agent_id or consignment.state not in AGENT_STATES:
+        return None
+    owner = consignment.agent
+    return Refusal(
+        "owned_by_other",
+        N_("%(owner)s accepted this consignment on %(since)s and handles it."),
+        {"owner": owner.name if owner else "?", "since": consignment.accepted_at},
+    )
+
+
 def _apply(
+    session: Session,
     consignment: Consignment,
-    kind: Kind,
+    given: EventInput,
     planned: State,
     device_at: dt.datetime,
     event_campus: int | None,
 ) -> None:
+    kind = given.kind
+    _apply_agent(session, consignment, given, device_at)
     if kind is Kind.DAMAGED:
         consignment.damaged = True
     if event_campus is not None:
@@ -233,4 +268,25 @@ def _apply(
     if planned != consignment.state:
         consignment.state = planned
         consignment.state_since = device_at
+    if planned in TERMINAL:
+        consignment.closed_at = device_at
     consignment.last_event_at = max(consignment.last_event_at, device_at)
+
+
+def _apply_agent(
+    session: Session, consignment: Consignment, given: EventInput, at: dt.datetime
+) -> None:
+    """Ownership and the SLA clock follow the agent's steps."""
+    kind = given.kind
+    if kind is Kind.AGENT_ACCEPTED and given.actor is not None:
+        consignment.agent_id = given.actor.id
+        consignment.accepted_at = at
+    elif kind is Kind.MATERIALS_REQUESTED:
+        sla.pause(consignment, at)
+    elif kind is Kind.MATERIALS_RECEIVED:
+        sla.resume(session, consignment, at)
+    elif kind is Kind.RESULT_READY:
+        consignment.result_ready_at = at
+        sla.stop(consignment)
+    elif kind in (Kind.CANCELLED, Kind.RETURNED_TO_SENDER):
+        sla.stop(consignment)

@@ -41,3 +41,13 @@ class SlaAlerted(DomainEvent):
     clerk_id: int | None
     department_id: int
     due_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ResultAtDesk(DomainEvent):
+    """The result waits at the service desk. ``digits`` is the only copy of the handover code:
+    the recipient's notice needs it; nothing may store it."""
+
+    consignment_id: int
+    campus_id: int
+    digits: str

@@ -13,6 +13,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -40,6 +41,11 @@ class Consignment(Base):
     """One envelope or folder of paper, submitted for one service item."""
 
     __tablename__ = "consignments"
+    __table_args__ = (
+        # The SLA scan's two range queries.
+        Index("ix_consignments_sla_warn", "sla_phase", "sla_warn_at"),
+        Index("ix_consignments_sla_due", "sla_phase", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -66,6 +72,24 @@ class Consignment(Base):
     #: Device time of the newest event that moved the state; older events arrive "late".
     last_event_at: Mapped[dt.datetime]
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: The clerk who accepted it first and owns it until it is closed (first-ask responsibility).
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    accepted_at: Mapped[dt.datetime | None]
+    #: 80 % of the time limit used (excluding pauses): the inbox turns amber, the clerk is warned.
+    sla_warn_at: Mapped[dt.datetime | None]
+    #: Where the SLA clock stands: "" running, "warning" and "breach" once alerted (each alert is
+    #: written once), "done" when the result is ready or the consignment ended before.
+    sla_phase: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    #: Set while the SLA clock is stopped (waiting for the submitter's materials).
+    sla_paused_since: Mapped[dt.datetime | None]
+    sla_paused_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    result_kind: Mapped[str | None] = mapped_column(String(24))
+    result_ready_at: Mapped[dt.datetime | None]
+    #: Who took the result at the service desk (a locker pickup needs no name: the code is proof).
+    collected_by: Mapped[str | None] = mapped_column(String(100))
+    closed_at: Mapped[dt.datetime | None]
+    desk_code_salt: Mapped[str | None] = mapped_column(String(32))
+    desk_code_hash: Mapped[str | None] = mapped_column(String(64))
 
     submitter: Mapped[User] = relationship(foreign_keys=[submitter_id])
     recipient_user: Mapped[User | None] = relationship(foreign_keys=[recipient_user_id])
@@ -74,6 +98,7 @@ class Consignment(Base):
     department: Mapped[Department] = relationship()
     pickup_campus: Mapped[Campus] = relationship(foreign_keys=[pickup_campus_id])
     current_campus: Mapped[Campus | None] = relationship(foreign_keys=[current_campus_id])
+    agent: Mapped[User | None] = relationship(foreign_keys=[agent_id])
     events: Mapped[list[CustodyEvent]] = relationship(
         back_populates="consignment",
         order_by="[CustodyEvent.device_at, CustodyEvent.id]",
@@ -130,6 +155,43 @@ class ScanRecord(Base):
     reason: Mapped[str | None] = mapped_column(String(300))
     reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+class MaterialsRequest(Base):
+    """Everything missing or wrong, asked of the submitter once; the SLA clock stops meanwhile."""
+
+    __tablename__ = "materials_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[dt.datetime]
+    #: The materials of the service item ticked as missing or wrong, by name.
+    items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[dt.datetime | None]
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+
+
+class SlaAlert(Base):
+    """A warning (80 % of the time used) or a breach, written once per consignment and level for
+    the owner clerk and the department."""
+
+    __tablename__ = "sla_alerts"
+    __table_args__ = (UniqueConstraint("consignment_id", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"))
+    level: Mapped[str] = mapped_column(String(8))
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    due_at: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    acknowledged_at: Mapped[dt.datetime | None]
+
+    consignment: Mapped[Consignment] = relationship()
 
 
 class Photo(Base):

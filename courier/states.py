@@ -23,10 +23,16 @@ class State(enum.StrEnum):
     ARRIVED = "arrived"
     SORTED = "sorted"
     WITH_AGENT = "with_agent"
+    AT_DEPARTMENT = "at_department"
+    AWAITING_SIGNATURE = "awaiting_signature"
+    AWAITING_MATERIALS = "awaiting_materials"
+    APPROVED = "approved"
+    REJECTED = "rejected"
     RESULT_READY = "result_ready"
     RETURN_IN_TRANSIT = "return_in_transit"
     RETURN_ARRIVED = "return_arrived"
     AWAITING_PICKUP = "awaiting_pickup"
+    AT_DESK = "at_desk"
     PICKED_UP = "picked_up"
     MISROUTED = "misrouted"
     MISSING = "missing"
@@ -44,8 +50,16 @@ class Kind(enum.StrEnum):
     UNLOADED = "unloaded"
     SORTED = "sorted"
     AGENT_ACCEPTED = "agent_accepted"
+    REASSIGNED = "reassigned"
+    HANDED_TO_DEPARTMENT = "handed_to_department"
+    AWAITING_SIGNATURE = "awaiting_signature"
+    MATERIALS_REQUESTED = "materials_requested"
+    MATERIALS_RECEIVED = "materials_received"
+    APPROVED = "approved"
+    REJECTED = "rejected"
     RESULT_READY = "result_ready"
     PLACED_FOR_PICKUP = "placed_for_pickup"
+    PLACED_AT_DESK = "placed_at_desk"
     PICKED_UP = "picked_up"
     MISSED = "missed"
     DAMAGED = "damaged"
@@ -64,7 +78,28 @@ TERMINAL = frozenset({State.PICKED_UP, State.CANCELLED})
 #: States in which the envelope is somewhere in the network (it can go missing, be damaged).
 IN_NETWORK = frozenset(State) - TERMINAL - {State.CREATED}
 #: Event kinds that record a fact without changing the state.
-ANNOTATIONS = frozenset({Kind.MISSED, Kind.DAMAGED})
+ANNOTATIONS = frozenset({Kind.MISSED, Kind.DAMAGED, Kind.REASSIGNED})
+#: The agent's working states: the consignment is with a clerk, who owns it.
+AGENT_STATES = frozenset(
+    {
+        State.WITH_AGENT,
+        State.AT_DEPARTMENT,
+        State.AWAITING_SIGNATURE,
+        State.AWAITING_MATERIALS,
+        State.APPROVED,
+        State.REJECTED,
+    }
+)
+#: Processing steps a clerk records on a consignment they own.
+AGENT_STEPS = (
+    Kind.HANDED_TO_DEPARTMENT,
+    Kind.AWAITING_SIGNATURE,
+    Kind.APPROVED,
+    Kind.REJECTED,
+    Kind.MATERIALS_REQUESTED,
+    Kind.MATERIALS_RECEIVED,
+    Kind.RESULT_READY,
+)
 #: What a scanner's ``kind`` records.
 SCAN_KINDS = {
     "deposit": Kind.DEPOSITED,
@@ -180,6 +215,16 @@ def _place_returned(s: Situation) -> State | Refusal:
     return State.AWAITING_PICKUP
 
 
+def _place_same_campus_desk(s: Situation) -> State | Refusal:
+    placed = _place_same_campus(s)
+    return State.AT_DESK if placed is State.AWAITING_PICKUP else placed
+
+
+def _place_returned_desk(s: Situation) -> State | Refusal:
+    placed = _place_returned(s)
+    return State.AT_DESK if placed is State.AWAITING_PICKUP else placed
+
+
 def _to(state: State) -> Guard:
     return lambda _s: state
 
@@ -208,13 +253,45 @@ TRANSITIONS: dict[Kind, dict[State, Guard]] = {
         State.MISSING: _sort_found,
     },
     Kind.AGENT_ACCEPTED: {State.SORTED: _to(State.WITH_AGENT)},
-    Kind.RESULT_READY: {State.WITH_AGENT: _to(State.RESULT_READY)},
+    Kind.REASSIGNED: {state: _to(state) for state in AGENT_STATES},
+    Kind.HANDED_TO_DEPARTMENT: {State.WITH_AGENT: _to(State.AT_DEPARTMENT)},
+    Kind.AWAITING_SIGNATURE: {State.AT_DEPARTMENT: _to(State.AWAITING_SIGNATURE)},
+    Kind.MATERIALS_REQUESTED: {
+        state: _to(State.AWAITING_MATERIALS)
+        for state in (State.WITH_AGENT, State.AT_DEPARTMENT, State.AWAITING_SIGNATURE)
+    },
+    # With the materials complete the clerk takes the file up again and hands it over anew.
+    Kind.MATERIALS_RECEIVED: {State.AWAITING_MATERIALS: _to(State.WITH_AGENT)},
+    Kind.APPROVED: {
+        State.AT_DEPARTMENT: _to(State.APPROVED),
+        State.AWAITING_SIGNATURE: _to(State.APPROVED),
+    },
+    Kind.REJECTED: {
+        state: _to(State.REJECTED)
+        for state in (State.WITH_AGENT, State.AT_DEPARTMENT, State.AWAITING_SIGNATURE)
+    },
+    # Straight from WITH_AGENT: items the agent desk settles itself, without a department.
+    Kind.RESULT_READY: {
+        State.WITH_AGENT: _to(State.RESULT_READY),
+        State.APPROVED: _to(State.RESULT_READY),
+        State.REJECTED: _to(State.RESULT_READY),
+    },
     Kind.PLACED_FOR_PICKUP: {
         State.RESULT_READY: _place_same_campus,
         State.RETURN_ARRIVED: _to(State.AWAITING_PICKUP),
         State.RETURNED_TO_SENDER: _place_returned,
     },
-    Kind.PICKED_UP: {State.AWAITING_PICKUP: _to(State.PICKED_UP)},
+    Kind.PLACED_AT_DESK: {
+        State.RESULT_READY: _place_same_campus_desk,
+        State.RETURN_ARRIVED: _to(State.AT_DESK),
+        State.RETURNED_TO_SENDER: _place_returned_desk,
+        # Uncollected from the locker: moved to the service desk.
+        State.AWAITING_PICKUP: _to(State.AT_DESK),
+    },
+    Kind.PICKED_UP: {
+        State.AWAITING_PICKUP: _to(State.PICKED_UP),
+        State.AT_DESK: _to(State.PICKED_UP),
+    },
     Kind.MISSING: {state: _to(State.MISSING) for state in IN_NETWORK - {State.MISSING}},
     Kind.MISROUTED: {
         state: _to(State.MISROUTED)
@@ -233,7 +310,7 @@ TRANSITIONS: dict[Kind, dict[State, Guard]] = {
             State.COLLECTED,
             State.ARRIVED,
             State.SORTED,
-            State.WITH_AGENT,
+            *AGENT_STATES,
             State.RESULT_READY,
             State.MISROUTED,
             State.RETURN_ARRIVED,
@@ -260,9 +337,15 @@ LEADS_TO: dict[Kind, frozenset[State]] = {
     Kind.LOADED: frozenset({State.IN_TRANSIT, State.RETURN_IN_TRANSIT}),
     Kind.UNLOADED: frozenset({State.ARRIVED, State.RETURN_ARRIVED}),
     Kind.SORTED: frozenset({State.SORTED}),
-    Kind.AGENT_ACCEPTED: frozenset({State.WITH_AGENT}),
+    Kind.AGENT_ACCEPTED: frozenset(AGENT_STATES),
+    Kind.HANDED_TO_DEPARTMENT: frozenset({State.AT_DEPARTMENT}),
+    Kind.AWAITING_SIGNATURE: frozenset({State.AWAITING_SIGNATURE}),
+    Kind.MATERIALS_REQUESTED: frozenset({State.AWAITING_MATERIALS}),
+    Kind.APPROVED: frozenset({State.APPROVED}),
+    Kind.REJECTED: frozenset({State.REJECTED}),
     Kind.RESULT_READY: frozenset({State.RESULT_READY}),
     Kind.PLACED_FOR_PICKUP: frozenset({State.AWAITING_PICKUP}),
+    Kind.PLACED_AT_DESK: frozenset({State.AT_DESK}),
     Kind.MISSING: frozenset({State.MISSING}),
     Kind.MISROUTED: frozenset({State.MISROUTED}),
     Kind.RETURNED_TO_SENDER: frozenset({State.RETURNED_TO_SENDER}),
@@ -298,7 +381,13 @@ def happy_path(situation: Situation) -> list[Kind]:
     outbound = [Kind.DEPOSITED, Kind.COLLECTED]
     if situation.outbound_crosses_campus:
         outbound += [Kind.LOADED, Kind.UNLOADED]
-    outbound += [Kind.SORTED, Kind.AGENT_ACCEPTED, Kind.RESULT_READY]
+    outbound += [
+        Kind.SORTED,
+        Kind.AGENT_ACCEPTED,
+        Kind.HANDED_TO_DEPARTMENT,
+        Kind.APPROVED,
+        Kind.RESULT_READY,
+    ]
     back = [Kind.LOADED, Kind.UNLOADED] if situation.return_crosses_campus else []
     back += [Kind.PLACED_FOR_PICKUP, Kind.PICKED_UP]
     position = {
@@ -307,8 +396,13 @@ def happy_path(situation: Situation) -> list[Kind]:
         State.COLLECTED: 2,
         State.IN_TRANSIT: 3,
         State.ARRIVED: 4,
-        State.SORTED: len(outbound) - 2,
-        State.WITH_AGENT: len(outbound) - 1,
+        State.SORTED: len(outbound) - 4,
+        State.WITH_AGENT: len(outbound) - 3,
+        State.AWAITING_MATERIALS: len(outbound) - 3,
+        State.AT_DEPARTMENT: len(outbound) - 2,
+        State.AWAITING_SIGNATURE: len(outbound) - 2,
+        State.APPROVED: len(outbound) - 1,
+        State.REJECTED: len(outbound) - 1,
     }
     state = situation.state
     if state in position:
@@ -318,6 +412,7 @@ def happy_path(situation: Situation) -> list[Kind]:
         State.RETURN_IN_TRANSIT: 1,
         State.RETURN_ARRIVED: 2,
         State.AWAITING_PICKUP: len(back) - 1,
+        State.AT_DESK: len(back) - 1,
     }
     if state in later:
         return back[later[state] :]

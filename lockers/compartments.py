@@ -78,17 +78,50 @@ def _usable(item: Compartment, now: dt.datetime) -> bool:
     )
 
 
+def _fitting(bank: LockerBank, size: Size, now: dt.datetime) -> list[Compartment]:
+    """Usable compartments of at least ``size``, smallest first."""
+    return sorted(
+        (
+            c
+            for c in bank.compartments
+            if _usable(c, now) and SIZE_ORDER[Size(c.size)] >= SIZE_ORDER[size]
+        ),
+        key=lambda c: (SIZE_ORDER[Size(c.size)], c.number),
+    )
+
+
+def claim(session: Session, bank: LockerBank, number: int, size: Size = Size.S) -> Compartment:
+    """Reserve the compartment a person chose; one that is taken, faulty or too small is refused
+    with the compartment that would fit instead."""
+    now = clock.now()
+    chosen = compartment(session, bank, number)
+    if _usable(chosen, now) and SIZE_ORDER[Size(chosen.size)] >= SIZE_ORDER[size]:
+        chosen.state = CompartmentState.RESERVED
+        chosen.reserved_until = now + RESERVATION
+        chosen.consignment_id = None
+        session.flush()
+        return chosen
+    fitting = _fitting(bank, size, now)
+    if not fitting:
+        raise Conflict(
+            "compartment_unavailable",
+            N_("Compartment %(number)s is %(state)s and %(name)s has no other free one."),
+            number=number, state=CompartmentState(chosen.state), name=bank.name,
+        )  # fmt: skip
+    raise Conflict(
+        "compartment_unavailable",
+        N_("Compartment %(number)s is %(state)s: use compartment %(suggested)s."),
+        number=number, state=CompartmentState(chosen.state), suggested=fitting[0].number,
+    )  # fmt: skip
+
+
 def allocate(
     session: Session, bank: LockerBank, size: Size, hold: dt.timedelta = RESERVATION
 ) -> Compartment:
     """Reserve the smallest free compartment of at least ``size``; expired reservations count
     as free. Raises :class:`Conflict` when the bank is full."""
     now = clock.now()
-    candidates = [c for c in bank.compartments if _usable(c, now)]
-    fitting = sorted(
-        (c for c in candidates if SIZE_ORDER[Size(c.size)] >= SIZE_ORDER[size]),
-        key=lambda c: (SIZE_ORDER[Size(c.size)], c.number),
-    )
+    fitting = _fitting(bank, size, now)
     if not fitting:
         raise Conflict(
             "locker_full", N_("No free compartment of size %(size)s in %(name)s."),
@@ -158,13 +191,22 @@ def place_for_pickup(
     actor: User | None,
     key: str,
     size: Size = Size.S,
+    number: int | None = None,
 ) -> Placement:
-    """Put the result in a pickup compartment, record it, and issue the recipient's code."""
+    """Put the result in a pickup compartment (the smallest that fits, or compartment
+    ``number`` when the person chose one), record it, and issue the recipient's code."""
     if bank.kind != BankKind.PICKUP:
         raise DomainError(
             "not_a_pickup_locker", N_("%(name)s is not a pickup locker."), name=bank.name
         )
-    chosen = allocate(session, bank, size)
+    if bank.campus_id != consignment.pickup_campus_id:
+        raise DomainError(
+            "wrong_campus",
+            N_("%(name)s is not on the pickup campus %(campus)s."),
+            name=bank.name,
+            campus=consignment.pickup_campus.name,
+        )
+    chosen = allocate(session, bank, size) if number is None else claim(session, bank, number, size)
     outcome = record_at_locker(
         session, consignment, chosen, Kind.PLACED_FOR_PICKUP, key, Source.WEB, actor=actor
     )

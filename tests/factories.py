@@ -114,6 +114,7 @@ def consignment(
     pickup: str | None = None,
     submitter: User | None = None,
     time_limit_days: int = 3,
+    materials: list[dict[str, str]] | None = None,
     **request: Any,
 ):
     """A consignment from ``origin`` to a department on ``department_campus``, just created."""
@@ -129,6 +130,7 @@ def consignment(
         campuses=[department_campus],
         channels=["window", "courier_proxy"],
         time_limit_days=time_limit_days,
+        **({"materials": materials} if materials else {}),
     )
     if pickup:
         campus(session, pickup)

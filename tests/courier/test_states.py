@@ -5,6 +5,7 @@ import itertools
 import pytest
 
 from courier.states import (
+    AGENT_STATES,
     IN_NETWORK,
     TERMINAL,
     TRANSITIONS,
@@ -28,7 +29,14 @@ def situation(state, *, origin=NH, department=XL, pickup=NH, current=None, at=No
     return Situation(state, leg, origin, department, pickup, current, at)
 
 
-RETURN_STATES = {S.RESULT_READY, S.RETURN_IN_TRANSIT, S.RETURN_ARRIVED, S.AWAITING_PICKUP}
+RETURN_STATES = {
+    S.RESULT_READY,
+    S.RETURN_IN_TRANSIT,
+    S.RETURN_ARRIVED,
+    S.AWAITING_PICKUP,
+    S.AT_DESK,
+}
+WORKING = (S.WITH_AGENT, S.AT_DEPARTMENT, S.AWAITING_SIGNATURE)
 SAME = {"origin": XL, "department": XL, "pickup": XL}
 
 # (state, kind, situation overrides, expected state or refusal code)
@@ -56,7 +64,24 @@ CASES = [
     (S.COLLECTED, K.SORTED, {}, "not_arrived"),
     (S.MISSING, K.SORTED, {}, S.SORTED),
     (S.SORTED, K.AGENT_ACCEPTED, {}, S.WITH_AGENT),
+    *[(state, K.REASSIGNED, {}, state) for state in sorted(AGENT_STATES)],
+    (S.WITH_AGENT, K.HANDED_TO_DEPARTMENT, {}, S.AT_DEPARTMENT),
+    (S.AT_DEPARTMENT, K.AWAITING_SIGNATURE, {}, S.AWAITING_SIGNATURE),
+    *[(state, K.MATERIALS_REQUESTED, {}, S.AWAITING_MATERIALS) for state in WORKING],
+    (S.AWAITING_MATERIALS, K.MATERIALS_RECEIVED, {}, S.WITH_AGENT),
+    (S.AT_DEPARTMENT, K.APPROVED, {}, S.APPROVED),
+    (S.AWAITING_SIGNATURE, K.APPROVED, {}, S.APPROVED),
+    *[(state, K.REJECTED, {}, S.REJECTED) for state in WORKING],
     (S.WITH_AGENT, K.RESULT_READY, {}, S.RESULT_READY),
+    (S.APPROVED, K.RESULT_READY, {}, S.RESULT_READY),
+    (S.REJECTED, K.RESULT_READY, {}, S.RESULT_READY),
+    (S.RESULT_READY, K.PLACED_AT_DESK, SAME, S.AT_DESK),
+    (S.RESULT_READY, K.PLACED_AT_DESK, {}, "not_arrived"),
+    (S.RETURN_ARRIVED, K.PLACED_AT_DESK, {}, S.AT_DESK),
+    (S.RETURNED_TO_SENDER, K.PLACED_AT_DESK, {"current": NH}, S.AT_DESK),
+    (S.RETURNED_TO_SENDER, K.PLACED_AT_DESK, {"current": XL}, "not_arrived"),
+    (S.AWAITING_PICKUP, K.PLACED_AT_DESK, {}, S.AT_DESK),
+    (S.AT_DESK, K.PICKED_UP, {}, S.PICKED_UP),
     (S.RESULT_READY, K.PLACED_FOR_PICKUP, SAME, S.AWAITING_PICKUP),
     (S.RESULT_READY, K.PLACED_FOR_PICKUP, {}, "not_arrived"),
     (S.RETURN_ARRIVED, K.PLACED_FOR_PICKUP, {}, S.AWAITING_PICKUP),
@@ -78,7 +103,7 @@ CASES = [
             S.COLLECTED,
             S.ARRIVED,
             S.SORTED,
-            S.WITH_AGENT,
+            *sorted(AGENT_STATES),
             S.RESULT_READY,
             S.MISROUTED,
             S.RETURN_ARRIVED,
@@ -138,13 +163,21 @@ def test_nothing_happens_after_cancellation(kind):
 def test_the_route_ahead_of_a_new_cross_campus_consignment():
     assert happy_path(situation(S.CREATED)) == [
         K.DEPOSITED, K.COLLECTED, K.LOADED, K.UNLOADED, K.SORTED, K.AGENT_ACCEPTED,
-        K.RESULT_READY, K.LOADED, K.UNLOADED, K.PLACED_FOR_PICKUP, K.PICKED_UP,
+        K.HANDED_TO_DEPARTMENT, K.APPROVED, K.RESULT_READY, K.LOADED, K.UNLOADED,
+        K.PLACED_FOR_PICKUP, K.PICKED_UP,
     ]  # fmt: skip
 
 
 def test_a_same_campus_route_skips_the_shuttle():
     assert happy_path(situation(S.COLLECTED, **SAME)) == [
-        K.SORTED, K.AGENT_ACCEPTED, K.RESULT_READY, K.PLACED_FOR_PICKUP, K.PICKED_UP,
+        K.SORTED, K.AGENT_ACCEPTED, K.HANDED_TO_DEPARTMENT, K.APPROVED, K.RESULT_READY,
+        K.PLACED_FOR_PICKUP, K.PICKED_UP,
+    ]  # fmt: skip
+
+
+def test_the_route_ahead_while_materials_are_awaited_starts_with_the_handover_again():
+    assert happy_path(situation(S.AWAITING_MATERIALS, **SAME))[:2] == [
+        K.HANDED_TO_DEPARTMENT, K.APPROVED,
     ]  # fmt: skip
 
 

@@ -1,0 +1,211 @@
+"""The SLA clock: due times in Chinese working days, pauses while materials are awaited, alerts.
+
+The clock starts when the consignment is created (the due time promised to the submitter) and
+stops when the result is ready. While the clerk waits for the submitter's missing materials it is
+paused; when they arrive the working days that were still left start again from that day, so a
+pause over a holiday costs the department nothing and a make-up workday counts as a working day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from core import clock
+from core.events import publish
+from core.workdays import WorkCalendar, add_working_days
+from courier.events import SlaAlerted
+from courier.models import Consignment, SlaAlert
+
+#: Share of the time limit after which the inbox turns amber and the clerk is warned.
+WARN_SHARE = 0.8
+RUNNING = ""
+WARNING = "warning"
+BREACH = "breach"
+DONE = "done"
+
+
+def warn_at(start: dt.datetime, due: dt.datetime, paused_seconds: int = 0) -> dt.datetime:
+    """When 80 % of the time from ``start`` to ``due`` (less the paused time) is used."""
+    span = due - start - dt.timedelta(seconds=paused_seconds)
+    return start + dt.timedelta(seconds=paused_seconds) + span * WARN_SHARE
+
+
+def start_clock(consignment: Consignment) -> None:
+    """Set the warning time of a new consignment from its due time."""
+    consignment.sla_warn_at = warn_at(consignment.created_at, consignment.due_at)
+    consignment.sla_phase = RUNNING
+
+
+def pause(consignment: Consignment, at: dt.datetime) -> None:
+    """Stop the clock (materials asked of the submitter)."""
+    if consignment.sla_paused_since is None and consignment.sla_phase != DONE:
+        consignment.sla_paused_since = at
+
+
+def _working_days_between(session: Session, after: dt.date, until: dt.date) -> int:
+    """Working days ``d`` with ``after < d <= until``."""
+    if until <= after:
+        return 0
+    calendar = WorkCalendar.load(session, after, until)
+    days = (until - after).days
+    return sum(calendar.is_workday(after + dt.timedelta(days=n)) for n in range(1, days + 1))
+
+
+def resume(session: Session, consignment: Consignment, at: dt.datetime) -> None:
+    """Start the clock again: the working days that were left at the pause count from ``at``."""
+    since = consignment.sla_paused_since
+    if since is None:
+        return
+    consignment.sla_paused_since = None
+    consignment.sla_paused_seconds += max(0, int((at - since).total_seconds()))
+    due = consignment.due_at
+    if due <= since:
+        return  # already late when it was paused: the breach stands
+    local_since = since.astimezone(clock.SHANGHAI).date()
+    left = _working_days_between(session, local_since, due.astimezone(clock.SHANGHAI).date())
+    new_due = add_working_days(session, at, left)
+    consignment.due_at = new_due.at
+    consignment.due_provisional = consignment.due_provisional or new_due.provisional
+    consignment.sla_warn_at = warn_at(
+        consignment.created_at, new_due.at, consignment.sla_paused_seconds
+    )
+
+
+def stop(consignment: Consignment) -> None:
+    """The result is ready (or the consignment ended): the clock is done."""
+    consignment.sla_phase = DONE
+    consignment.sla_paused_since = None
+
+
+def colour(consignment: Consignment, now: dt.datetime | None = None) -> str:
+    """``green``, ``amber`` (80 % used), ``red`` (breached), ``paused`` or ``done``."""
+    now = now or clock.now()
+    if consignment.sla_phase == DONE:
+        return "done"
+    if consignment.sla_paused_since is not None:
+        return "paused"
+    if now > consignment.due_at:
+        return "red"
+    if consignment.sla_warn_at is not None and now >= consignment.sla_warn_at:
+        return "amber"
+    return "green"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    warnings: int
+    breaches: int
+
+
+def scan(session: Session) -> ScanResult:
+    """Write the SLA alerts that fell due since the last scan (the scheduler runs this each
+    minute). Each alert is written once per consignment and level; paused clocks are skipped."""
+    now = clock.now()
+    running = (Consignment.sla_paused_since.is_(None),)
+    breached = session.execute(
+        select(Consignment.id, Consignment.agent_id, Consignment.department_id, Consignment.due_at)
+        .where(Consignment.sla_phase.in_((RUNNING, WARNING)), Consignment.due_at < now, *running)
+        .with_for_update(skip_locked=True)
+    ).all()
+    breached_ids = {row.id for row in breached}
+    warned = [
+        row
+        for row in session.execute(
+            select(
+                Consignment.id, Consignment.agent_id, Consignment.department_id, Consignment.due_at
+            )
+            .where(Consignment.sla_phase == RUNNING, Consignment.sla_warn_at <= now, *running)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if row.id not in breached_ids
+    ]
+    _write(session, warned, WARNING, now)
+    _write(session, breached, BREACH, now)
+    return ScanResult(len(warned), len(breached))
+
+
+def _write(session: Session, rows: list, level: str, now: dt.datetime) -> None:
+    if not rows:
+        return
+    ids = [row.id for row in rows]
+    already = set(
+        session.scalars(
+            select(SlaAlert.consignment_id).where(
+                SlaAlert.consignment_id.in_(ids), SlaAlert.level == level
+            )
+        )
+    )
+    fresh = [row for row in rows if row.id not in already]
+    if fresh:
+        session.execute(
+            insert(SlaAlert),
+            [
+                {
+                    "consignment_id": row.id,
+                    "level": level,
+                    "clerk_id": row.agent_id,
+                    "department_id": row.department_id,
+                    "due_at": row.due_at,
+                    "created_at": now,
+                }
+                for row in fresh
+            ],
+        )
+    session.execute(
+        update(Consignment)
+        .where(Consignment.id.in_(ids))
+        .values(sla_phase=level)
+        .execution_options(synchronize_session=False)
+    )
+    for row in fresh:
+        publish(
+            session,
+            SlaAlerted(
+                consignment_id=row.id,
+                level=level,
+                clerk_id=row.agent_id,
+                department_id=row.department_id,
+                due_at=row.due_at,
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class SlaFigures:
+    """Handled consignments of one department or service item."""
+
+    name: str
+    handled: int
+    on_time_share: float | None
+    median_hours: float | None
+    p90_hours: float | None
+
+
+def handling_hours(consignment: Consignment) -> float | None:
+    """Hours from submission to result ready, without the time the clock was paused."""
+    if consignment.result_ready_at is None:
+        return None
+    span = consignment.result_ready_at - consignment.created_at
+    return (span.total_seconds() - consignment.sla_paused_seconds) / 3600
+
+
+def figures(name: str, done: Iterable[Consignment]) -> SlaFigures:
+    """On-time share, median and p90 handling time of consignments whose result is ready."""
+    hours: list[float] = []
+    on_time = 0
+    for consignment in done:
+        spent = handling_hours(consignment)
+        if spent is None:
+            continue
+        hours.append(spent)
+        on_time += consignment.result_ready_at <= consignment.due_at  # type: ignore[operator]
+    if not hours:
+        return SlaFigures(name, 0, None, None, None)
+    p90 = statistics.quantiles(hours, n=10, method="inclusive")[-1] if len(hours) > 1 else hours[0]
+    return SlaFigures(name, len(hours), on_time / len(hours), statistics.median(hours), p90)
