@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from catalog.models import Department, ServiceItem
 from core import clock
 from core.events import publish
 from core.workdays import WorkCalendar, add_working_days
@@ -209,3 +210,22 @@ def figures(name: str, done: Iterable[Consignment]) -> SlaFigures:
         return SlaFigures(name, 0, None, None, None)
     p90 = statistics.quantiles(hours, n=10, method="inclusive")[-1] if len(hours) > 1 else hours[0]
     return SlaFigures(name, len(hours), on_time / len(hours), statistics.median(hours), p90)
+
+
+def statistics_by(session: Session, by: str, since: dt.datetime | None = None) -> list[SlaFigures]:
+    """SLA figures per department (``by="department"``) or per service item (``"item"``) of
+    the consignments whose result became ready since ``since``."""
+    group = Department if by == "department" else ServiceItem
+    key = Consignment.department_id if by == "department" else Consignment.service_item_id
+    query = (
+        select(group.name, Consignment)
+        .join(group, group.id == key)
+        .where(Consignment.result_ready_at.is_not(None))
+        .order_by(group.name)
+    )
+    if since is not None:
+        query = query.where(Consignment.result_ready_at >= since)
+    grouped: dict[str, list[Consignment]] = {}
+    for name, consignment in session.execute(query):
+        grouped.setdefault(name, []).append(consignment)
+    return [figures(name, rows) for name, rows in grouped.items()]

@@ -128,8 +128,47 @@ def run() -> None:
         click.echo(f"demo users (password {DEMO_PASSWORD} unless changed): " + _demo_logins())
     # SIGTERM (a service manager, a test) should stop the devices and the broker cleanly too.
     signal.signal(signal.SIGTERM, _exit_once)
-    with _devices(settings):
+    with _devices(settings), _scheduler_process():
         _serve(settings)
+
+
+@contextmanager
+def _scheduler_process() -> Iterator[None]:
+    """The one scheduler process (``courier scheduler``) for as long as the block runs."""
+    import subprocess
+
+    process = subprocess.Popen([sys.executable, "-m", "web.cli", "scheduler"])
+    click.echo(f"scheduler running (process {process.pid})")
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@main.command()
+def scheduler() -> None:
+    """Run every package's scheduled jobs (SLA scan, ...); start exactly one."""
+    import logging
+
+    from web.scheduler import all_jobs, build_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    jobs = all_jobs()
+    click.echo("scheduler: " + ", ".join(f"{job.id} every {job.every}" for job in jobs))
+    signal.signal(signal.SIGTERM, _exit_once)
+    try:
+        build_scheduler(make_session_factory(engine), jobs).start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        engine.dispose()
 
 
 def _exit_once(*_args: object) -> None:
@@ -367,3 +406,7 @@ def holidays_import(path: str) -> None:
     except DomainError as error:
         _fail(error)
     click.echo(f"imported the schedule of {', '.join(map(str, years))}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,10 @@
+"""The courier's scheduled work."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.jobs import Job
+from courier import sla
+
+JOBS = [Job("courier.sla_scan", sla.scan, every=dt.timedelta(minutes=1))]

@@ -1,0 +1,59 @@
+"""The scheduler process: every package's jobs (``<package>/jobs.py``) on APScheduler.
+
+One process runs it (``courier scheduler``, or the one ``courier run`` starts); web workers never
+do, so a job never runs twice at once. Each run is its own transaction (:func:`core.jobs.run_once`);
+a failing run is logged and retried at the next interval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.orm import Session
+
+from core.clock import SHANGHAI
+from core.jobs import Job, run_once
+
+log = logging.getLogger(__name__)
+
+
+def all_jobs() -> list[Job]:
+    """The jobs every package declares."""
+    from courier.jobs import JOBS as courier_jobs
+
+    return [*courier_jobs]
+
+
+def _runner(sessions: Callable[[], Session], job: Job) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            result = run_once(sessions, job)
+        except Exception:
+            log.exception("job %s failed; it runs again at its next interval", job.id)
+        else:
+            log.info("job %s: %s", job.id, result)
+
+    return run
+
+
+def build_scheduler(
+    sessions: Callable[[], Session], jobs: list[Job] | None = None
+) -> BlockingScheduler:
+    """A scheduler with each job on its interval; a run that is late or still busy is not
+    doubled (one instance, missed runs coalesced)."""
+    scheduler = BlockingScheduler(timezone="Asia/Shanghai")
+    for job in all_jobs() if jobs is None else jobs:
+        scheduler.add_job(
+            _runner(sessions, job),
+            "interval",
+            seconds=job.every.total_seconds(),
+            id=job.id,
+            name=job.id,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=dt.datetime.now(SHANGHAI),
+        )
+    return scheduler
