@@ -8,6 +8,7 @@ state machine refuses steps out of order and the timeline shows who did what and
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import hmac
 import secrets
@@ -28,8 +29,17 @@ from courier.events import MaterialsRequested, ResultAtDesk
 from courier.models import Consignment, MaterialsRequest, Source
 from courier.states import AGENT_STATES, AGENT_STEPS, Kind, Leg, State
 
-#: What a result can be.
-RESULT_KINDS = ("signed_form", "stamped_copy", "certificate", "returned_original")
+
+class ResultKind(enum.StrEnum):
+    """What comes back to the recipient."""
+
+    SIGNED_FORM = "signed_form"
+    STAMPED_COPY = "stamped_copy"
+    CERTIFICATE = "certificate"
+    RETURNED_ORIGINAL = "returned_original"
+
+
+RESULT_KINDS = tuple(ResultKind)
 #: States that put a consignment in a clerk's inbox: waiting to be taken, being handled.
 INBOX_STATES = (State.SORTED, *sorted(AGENT_STATES))
 #: Results waiting at the pickup campus to be placed in a locker or at the desk.

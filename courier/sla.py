@@ -9,6 +9,7 @@ pause over a holiday costs the department nothing and a make-up workday counts a
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +30,23 @@ RUNNING = ""
 WARNING = "warning"
 BREACH = "breach"
 DONE = "done"
+
+
+class Colour(enum.StrEnum):
+    """How the inbox shows a consignment's clock."""
+
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+    PAUSED = "paused"
+    DONE = "done"
+
+
+class Level(enum.StrEnum):
+    """The two SLA alerts."""
+
+    WARNING = WARNING
+    BREACH = BREACH
 
 
 def warn_at(start: dt.datetime, due: dt.datetime, paused_seconds: int = 0) -> dt.datetime:
@@ -84,18 +102,18 @@ def stop(consignment: Consignment) -> None:
     consignment.sla_paused_since = None
 
 
-def colour(consignment: Consignment, now: dt.datetime | None = None) -> str:
-    """``green``, ``amber`` (80 % used), ``red`` (breached), ``paused`` or ``done``."""
+def colour(consignment: Consignment, now: dt.datetime | None = None) -> Colour:
+    """Green, amber (80 % used), red (breached), paused or done."""
     now = now or clock.now()
     if consignment.sla_phase == DONE:
-        return "done"
+        return Colour.DONE
     if consignment.sla_paused_since is not None:
-        return "paused"
+        return Colour.PAUSED
     if now > consignment.due_at:
-        return "red"
+        return Colour.RED
     if consignment.sla_warn_at is not None and now >= consignment.sla_warn_at:
-        return "amber"
-    return "green"
+        return Colour.AMBER
+    return Colour.GREEN
 
 
 @dataclass(frozen=True)

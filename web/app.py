@@ -83,6 +83,7 @@ def create_app(
     from web.api import api
     from web.views.admin_catalog import admin_catalog
     from web.views.admin_holidays import admin_holidays
+    from web.views.agents import desk
     from web.views.auth import auth
     from web.views.catalog import catalog
     from web.views.consignments import consignments
@@ -99,6 +100,7 @@ def create_app(
         admin_catalog,
         admin_holidays,
         consignments,
+        desk,
         courier,
         tracking,
         lockers,

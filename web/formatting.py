@@ -10,7 +10,9 @@ from flask import Flask, current_app
 from flask_babel import gettext, lazy_gettext
 
 from catalog.models import Channel, ItemStatus, LocationKind, MaterialForm
+from courier.agents import ResultKind
 from courier.models import Priority
+from courier.sla import Colour, Level
 from courier.states import Kind, State
 from lockers.models import CompartmentState, Presence
 from web.i18n import LANGUAGE_NAMES, current_language
@@ -46,10 +48,16 @@ LABELS: dict[type, dict[str, Any]] = {
         State.ARRIVED: lazy_gettext("arrived"),
         State.SORTED: lazy_gettext("sorted"),
         State.WITH_AGENT: lazy_gettext("with the agent"),
+        State.AT_DEPARTMENT: lazy_gettext("at the department"),
+        State.AWAITING_SIGNATURE: lazy_gettext("awaiting signature or stamp"),
+        State.AWAITING_MATERIALS: lazy_gettext("waiting for missing materials"),
+        State.APPROVED: lazy_gettext("approved"),
+        State.REJECTED: lazy_gettext("rejected"),
         State.RESULT_READY: lazy_gettext("result ready"),
         State.RETURN_IN_TRANSIT: lazy_gettext("on its way back"),
         State.RETURN_ARRIVED: lazy_gettext("back on the pickup campus"),
         State.AWAITING_PICKUP: lazy_gettext("awaiting pickup"),
+        State.AT_DESK: lazy_gettext("waiting at the service desk"),
         State.PICKED_UP: lazy_gettext("picked up"),
         State.MISROUTED: lazy_gettext("misrouted"),
         State.MISSING: lazy_gettext("missing"),
@@ -64,8 +72,16 @@ LABELS: dict[type, dict[str, Any]] = {
         Kind.UNLOADED: lazy_gettext("Unloaded"),
         Kind.SORTED: lazy_gettext("Sorted"),
         Kind.AGENT_ACCEPTED: lazy_gettext("Taken by the agent"),
+        Kind.REASSIGNED: lazy_gettext("Reassigned to another agent"),
+        Kind.HANDED_TO_DEPARTMENT: lazy_gettext("Handed to the department"),
+        Kind.AWAITING_SIGNATURE: lazy_gettext("Waiting for signature or stamp"),
+        Kind.MATERIALS_REQUESTED: lazy_gettext("Missing materials requested (clock paused)"),
+        Kind.MATERIALS_RECEIVED: lazy_gettext("Materials received (clock runs again)"),
+        Kind.APPROVED: lazy_gettext("Approved"),
+        Kind.REJECTED: lazy_gettext("Rejected"),
         Kind.RESULT_READY: lazy_gettext("Result ready"),
         Kind.PLACED_FOR_PICKUP: lazy_gettext("Placed for pickup"),
+        Kind.PLACED_AT_DESK: lazy_gettext("Kept at the service desk"),
         Kind.PICKED_UP: lazy_gettext("Picked up"),
         Kind.MISSED: lazy_gettext("Missed the shuttle"),
         Kind.DAMAGED: lazy_gettext("Damaged"),
@@ -87,6 +103,23 @@ LABELS: dict[type, dict[str, Any]] = {
         CompartmentState.OPEN: lazy_gettext("door open"),
         CompartmentState.FAULT: lazy_gettext("fault"),
         CompartmentState.DISABLED: lazy_gettext("disabled"),
+    },
+    Colour: {
+        Colour.GREEN: lazy_gettext("on time"),
+        Colour.AMBER: lazy_gettext("80% of the time used"),
+        Colour.RED: lazy_gettext("overdue"),
+        Colour.PAUSED: lazy_gettext("clock paused"),
+        Colour.DONE: lazy_gettext("result ready"),
+    },
+    Level: {
+        Level.WARNING: lazy_gettext("warning"),
+        Level.BREACH: lazy_gettext("time limit passed"),
+    },
+    ResultKind: {
+        ResultKind.SIGNED_FORM: lazy_gettext("Signed form"),
+        ResultKind.STAMPED_COPY: lazy_gettext("Stamped copy"),
+        ResultKind.CERTIFICATE: lazy_gettext("Certificate"),
+        ResultKind.RETURNED_ORIGINAL: lazy_gettext("Returned original"),
     },
     Priority: {
         Priority.NORMAL: lazy_gettext("Normal"),
@@ -154,4 +187,7 @@ def init_formatting(app: Flask) -> None:
         Kind=Kind,
         Presence=Presence,
         CompartmentState=CompartmentState,
+        Colour=Colour,
+        Level=Level,
+        ResultKind=ResultKind,
     )

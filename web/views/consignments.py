@@ -43,9 +43,8 @@ from web.labelling import label_response, route_text
 consignments = Blueprint("consignments", __name__, url_prefix="/consignments")
 SUBMITTERS = (Role.TEACHER, Role.STUDENT)
 #: Events people record with a form on the consignment page, in the order the buttons appear.
+#: The agent's steps are on the agent desk's page (web/views/agents.py).
 PAGE_EVENTS = (
-    Kind.AGENT_ACCEPTED,
-    Kind.RESULT_READY,
     Kind.PLACED_FOR_PICKUP,
     Kind.PICKED_UP,
     Kind.MISSING,
