@@ -35,6 +35,10 @@ class EventBus:
         if handler not in self._handlers[event_type]:
             self._handlers[event_type].append(handler)
 
+    def unsubscribe(self, event_type: type[E], handler: Callable[[Session, E], None]) -> None:
+        if handler in self._handlers.get(event_type, []):
+            self._handlers[event_type].remove(handler)
+
     def publish(self, session: Session, event: DomainEvent) -> None:
         for cls in type(event).__mro__:
             for handler in self._handlers.get(cls, ()):  # type: ignore[call-overload]

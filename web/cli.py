@@ -128,7 +128,7 @@ def run() -> None:
         click.echo(f"demo users (password {DEMO_PASSWORD} unless changed): " + _demo_logins())
     # SIGTERM (a service manager, a test) should stop the devices and the broker cleanly too.
     signal.signal(signal.SIGTERM, _exit_once)
-    with _devices(settings), _scheduler_process():
+    with devices(settings), _scheduler_process():
         _serve(settings)
 
 
@@ -178,9 +178,9 @@ def _exit_once(*_args: object) -> None:
 
 
 @contextmanager
-def _devices(settings: Settings) -> Iterator[None]:
+def devices(settings: Settings, var_dir: Path | None = None) -> Iterator[None]:
     """The broker (unless COURIER_MQTT_URL names one), the bridge and a simulated controller for
-    every locker bank, for as long as the block runs."""
+    every locker bank, for as long as the block runs; their files live under ``var_dir``."""
     from core.config import VAR_DIR
     from firmware_bridge.bridge import Bridge
     from firmware_bridge.broker import BRIDGE_USER, start_private_broker
@@ -199,7 +199,7 @@ def _devices(settings: Settings) -> Iterator[None]:
         controller_url = lambda _controller: bridge_url  # noqa: E731
     else:
         broker = start_private_broker(
-            VAR_DIR / "mqtt", [controller for _c, controller, _n in banks]
+            (var_dir or VAR_DIR) / "mqtt", [controller for _c, controller, _n in banks]
         )
         bridge_url = broker.url_for(BRIDGE_USER)
         controller_url = broker.url_for
@@ -209,7 +209,11 @@ def _devices(settings: Settings) -> Iterator[None]:
     bridge.start()
     simulators = [
         SimulatedController(
-            parse_url(controller_url(controller)), campus, controller, count, VAR_DIR / "simulators"
+            parse_url(controller_url(controller)),
+            campus,
+            controller,
+            count,
+            (var_dir or VAR_DIR) / "simulators",
         )
         for campus, controller, count in banks
     ]
