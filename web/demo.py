@@ -56,6 +56,15 @@ DEMO_LOCKERS = (
     ("DJ-PU-01", "东江校区取件柜", BankKind.PICKUP, "DJ-LOCKER-2", "SSSSSSMMMMLL"),
 )
 
+#: From the Nanhu drop box to the agent desk at Xiling.
+ARRIVED_AT_XL = [
+    ("deposit", "NH-LOCKER-1"),
+    ("collect", "NH-LOCKER-1"),
+    ("load", "NH-SHUTTLE"),
+    ("unload", "XL-SHUTTLE"),
+    ("sort", "XL-HALL"),
+]
+
 #: A few consignments of the demo teacher, at different points of their journey:
 #: (service item, scans by the courier as (kind, place), events by the clerk).
 DEMO_JOURNEYS = (
@@ -67,15 +76,11 @@ DEMO_JOURNEYS = (
     ),
     (
         "ARCH-002",
-        [
-            ("deposit", "NH-LOCKER-1"),
-            ("collect", "NH-LOCKER-1"),
-            ("load", "NH-SHUTTLE"),
-            ("unload", "XL-SHUTTLE"),
-            ("sort", "XL-HALL"),
-        ],
+        ARRIVED_AT_XL,
         [Kind.AGENT_ACCEPTED, Kind.RESULT_READY],
     ),
+    ("SCI-003", ARRIVED_AT_XL, []),
+    ("ASSET-001", ARRIVED_AT_XL, [Kind.AGENT_ACCEPTED, Kind.HANDED_TO_DEPARTMENT]),
 )
 
 
