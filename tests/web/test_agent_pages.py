@@ -163,3 +163,15 @@ def test_the_statistics_page_shows_each_department(client, ready):
     page = client.get("/clerk/stats").get_data(as_text=True)
     assert "XL部门" in page
     assert "100%" in page
+
+
+def test_a_result_at_the_desk_cannot_be_marked_picked_up_without_the_handover(
+    client, session, ready
+):
+    post(client, ready, "desk", form_id="d")
+    response = client.post(
+        f"/consignments/{ready.tracking_code}/events", data={"kind": "picked_up", "event_id": "x"}
+    )
+    object_session(ready).expire_all()
+    assert ready.state == State.AT_DESK
+    assert "凭取件码或核验证件" in client.get(response.headers["Location"]).get_data(as_text=True)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from catalog.models import Location
 from core import codes
-from core.errors import N_, Conflict, Forbidden, Problem, ValidationFailed
+from core.errors import N_, Conflict, DomainError, Forbidden, Problem, ValidationFailed
 from core.users import Role
 from courier.consignments import (
     NewConsignment,
@@ -23,7 +23,7 @@ from courier.consignments import (
 )
 from courier.custody import Outcome, may_record
 from courier.models import Consignment, CustodyEvent, Photo, Priority, ScanRecord
-from courier.states import Kind
+from courier.states import Kind, State
 from courier.timeline import timeline
 from lockers.compartments import pickup_bank_for, place_for_pickup
 from web.api import api
@@ -202,6 +202,14 @@ def record_from_web(consignment: Consignment, kind: Kind, key: str, **details: A
     on its pickup campus when there is one (the code goes to the recipient, the hash to the
     locker), else it waits at the desk."""
     user = current_user()
+    if kind is Kind.PICKED_UP and consignment.state == State.AT_DESK:
+        raise DomainError(
+            "use_handover",
+            N_(
+                "A result at the service desk is handed over on the agent desk, with its code or "
+                "an ID check."
+            ),
+        )
     if kind is Kind.PLACED_FOR_PICKUP:
         bank = pickup_bank_for(db(), consignment)
         if bank is not None:
