@@ -1,10 +1,12 @@
 """The agent desk's pages: inbox, the work page's forms, statistics."""
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from courier.models import MaterialsRequest
+from courier.models import MaterialsRequest, SlaAlert
 from courier.states import State
 from firmware_bridge.models import Command
 from lockers.compartments import add_bank
@@ -140,7 +142,7 @@ def test_an_occupied_compartment_is_refused_and_the_next_free_one_offered(
     session.flush()
     response = post(client, ready, "locker", bank=pickup_locker.id, compartment="1", form_id="p")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "2" in page and 'class="flash error"' in page
+    assert "请改用 2 号格口" in page
     assert ready.state == State.RESULT_READY
 
 
@@ -175,3 +177,19 @@ def test_a_result_at_the_desk_cannot_be_marked_picked_up_without_the_handover(
     object_session(ready).expire_all()
     assert ready.state == State.AT_DESK
     assert "凭取件码或核验证件" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_an_sla_alert_shows_in_the_owners_inbox_until_they_mark_it_seen(
+    frozen_clock, client, session, wang, waiting
+):
+    from courier import agents, sla
+
+    agents.accept(session, waiting, wang)
+    frozen_clock.set(waiting.due_at + dt.timedelta(minutes=1))
+    assert sla.scan(session) == sla.ScanResult(0, 1)
+    session.flush()
+    page = client.get("/clerk/").get_data(as_text=True)
+    assert 'data-test="sla-alerts"' in page
+    alert = session.scalars(select(SlaAlert)).one()
+    client.post(f"/clerk/alerts/{alert.id}/ack")
+    assert 'data-test="sla-alerts"' not in client.get("/clerk/").get_data(as_text=True)

@@ -10,6 +10,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from catalog.models import Department
+from core import clock
 from core.errors import DomainError
 from core.users import Role, User, UserRole
 from courier import agents, sla
@@ -235,6 +236,18 @@ def act(code: str, action: str) -> Any:
         return redirect(url_for("agents.work", code=consignment.tracking_code))
     flash(message, "success")
     return redirect(url_for("agents.work", code=consignment.tracking_code))
+
+
+@desk.post("/alerts/<int:alert_id>/ack")
+@roles_required(*STAFF)
+def acknowledge(alert_id: int) -> Any:
+    """The clerk (or an administrator) has seen the alert; it leaves the inbox's list."""
+    alert = db().get(SlaAlert, alert_id)
+    user = current_user()
+    if alert is None or (alert.clerk_id != user.id and not user.has_role(Role.ADMIN)):
+        abort(404)
+    alert.acknowledged_at = clock.now()
+    return redirect(request.referrer or url_for("agents.inbox"))
 
 
 @desk.get("/stats")
