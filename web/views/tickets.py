@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from core.errors import N_, DomainError
 from core.users import Role
 from tickets import appointments, queue, ratings
-from tickets.models import Booking, Call, Category, Status, Ticket, Window
+from tickets.models import Booking, Call, Category, Outcome, Status, Ticket, Window
 from web.api.tickets import call_json, near_ahead
 from web.auth import current_user, login_required, public, roles_required
 from web.db import db
@@ -164,19 +164,23 @@ def _console_action(window: Window, action: str) -> str | None:
     if action == "resume":
         held = queue.ticket_by_id(session, form.get("ticket", 0, type=int))
         return gettext("%(number)s resumed.", number=queue.resume(session, window, held).number)
-    actions: dict[str, Callable[[Session, Window], Ticket]] = {
-        "call-next": lambda s, w: queue.call_next(s, w, near_ahead()),
-        "recall": queue.recall,
-        "start": queue.start,
-        "finish": queue.finish,
-        "hold": queue.hold,
+    actions: dict[str, tuple[Callable[[Session, Window], Ticket], str]] = {
+        "call-next": (
+            lambda s, w: queue.call_next(s, w, near_ahead()),
+            N_("%(number)s called."),
+        ),
+        "recall": (queue.recall, N_("%(number)s called again.")),
+        "start": (queue.start, N_("%(number)s: service started.")),
+        "finish": (queue.finish, N_("%(number)s: finished.")),
+        "hold": (queue.hold, N_("%(number)s put on hold.")),
     }
     if action not in actions:
         return None
-    ticket = actions[action](session, window)
-    if ticket.outcome == "no_show":
+    run, message = actions[action]
+    ticket = run(session, window)
+    if ticket.outcome == Outcome.NO_SHOW:
         return gettext("%(number)s did not come after three calls: no-show.", number=ticket.number)
-    return gettext("%(number)s: done.", number=ticket.number)
+    return translate(message, {"number": ticket.number})
 
 
 @hall.post("/windows/<int:number>/<action>")
