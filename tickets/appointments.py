@@ -78,7 +78,7 @@ def open_slots(session: Session, category: Category) -> list[tuple[Slot, int]]:
 
 def book(session: Session, user: User, slot_id: int) -> Booking:
     """Book a place in a slot for ``user``; the slot's row is locked while places are counted."""
-    slot = session.scalar(select(Slot).where(Slot.id == slot_id).with_for_update())
+    slot = session.scalar(select(Slot).where(Slot.id == slot_id).with_for_update(of=Slot))
     if slot is None:
         raise NotFound("no_slot", N_("There is no such appointment time."))
     ahead = (slot.day - today()).days

@@ -282,23 +282,26 @@ def call_next(session: Session, window: Window, near: int = NEAR_AHEAD) -> Ticke
     _free(session, window)
     categories = [c.id for c in window.categories]
     now = clock.now()
-    for candidate in waiting(session, categories, limit=20):
-        claimed = session.execute(
-            update(Ticket)
-            .where(Ticket.id == candidate.id, Ticket.status == Status.WAITING)
-            .values(
-                status=Status.CALLED,
-                window_id=window.id,
-                staff_id=staff_id,
-                first_called_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed:
-            session.refresh(candidate)
-            _record_call(session, candidate, window, staff_id)
-            notify_near(session, candidate.category_id, near)
-            return candidate
+    # A candidate another window claimed first is no longer waiting when the list is read again.
+    while candidates := waiting(session, categories, limit=20):
+        for candidate in candidates:
+            claimed = session.execute(
+                update(Ticket)
+                .where(Ticket.id == candidate.id, Ticket.status == Status.WAITING)
+                .values(
+                    status=Status.CALLED,
+                    window_id=window.id,
+                    staff_id=staff_id,
+                    first_called_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed:
+                session.refresh(candidate)
+                _record_call(session, candidate, window, staff_id)
+                notify_near(session, candidate.category_id, near)
+                return candidate
+        session.expire_all()
     raise NotFound(
         "queue_empty", N_("No one is waiting for window %(window)s."), window=window.number
     )

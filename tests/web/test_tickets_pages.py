@@ -126,3 +126,29 @@ def test_the_statistics_page_and_csv_are_for_administrators(client, session, hal
     csv = client.get("/admin/hall/stats.csv")
     assert csv.mimetype == "text/csv"
     assert csv.get_data(as_text=True).startswith("slice,key")
+
+
+def test_the_hall_manager_marks_a_poor_rating_followed_up(client, session, hall):
+    from tickets import ratings
+
+    queue.take_ticket(session, hall.a)
+    queue.call_next(session, hall.one)
+    queue.start(session, hall.one)
+    rating = ratings.rate(session, queue.finish(session, hall.one), 2, ["attitude"])
+    factories.user(session, "boss", Role.ADMIN)
+    login(client, "boss")
+    page = client.get("/admin/hall/follow-ups").get_data(as_text=True)
+    assert "服务态度" in page
+    client.post(f"/admin/hall/follow-ups/{rating.ticket_id}", data={"note": "已电话致歉"})
+    session.refresh(rating)
+    assert rating.follow_up_note == "已电话致歉"
+
+
+def test_a_booking_is_cancelled_from_the_appointments_page(client, session, hall):
+    person = factories.user(session, "wang", Role.TEACHER)
+    day = queue.today() + dt.timedelta(days=2)
+    slot = appointments.add_slots(session, hall.a, day, [(dt.time(9), dt.time(10))], 2)[0]
+    booking = appointments.book(session, person, slot.id)
+    login(client, "wang")
+    page = client.post(f"/hall/appointments/{booking.id}/cancel", follow_redirects=True)
+    assert "预约已取消" in page.get_data(as_text=True)
