@@ -51,3 +51,24 @@ def test_a_ticket_goes_from_the_kiosk_to_the_board_and_is_rated(browser, live_se
     expect(phone.locator("[data-test=status]")).to_have_text("已办结")
     board.context.close()
     staff.context.close()
+
+
+def test_a_student_books_an_appointment_and_the_admin_reads_the_statistics(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server, locale="zh-CN", viewport={"width": 390, "height": 844}
+    )
+    student = context.new_page()
+    log_in(student, "student")
+    student.goto("/hall/appointments")
+    student.locator("details[open] button[name=slot]").first.click()
+    expect(student.locator(".flash")).to_contain_text("预约成功")
+    expect(student.locator("[data-test=booking-code]")).to_have_count(1)
+    screenshot(student, "hall-appointments")
+    context.close()
+
+    admin = browser.new_context(base_url=live_server, locale="zh-CN").new_page()
+    log_in(admin, "admin")
+    admin.goto("/admin/hall/stats")
+    expect(admin.locator("svg.hall-chart").first).to_be_visible()
+    screenshot(admin, "hall-statistics")
+    admin.context.close()

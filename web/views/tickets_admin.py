@@ -31,12 +31,11 @@ def _days() -> tuple[dt.date, dt.date]:
     return (first, last) if first <= last else (last, first)
 
 
-def bars(groups: list[stats.Group], value: str, unit: str) -> dict[str, Any]:
+def bars(groups: list[stats.Group], value: str) -> dict[str, Any]:
     """A horizontal bar chart's geometry for the template's SVG (drawn on the server)."""
     values = [(g.key, getattr(g, value)) for g in groups]
     top = max((v for _k, v in values if v is not None), default=0) or 1
     return {
-        "unit": unit,
         "rows": [
             {"key": k, "value": v, "width": round(300 * (v or 0) / top, 1), "y": 24 * i}
             for i, (k, v) in enumerate(values)
@@ -54,13 +53,13 @@ def stats_page() -> str:
         "tickets/stats.html",
         report=result,
         charts=[
-            (gettext("Mean wait by hour (minutes)"), bars(result.by_hour, "mean_wait", "min")),
-            (gettext("Tickets by hour"), bars(result.by_hour, "tickets", "")),
+            (gettext("Mean wait by hour (minutes)"), bars(result.by_hour, "mean_wait")),
+            (gettext("Tickets by hour"), bars(result.by_hour, "tickets")),
             (
                 gettext("Mean service by window (minutes)"),
-                bars(result.by_window, "mean_service", "min"),
+                bars(result.by_window, "mean_service"),
             ),
-            (gettext("Mean wait by queue (minutes)"), bars(result.by_category, "mean_wait", "min")),
+            (gettext("Mean wait by queue (minutes)"), bars(result.by_category, "mean_wait")),
         ],
     )
 
