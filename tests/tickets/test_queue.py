@@ -67,7 +67,7 @@ def test_a_window_with_a_ticket_called_cannot_call_the_next(session, hall):
         queue.call_next(session, hall.one)
 
 
-def test_the_fourth_recall_makes_the_ticket_a_no_show(session, hall):
+def test_recalling_after_three_calls_makes_the_ticket_a_no_show(session, hall):
     ticket = queue.take_ticket(session, hall.a)
     queue.call_next(session, hall.one)
     queue.recall(session, hall.one)
