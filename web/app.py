@@ -90,6 +90,8 @@ def create_app(
     from web.views.courier import courier
     from web.views.home import home
     from web.views.lockers import lockers
+    from web.views.tickets import hall
+    from web.views.tickets_admin import hall_admin
     from web.views.tracking import tracking
 
     csrf.exempt(api)
@@ -104,6 +106,8 @@ def create_app(
         courier,
         tracking,
         lockers,
+        hall,
+        hall_admin,
         api,
     )
     for blueprint in blueprints:

@@ -100,6 +100,11 @@ def _demo_logins() -> str:
     return ", ".join(u.login for u in DEMO_USERS)
 
 
+#: Waitress worker threads. Each display board holds one for the length of its event stream
+#: (web/views/tickets.py ends streams every half-minute), so leave room for 20+ boards.
+WEB_THREADS = 64
+
+
 def _serve(settings: Settings) -> None:
     from waitress import serve
 
@@ -107,7 +112,7 @@ def _serve(settings: Settings) -> None:
 
     app = create_app(settings)
     click.echo(f"serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)")
-    serve(app, host=settings.host, port=settings.port, threads=8, ident="campus-courier")
+    serve(app, host=settings.host, port=settings.port, threads=WEB_THREADS, ident="campus-courier")
 
 
 @main.command()

@@ -5,6 +5,7 @@ Loading is idempotent: existing users are left alone and the catalog is upserted
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +101,7 @@ def seed_demo(session: Session, label_key: str) -> tuple[ImportReport, int]:
         added += 1
     session.flush()
     _seed_lockers(session)
+    seed_hall(session)
     if session.scalar(select(Consignment.id).limit(1)) is None:
         _seed_journeys(session, label_key)
     return report, added
@@ -145,3 +147,37 @@ def _seed_journeys(session: Session, label_key: str) -> None:
 
 def has_users(session: Session) -> bool:
     return session.scalar(select(User.id).limit(1)) is not None
+
+
+#: The demo hall's appointment times each working day (local), 4 places each.
+DEMO_SLOT_TIMES = tuple(
+    (dt.time(hour, minute), dt.time(hour + (minute + 30) // 60, (minute + 30) % 60))
+    for hour in (9, 10, 14, 15)
+    for minute in (0, 30)
+)
+
+
+def seed_hall(session: Session) -> None:
+    """Queues from the catalog, windows 1-4 (the ``hall`` user signed in at window 1) and
+    appointment slots for today and the next 14 days."""
+    from tickets import queue
+    from tickets.appointments import add_slots
+    from tickets.models import Window
+    from tickets.setup import add_window, categories_from_catalog
+
+    categories = categories_from_catalog(session)
+    if not categories:
+        return
+    if session.scalar(select(Window.id).limit(1)) is None:
+        for number in range(1, 5):
+            # Window 1 serves every queue; windows 2-4 share them out between them.
+            served = categories if number == 1 else categories[number - 2 :: 3] or categories
+            add_window(session, number, served, f"{number} 号窗口")
+        hall = session.scalar(select(User).where(User.login == "hall"))
+        if hall is not None:
+            queue.sign_in(session, queue.window_by_number(session, 1), hall)
+    for days in range(15):
+        day = queue.today() + dt.timedelta(days=days)
+        if day.weekday() < 5:
+            for category in categories:
+                add_slots(session, category, day, list(DEMO_SLOT_TIMES), 4)

@@ -8,6 +8,7 @@ from flask import jsonify
 
 from courier.states import SCAN_KINDS, Kind, State
 from web.api import api
+from web.api.tickets import OPENAPI_PATHS as TICKET_PATHS
 from web.auth import public
 
 _ERROR = {"$ref": "#/components/responses/Error"}
@@ -537,6 +538,7 @@ SPEC: dict[str, Any] = {
     },
     "security": [{"bearer": []}],
 }
+SPEC["paths"].update(TICKET_PATHS)
 
 
 @api.get("/openapi.json")

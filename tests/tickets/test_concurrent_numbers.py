@@ -1,0 +1,90 @@
+"""Kiosks and windows at the same instant: numbers stay unique and gap-free, no ticket is called
+twice (PostgreSQL only: SQLite serialises writers anyway)."""
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from core.db import make_engine, make_session_factory, unit_of_work
+from core.users import Role
+from tests import factories
+from tests.databases import backend, fresh_database
+from tests.tickets.conftest import make_hall
+from tickets.models import Category, Ticket, Window
+from tickets.queue import call_next, sign_in, take_ticket, window_by_number
+
+pytestmark = pytest.mark.skipif(backend() != "postgresql", reason="needs PostgreSQL row locks")
+
+KIOSKS = 8
+TAKES = 10
+
+
+def test_kiosks_taking_numbers_at_once_get_unique_gap_free_numbers(tmp_path, frozen_clock):
+    with fresh_database(tmp_path) as url:
+        engine = make_engine(url, pool_size=KIOSKS)
+        sessions = make_session_factory(engine)
+        with unit_of_work(sessions) as session:
+            make_hall(session)
+        start = threading.Barrier(KIOSKS)
+        errors: list[BaseException] = []
+
+        def kiosk() -> None:
+            try:
+                start.wait()
+                for _ in range(TAKES):
+                    with unit_of_work(sessions) as session:
+                        category = session.scalar(select(Category).where(Category.prefix == "A"))
+                        take_ticket(session, category)
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=kiosk) for _ in range(KIOSKS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with unit_of_work(sessions) as session:
+            numbers = sorted(session.scalars(select(Ticket.number)))
+        engine.dispose()
+    assert errors == []
+    assert numbers == [f"A{n:03d}" for n in range(1, KIOSKS * TAKES + 1)]
+
+
+def test_windows_calling_at_once_never_get_the_same_ticket(tmp_path, frozen_clock):
+    with fresh_database(tmp_path) as url:
+        engine = make_engine(url, pool_size=KIOSKS)
+        sessions = make_session_factory(engine)
+        with unit_of_work(sessions) as session:
+            hall = make_hall(session)
+            windows = [hall.one]
+            for number in range(2, KIOSKS + 1):
+                staff = factories.user(session, f"staff{number}", Role.HALL_STAFF)
+                window = Window(number=10 + number, categories=[hall.a])
+                session.add(window)
+                session.flush()
+                sign_in(session, window, staff)
+                windows.append(window)
+            for _ in range(KIOSKS * 2):
+                take_ticket(session, hall.a)
+            numbers = [w.number for w in windows]
+        start = threading.Barrier(len(numbers))
+        called: list[str] = []
+        errors: list[BaseException] = []
+
+        def window_calls(number: int) -> None:
+            try:
+                start.wait()
+                with unit_of_work(sessions) as session:
+                    called.append(call_next(session, window_by_number(session, number)).number)
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=window_calls, args=(n,)) for n in numbers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        engine.dispose()
+    assert errors == []
+    assert sorted(called) == [f"A{n:03d}" for n in range(1, len(numbers) + 1)]

@@ -1,0 +1,154 @@
+import datetime as dt
+
+import pytest
+
+from core.users import Role
+from tests import factories
+from tests.conftest import login
+from tests.tickets.conftest import make_hall
+from tickets import appointments, queue
+from tickets.models import Call, Outcome, Ticket
+
+
+@pytest.fixture
+def hall(session, frozen_clock):
+    return make_hall(session)
+
+
+@pytest.fixture
+def staff_client(client, hall):
+    login(client, "zhou")
+    return client
+
+
+def test_the_kiosk_lists_the_queues(client, hall):
+    page = client.get("/hall/kiosk").get_data(as_text=True)
+    assert 'data-test="take-A"' in page
+    assert "财务" in page
+
+
+def test_taking_a_number_shows_it_with_the_people_ahead(client, session, hall):
+    queue.take_ticket(session, hall.a)
+    response = client.post("/hall/kiosk/take", data={"category": "A"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "A002" in page
+    assert 'data-test="ahead">1<' in page
+
+
+def test_checking_in_a_booking_at_the_kiosk_gives_a_ticket(client, session, hall, frozen_clock):
+    person = factories.user(session)
+    day = queue.today() + dt.timedelta(days=1)
+    slot = appointments.add_slots(session, hall.a, day, [(dt.time(9), dt.time(10))], 2)[0]
+    booking = appointments.book(session, person, slot.id)
+    frozen_clock.advance(dt.timedelta(days=1))
+    response = client.post("/hall/kiosk/check-in", data={"code": booking.code})
+    assert response.status_code == 302
+    assert session.get(Ticket, int(response.location.rsplit("/", 1)[1])).appointment
+
+
+def test_the_console_calls_starts_and_finishes(staff_client, session, hall):
+    queue.take_ticket(session, hall.a)
+    for action in ("call-next", "start", "finish"):
+        assert staff_client.post(f"/hall/windows/1/{action}").status_code == 302
+    assert session.query(Ticket).one().outcome == Outcome.SERVED
+
+
+def test_the_console_shows_a_refusal_in_chinese(staff_client, session, hall):
+    queue.take_ticket(session, hall.a)
+    staff_client.post("/hall/windows/1/call-next")
+    page = staff_client.post("/hall/windows/1/finish", follow_redirects=True).get_data(as_text=True)
+    assert "A001" in page
+    assert "开始" in page
+
+
+def test_the_console_buttons_have_access_keys(staff_client):
+    page = staff_client.get("/hall/windows/1").get_data(as_text=True)
+    for key in "nrsfh":
+        assert f'accesskey="{key}"' in page
+
+
+def test_the_console_is_for_hall_staff_only(client, session, hall):
+    factories.user(session, "wang", Role.TEACHER)
+    login(client, "wang")
+    assert client.get("/hall/windows/1").status_code == 403
+
+
+def test_the_rating_tablet_records_a_poor_rating_for_follow_up(staff_client, session, hall):
+    ticket = queue.take_ticket(session, hall.a)
+    queue.call_next(session, hall.one)
+    queue.start(session, hall.one)
+    queue.finish(session, hall.one)
+    session.flush()
+    page = staff_client.get("/hall/windows/1/rate").get_data(as_text=True)
+    assert "非常不满意" in page
+    staff_client.post(
+        "/hall/windows/1/rate", data={"ticket": ticket.id, "level": 1, "reasons": ["wait"]}
+    )
+    assert ticket.rating.needs_follow_up
+
+
+def test_the_display_stream_sends_calls_after_the_last_event_id(app, session, hall):
+    queue.take_ticket(session, hall.a)
+    queue.take_ticket(session, hall.b)
+    first = queue.call_next(session, hall.one)
+    queue.start(session, hall.one)
+    queue.finish(session, hall.one)
+    queue.call_next(session, hall.one)
+    session.flush()
+    seen = session.query(Call).filter_by(ticket_id=first.id).one().id
+    app.config.update(TICKETS_STREAM_SECONDS=0, TICKETS_POLL_SECONDS=0)
+    response = app.test_client().get("/hall/display/stream", headers={"Last-Event-ID": str(seen)})
+    body = response.get_data(as_text=True)
+    assert response.mimetype == "text/event-stream"
+    assert '"number": "B001"' in body
+    assert "A001" not in body
+
+
+def test_the_display_board_speaks_in_chinese(client, hall):
+    page = client.get("/hall/display?repeat=3").get_data(as_text=True)
+    assert "请 {number} 号到 {window} 号窗口" in page
+    assert 'data-repeat="3"' in page
+
+
+def test_a_logged_in_user_books_an_appointment(client, session, hall):
+    factories.user(session, "wang", Role.TEACHER)
+    day = queue.today() + dt.timedelta(days=2)
+    slot = appointments.add_slots(session, hall.a, day, [(dt.time(9), dt.time(10))], 2)[0]
+    login(client, "wang")
+    page = client.post("/hall/appointments", data={"slot": slot.id}, follow_redirects=True)
+    assert 'data-test="booking-code"' in page.get_data(as_text=True)
+
+
+def test_the_statistics_page_and_csv_are_for_administrators(client, session, hall):
+    factories.user(session, "boss", Role.ADMIN)
+    login(client, "boss")
+    assert "<svg" in client.get("/admin/hall/stats").get_data(as_text=True)
+    csv = client.get("/admin/hall/stats.csv")
+    assert csv.mimetype == "text/csv"
+    assert csv.get_data(as_text=True).startswith("slice,key")
+
+
+def test_the_hall_manager_marks_a_poor_rating_followed_up(client, session, hall):
+    from tickets import ratings
+
+    queue.take_ticket(session, hall.a)
+    queue.call_next(session, hall.one)
+    queue.start(session, hall.one)
+    rating = ratings.rate(session, queue.finish(session, hall.one), 2, ["attitude"])
+    factories.user(session, "boss", Role.ADMIN)
+    login(client, "boss")
+    page = client.get("/admin/hall/follow-ups").get_data(as_text=True)
+    assert "服务态度" in page
+    client.post(f"/admin/hall/follow-ups/{rating.ticket_id}", data={"note": "已电话致歉"})
+    session.refresh(rating)
+    assert rating.follow_up_note == "已电话致歉"
+
+
+def test_a_booking_is_cancelled_from_the_appointments_page(client, session, hall):
+    person = factories.user(session, "wang", Role.TEACHER)
+    day = queue.today() + dt.timedelta(days=2)
+    slot = appointments.add_slots(session, hall.a, day, [(dt.time(9), dt.time(10))], 2)[0]
+    booking = appointments.book(session, person, slot.id)
+    login(client, "wang")
+    page = client.post(f"/hall/appointments/{booking.id}/cancel", follow_redirects=True)
+    assert "预约已取消" in page.get_data(as_text=True)

@@ -1,0 +1,1 @@
+"""The service hall's queue: categories, windows, tickets, calls, appointments, ratings, stats."""

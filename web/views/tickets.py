@@ -1,0 +1,331 @@
+"""The service hall: kiosk, window console, rating tablet, display board and appointments.
+
+The display board's stream is Server-Sent Events. Each stream polls the calls table by its
+primary key with its own short-lived sessions (so it sees calls committed by any process), ends
+after :data:`STREAM_SECONDS` and lets the browser's EventSource reconnect with ``Last-Event-ID``,
+so a display never pins a server thread for long and misses no call.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext, lazy_gettext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.errors import N_, DomainError
+from core.users import Role
+from tickets import appointments, queue, ratings
+from tickets.models import Booking, Call, Category, Outcome, Status, Ticket, Window
+from web.api.tickets import call_json, near_ahead
+from web.auth import current_user, login_required, public, roles_required
+from web.db import db
+from web.formatting import translate
+
+hall = Blueprint("tickets", __name__, url_prefix="/hall")
+
+#: How long one display stream lasts before the browser reconnects.
+STREAM_SECONDS = 25.0
+#: How often a stream looks for new calls.
+POLL_SECONDS = 0.2
+#: How many past calls the board shows under the current one.
+RECENT_CALLS = 6
+
+
+#: What the pages call a ticket's status and outcome.
+LABELS = {
+    "waiting": lazy_gettext("Waiting"),
+    "called": lazy_gettext("Called"),
+    "serving": lazy_gettext("Being served"),
+    "held": lazy_gettext("On hold"),
+    "done": lazy_gettext("Done"),
+    "served": lazy_gettext("Served"),
+    "no_show": lazy_gettext("No-show"),
+    "transferred": lazy_gettext("Transferred"),
+    "cancelled": lazy_gettext("Cancelled"),
+    "booked": lazy_gettext("Booked"),
+    "checked_in": lazy_gettext("Checked in"),
+}
+
+
+@hall.context_processor
+def _labels() -> dict[str, Any]:
+    return {"hall_label": lambda value: str(LABELS.get(str(value), value))}
+
+
+def _refuse(error: DomainError) -> None:
+    flash(translate(error.message, error.params), "error")
+
+
+def _categories(session: Session) -> list[Category]:
+    return list(session.scalars(select(Category).where(Category.active).order_by(Category.prefix)))
+
+
+@hall.get("/")
+@public
+def index() -> str:
+    windows = db().scalars(select(Window).order_by(Window.number)).all()
+    return render_template("tickets/index.html", windows=windows)
+
+
+@hall.get("/kiosk")
+@public
+def kiosk() -> str:
+    session = db()
+    waiting = dict(
+        session.execute(
+            select(Ticket.category_id, func.count())
+            .where(Ticket.day == queue.today(), Ticket.status == Status.WAITING)
+            .group_by(Ticket.category_id)
+        ).all()
+    )
+    return render_template("tickets/kiosk.html", categories=_categories(session), waiting=waiting)
+
+
+@hall.post("/kiosk/take")
+@public
+def take() -> Any:
+    try:
+        category = queue.category_by_prefix(db(), request.form.get("category", ""))
+        ticket = queue.take_ticket(db(), category, phone=request.form.get("phone") or None)
+    except DomainError as error:
+        _refuse(error)
+        return redirect(url_for("tickets.kiosk"))
+    return redirect(url_for("tickets.ticket", ticket_id=ticket.id))
+
+
+@hall.post("/kiosk/check-in")
+@public
+def check_in() -> Any:
+    try:
+        ticket = appointments.check_in(db(), request.form.get("code", ""))
+    except DomainError as error:
+        _refuse(error)
+        return redirect(url_for("tickets.kiosk"))
+    return redirect(url_for("tickets.ticket", ticket_id=ticket.id))
+
+
+@hall.get("/tickets/<int:ticket_id>")
+@public
+def ticket(ticket_id: int) -> str:
+    row = queue.ticket_by_id(db(), ticket_id)
+    return render_template("tickets/ticket.html", ticket=row, where=queue.position(db(), row))
+
+
+def _window(number: int) -> Window:
+    return queue.window_by_number(db(), number)
+
+
+@hall.get("/windows/<int:number>")
+@roles_required(Role.HALL_STAFF)
+def console(number: int) -> str:
+    session, window = db(), _window(number)
+    return render_template(
+        "tickets/console.html",
+        window=window,
+        current=queue.current_ticket(session, window),
+        held=queue.held_tickets(session, window),
+        waiting=queue.waiting(session, [c.id for c in window.categories]),
+        categories=_categories(session),
+    )
+
+
+def _console_action(window: Window, action: str) -> str | None:
+    """Run one console action; returns the message to show."""
+    session, form = db(), request.form
+    if action == "sign-in":
+        user = current_user()
+        assert user is not None
+        queue.sign_in(session, window, user)
+        return gettext("Signed in at window %(window)s.", window=window.number)
+    if action == "sign-out":
+        queue.sign_out(session, window)
+        return gettext("Signed out.")
+    if action == "transfer":
+        target = queue.category_by_prefix(session, form.get("category", ""))
+        moved = queue.transfer(session, window, target)
+        return gettext(
+            "%(number)s sent to queue %(prefix)s.", number=moved.number, prefix=target.prefix
+        )
+    if action == "resume":
+        held = queue.ticket_by_id(session, form.get("ticket", 0, type=int))
+        return gettext("%(number)s resumed.", number=queue.resume(session, window, held).number)
+    actions: dict[str, tuple[Callable[[Session, Window], Ticket], str]] = {
+        "call-next": (
+            lambda s, w: queue.call_next(s, w, near_ahead()),
+            N_("%(number)s called."),
+        ),
+        "recall": (queue.recall, N_("%(number)s called again.")),
+        "start": (queue.start, N_("%(number)s: service started.")),
+        "finish": (queue.finish, N_("%(number)s: finished.")),
+        "hold": (queue.hold, N_("%(number)s put on hold.")),
+    }
+    if action not in actions:
+        return None
+    run, message = actions[action]
+    ticket = run(session, window)
+    if ticket.outcome == Outcome.NO_SHOW:
+        return gettext("%(number)s did not come after three calls: no-show.", number=ticket.number)
+    return translate(message, {"number": ticket.number})
+
+
+@hall.post("/windows/<int:number>/<action>")
+@roles_required(Role.HALL_STAFF)
+def console_action(number: int, action: str) -> Any:
+    window = _window(number)
+    try:
+        message = _console_action(window, action)
+    except DomainError as error:
+        _refuse(error)
+    else:
+        if message:
+            flash(message, "success")
+    return redirect(url_for("tickets.console", number=number))
+
+
+@hall.get("/windows/<int:number>/rate")
+@roles_required(Role.HALL_STAFF)
+def rate_page(number: int) -> str:
+    window = _window(number)
+    return render_template(
+        "tickets/rate.html",
+        window=window,
+        ticket=ratings.awaiting_rating(db(), window),
+        levels=ratings.LEVELS,
+        reasons=ratings.REASONS,
+    )
+
+
+@hall.post("/windows/<int:number>/rate")
+@roles_required(Role.HALL_STAFF)
+def rate(number: int) -> Any:
+    window = _window(number)
+    pending = ratings.awaiting_rating(db(), window)
+    try:
+        if pending is None or pending.id != request.form.get("ticket", 0, type=int):
+            raise DomainError("rating_gone", N_("This rating is no longer open."))
+        ratings.rate(
+            db(),
+            pending,
+            request.form.get("level", 0, type=int),
+            request.form.getlist("reasons"),
+            request.form.get("comment", ""),
+        )
+    except DomainError as error:
+        _refuse(error)
+    else:
+        flash(gettext("Thank you for your rating."), "success")
+    return redirect(url_for("tickets.rate_page", number=number))
+
+
+@hall.get("/display")
+@public
+def display() -> str:
+    recent = list(db().scalars(select(Call).order_by(Call.id.desc()).limit(RECENT_CALLS)))
+    repeat = max(1, min(request.args.get("repeat", 2, type=int), 5))
+    return render_template(
+        "tickets/display.html",
+        recent=recent,
+        after=recent[0].id if recent else 0,
+        repeat=repeat,
+    )
+
+
+def _last_event_id() -> int:
+    header = request.headers.get("Last-Event-ID", "")
+    if header.isdigit():
+        return int(header)
+    return request.args.get("after", 0, type=int)
+
+
+@hall.get("/display/stream")
+@public
+def stream() -> Response:
+    """New calls as Server-Sent Events (``event: call``, ``id`` the call's id)."""
+    sessions = current_app.extensions["courier_sessions"]
+    lifetime = float(current_app.config.get("TICKETS_STREAM_SECONDS", STREAM_SECONDS))
+    poll = float(current_app.config.get("TICKETS_POLL_SECONDS", POLL_SECONDS))
+    after = _last_event_id()
+
+    def events() -> Iterator[str]:
+        last = after
+        yield "retry: 500\n\n"
+        deadline = time.monotonic() + lifetime
+        while True:
+            with sessions() as session:
+                calls = [
+                    call_json(c)
+                    for c in session.scalars(
+                        select(Call).where(Call.id > last).order_by(Call.id).limit(50)
+                    )
+                ]
+            for call in calls:
+                last = call["id"]
+                yield f"id: {last}\nevent: call\ndata: {json.dumps(call)}\n\n"
+            if time.monotonic() >= deadline:
+                return
+            if not calls:
+                time.sleep(poll)
+
+    return Response(
+        events(),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@hall.get("/appointments")
+@login_required
+def appointments_page() -> str:
+    session, user = db(), current_user()
+    assert user is not None
+    return render_template(
+        "tickets/appointments.html",
+        slots=[(c, appointments.open_slots(session, c)) for c in _categories(session)],
+        bookings=appointments.bookings_of(session, user),
+    )
+
+
+@hall.post("/appointments")
+@login_required
+def book() -> Any:
+    user = current_user()
+    assert user is not None
+    try:
+        booking = appointments.book(db(), user, request.form.get("slot", 0, type=int))
+    except DomainError as error:
+        _refuse(error)
+    else:
+        flash(gettext("Booked. Your check-in code is %(code)s.", code=booking.code), "success")
+    return redirect(url_for("tickets.appointments_page"))
+
+
+@hall.post("/appointments/<int:booking_id>/cancel")
+@login_required
+def cancel_booking(booking_id: int) -> Any:
+    user = current_user()
+    assert user is not None
+    booking = db().get(Booking, booking_id)
+    try:
+        if booking is None:
+            raise DomainError("no_booking", N_("There is no appointment with this code."))
+        appointments.cancel_booking(db(), user, booking)
+    except DomainError as error:
+        _refuse(error)
+    else:
+        flash(gettext("Appointment cancelled."), "success")
+    return redirect(url_for("tickets.appointments_page"))
