@@ -91,42 +91,40 @@ class Dispatcher:
     # claiming -------------------------------------------------------------------------------
 
     def claim(self) -> list[Notice]:
-        """Claim up to ``batch`` due notices for this dispatcher; committed before returning."""
+        """Claim up to ``batch`` due notices for this dispatcher; committed before returning.
+
+        One conditional UPDATE ... RETURNING does it, so that on SQLite the transaction starts
+        by writing (a read that later upgrades to a write fails under concurrency in WAL mode).
+        """
         now = clock.now()
-        with self.sessions() as session, session.begin():
-            query = (
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.available_at <= now,
-                    OutboxMessage.channel.in_(CHANNELS),
-                )
-                .order_by(OutboxMessage.available_at, OutboxMessage.id)
-                .limit(self.batch)
+        due = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.available_at <= now,
+                OutboxMessage.channel.in_(CHANNELS),
             )
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            candidates = list(session.scalars(query))
-            claimed = []
-            for outbox_id in candidates:
-                won = session.execute(
-                    update(OutboxMessage)
-                    .where(
-                        OutboxMessage.id == outbox_id,
-                        OutboxMessage.status == OutboxStatus.PENDING,
-                    )
-                    .values(
-                        status=OutboxStatus.SENDING,
-                        claimed_until=now + self.lease,
-                        attempted_at=now,
-                        attempts=OutboxMessage.attempts + 1,
-                    )
-                    .execution_options(synchronize_session=False)
+            .order_by(OutboxMessage.available_at, OutboxMessage.id)
+            .limit(self.batch)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
+        )
+        with self.sessions() as session, session.begin():
+            claimed = session.scalars(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(due.scalar_subquery()),
+                    OutboxMessage.status == OutboxStatus.PENDING,
                 )
-                if won.rowcount == 1:  # type: ignore[attr-defined]
-                    claimed.append(outbox_id)
-            rows = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed)))
-            return [_notice(row) for row in sorted(rows, key=lambda r: claimed.index(r.id))]
+                .values(
+                    status=OutboxStatus.SENDING,
+                    claimed_until=now + self.lease,
+                    attempted_at=now,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            ).all()
+            return [_notice(row) for row in session.scalars(_by_ids(list(claimed)))]
 
     # sending --------------------------------------------------------------------------------
 
@@ -153,35 +151,51 @@ class Dispatcher:
             tally.sent += 1
 
     def _mark_sent(self, notice: Notice, provider: str, provider_id: str) -> None:
-        with self.sessions() as session, session.begin():
-            row = session.get(OutboxMessage, notice.outbox_id)
-            if row is None or row.status != OutboxStatus.SENDING:
-                return
-            row.status = OutboxStatus.SENT
-            row.sent_at = clock.now()
-            row.claimed_until = None
-            row.provider = provider
-            row.provider_message_id = provider_id or None
-            row.last_error = None
-            _redact(session, row)
+        self._finish(
+            notice,
+            status=OutboxStatus.SENT,
+            sent_at=clock.now(),
+            provider=provider,
+            provider_message_id=provider_id or None,
+            last_error=None,
+        )
 
     def _failed(self, notice: Notice, error: str, *, permanent: bool, tally: Tally) -> None:
         tally.errors.append(error)
-        with self.sessions() as session, session.begin():
-            row = session.get(OutboxMessage, notice.outbox_id)
-            if row is None or row.status != OutboxStatus.SENDING:
-                return
-            row.last_error = error[:500]
-            row.claimed_until = None
-            row.provider = self.senders[notice.channel].name
-            if permanent or row.attempts >= self.max_tries:
-                row.status = OutboxStatus.DEAD
-                _redact(session, row)
+        dead = permanent or notice.attempts >= self.max_tries
+        values: dict[str, object] = {
+            "status": OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+            "last_error": error[:500],
+            "provider": self.senders[notice.channel].name,
+        }
+        if not dead:
+            values["available_at"] = clock.now() + backoff(notice.attempts)
+        if self._finish(notice, **values):
+            if dead:
                 tally.dead += 1
             else:
-                row.status = OutboxStatus.PENDING
-                row.available_at = clock.now() + backoff(row.attempts)
                 tally.retrying += 1
+
+    def _finish(self, notice: Notice, **values: object) -> bool:
+        """Record how the claimed attempt ended, unless someone settled it meanwhile; a sent or
+        dead notice loses its secrets. The UPDATE comes first (see :meth:`claim`)."""
+        with self.sessions() as session, session.begin():
+            won = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == notice.outbox_id,
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                )
+                .values(claimed_until=None, **values)
+                .execution_options(synchronize_session=False)
+            )
+            if won.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            if values["status"] in (OutboxStatus.SENT, OutboxStatus.DEAD):
+                row = session.get(OutboxMessage, notice.outbox_id)
+                if row is not None:
+                    _redact(session, row)
+            return True
 
     # after a crash ---------------------------------------------------------------------------
 
@@ -189,68 +203,60 @@ class Dispatcher:
         """Settle notices whose dispatcher died between claiming and recording the result."""
         tally = Tally()
         now = clock.now()
-        with self.sessions() as session, session.begin():
-            stale = list(
-                session.scalars(
-                    select(OutboxMessage.id).where(
-                        OutboxMessage.status == OutboxStatus.SENDING,
-                        OutboxMessage.claimed_until < now,
-                        OutboxMessage.channel.in_(CHANNELS),
-                    )
-                )
+        stale = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.claimed_until < now,
+                OutboxMessage.channel.in_(CHANNELS),
             )
-            mine = []
-            for outbox_id in stale:
-                # Take the stale claim over, so two dispatchers do not settle the same row.
-                won = session.execute(
-                    update(OutboxMessage)
-                    .where(
-                        OutboxMessage.id == outbox_id,
-                        OutboxMessage.status == OutboxStatus.SENDING,
-                        OutboxMessage.claimed_until < now,
-                    )
-                    .values(claimed_until=now + self.lease)
-                    .execution_options(synchronize_session=False)
+            .limit(self.batch)
+            .with_for_update(skip_locked=True)
+        )
+        with self.sessions() as session, session.begin():
+            # Take the stale claims over, so that two dispatchers do not settle the same row.
+            mine = session.scalars(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(stale.scalar_subquery()),
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.claimed_until < now,
                 )
-                if won.rowcount == 1:  # type: ignore[attr-defined]
-                    mine.append(outbox_id)
-            notices = [_notice(r) for r in session.scalars(_by_ids(mine))]
+                .values(claimed_until=now + self.lease)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            ).all()
+            notices = [_notice(r) for r in session.scalars(_by_ids(list(mine)))]
         for notice in notices:
             sender = self.senders[notice.channel]
             try:
                 found = sender.find(notice)
             except CannotTell as error:
-                self._settle(notice, OutboxStatus.UNKNOWN, sender.name, None, str(error))
+                self._finish(
+                    notice, status=OutboxStatus.UNKNOWN, provider=sender.name, last_error=str(error)
+                )
                 tally.unknown += 1
                 continue
             if found is None:
                 # The provider surely never had it: sending it now is its first time.
-                self._settle(notice, OutboxStatus.PENDING, sender.name, None, "not sent: retry")
+                self._finish(
+                    notice,
+                    status=OutboxStatus.PENDING,
+                    provider=sender.name,
+                    last_error="interrupted before the provider had it",
+                    available_at=now,
+                )
             else:
-                self._settle(notice, OutboxStatus.SENT, sender.name, found, None)
+                self._finish(
+                    notice,
+                    status=OutboxStatus.SENT,
+                    provider=sender.name,
+                    provider_message_id=found,
+                    sent_at=now,
+                    last_error=None,
+                )
             tally.reconciled += 1
         return tally
-
-    def _settle(
-        self,
-        notice: Notice,
-        status: OutboxStatus,
-        provider: str,
-        provider_id: str | None,
-        error: str | None,
-    ) -> None:
-        with self.sessions() as session, session.begin():
-            row = session.get(OutboxMessage, notice.outbox_id)
-            if row is None or row.status != OutboxStatus.SENDING:
-                return
-            row.status = status
-            row.claimed_until = None
-            row.provider = provider
-            row.last_error = error
-            if status == OutboxStatus.SENT:
-                row.provider_message_id = provider_id
-                row.sent_at = clock.now()
-                _redact(session, row)
 
     # the loop -------------------------------------------------------------------------------
 
@@ -288,6 +294,7 @@ def _notice(row: OutboxMessage) -> Notice:
         recipient=row.recipient,
         text=str(row.payload.get("text", "")),
         attempted_at=row.attempted_at or clock.now(),
+        attempts=row.attempts,
     )
 
 

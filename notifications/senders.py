@@ -41,6 +41,8 @@ class Notice:
     recipient: str
     text: str
     attempted_at: dt.datetime
+    #: Tries so far, this one included.
+    attempts: int = 1
 
 
 class TemporaryFailure(Exception):
