@@ -106,10 +106,10 @@ def test_a_crash_after_twilio_accepted_does_not_send_a_second_sms(
     httpserver.expect_oneshot_request(messages_path(), method="POST").respond_with_json(
         twilio_message("SM7", TO, text), status=201
     )
-    httpserver.expect_request(messages_path(), method="GET", query_string={"To": TO, "PageSize": "50"}).respond_with_json(
-        {"messages": [twilio_message("SM6", TO, "another"), twilio_message("SM7", TO, text)],
-         "next_page_uri": None, "page": 0, "page_size": 50}
-    )  # fmt: skip
+    listed = [twilio_message("SM6", TO, "another"), twilio_message("SM7", TO, text)]
+    httpserver.expect_request(
+        messages_path(), method="GET", query_string={"To": TO, "PageSize": "50"}
+    ).respond_with_json({"messages": listed, "next_page_uri": None, "page": 0, "page_size": 50})
     crashed = Dispatcher(sessions, {"sms": twilio})
     (notice,) = crashed.claim()
     twilio.send(notice)  # accepted; the process dies before it writes that down
