@@ -19,10 +19,11 @@ import datetime as dt
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from core import clock
@@ -44,6 +45,16 @@ DEFAULT_MAX_TRIES = 5
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_CAP = dt.timedelta(hours=1)
 LEASE = dt.timedelta(minutes=2)
+
+
+#: Dispatchers looping in this process: a commit that queued notices wakes them at once.
+_running: weakref.WeakSet[Dispatcher] = weakref.WeakSet()
+
+
+def wake_local_dispatchers() -> None:
+    """Wake the dispatchers running in this process (``courier run`` has one)."""
+    for dispatcher in list(_running):
+        dispatcher.wake()
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -106,13 +117,15 @@ class Dispatcher:
             )
             .order_by(OutboxMessage.available_at, OutboxMessage.id)
             .limit(self.batch)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
         )
+        if not self._any(due):
+            return []
         with self.sessions() as session, session.begin():
             claimed = session.scalars(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.id.in_(due.scalar_subquery()),
+                    # SKIP LOCKED: on PostgreSQL dispatchers pass each other's rows by.
+                    OutboxMessage.id.in_(due.with_for_update(skip_locked=True).scalar_subquery()),
                     OutboxMessage.status == OutboxStatus.PENDING,
                 )
                 .values(
@@ -125,6 +138,13 @@ class Dispatcher:
                 .execution_options(synchronize_session=False)
             ).all()
             return [_notice(row) for row in session.scalars(_by_ids(list(claimed)))]
+
+    def _any(self, query: Select[tuple[int]]) -> bool:
+        """Whether ``query`` finds a row, asked in a read-only transaction first: on SQLite even
+        an UPDATE that changes nothing takes the write lock, and a web request that read
+        before it and writes after it would be refused ("database is locked")."""
+        with self.sessions() as session:
+            return session.scalar(query.limit(1)) is not None
 
     # sending --------------------------------------------------------------------------------
 
@@ -211,14 +231,15 @@ class Dispatcher:
                 OutboxMessage.channel.in_(CHANNELS),
             )
             .limit(self.batch)
-            .with_for_update(skip_locked=True)
         )
+        if not self._any(stale):
+            return tally
         with self.sessions() as session, session.begin():
             # Take the stale claims over, so that two dispatchers do not settle the same row.
             mine = session.scalars(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.id.in_(stale.scalar_subquery()),
+                    OutboxMessage.id.in_(stale.with_for_update(skip_locked=True).scalar_subquery()),
                     OutboxMessage.status == OutboxStatus.SENDING,
                     OutboxMessage.claimed_until < now,
                 )
@@ -267,6 +288,7 @@ class Dispatcher:
     def run_forever(self, stop: threading.Event, idle: float = 1.0) -> None:
         """Pass after pass until ``stop`` is set; sleeps ``idle`` seconds (or until woken)
         when a pass found nothing to do."""
+        _running.add(self)
         while not stop.is_set():
             try:
                 tally = self.run_once()
@@ -276,6 +298,7 @@ class Dispatcher:
             if not (tally.sent or tally.retrying or tally.dead):
                 self._wake.wait(idle)
                 self._wake.clear()
+        _running.discard(self)
 
     def close(self) -> None:
         """Close the senders' connections."""

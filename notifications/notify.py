@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import clock
+from core.db import after_commit
 from core.outbox import OutboxMessage, enqueue
 from core.users import Role, User, UserRole
+from notifications.dispatcher import wake_local_dispatchers
 from notifications.models import Channel, ChannelChoice, Preference
 from notifications.templates import TEMPLATES, render
 
@@ -76,6 +78,8 @@ def notify(
     elif phone:
         targets.append((Channel.SMS, phone))
     available_at = quiet_until(clock.now()) if reminder else None
+    if targets and available_at is None:
+        after_commit(session, wake_local_dispatchers)
     rows = []
     for channel, address in targets:
         text = render(template, language, params, sms=channel is Channel.SMS)
