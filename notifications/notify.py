@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,14 @@ DEFAULT_LANGUAGE = "zh_CN"
 #: Reminders wait out the night (Asia/Shanghai); notices that something is ready do not.
 QUIET_FROM = dt.time(22, 0)
 QUIET_UNTIL = dt.time(7, 30)
+
+
+def e164(phone: str) -> str:
+    """A mainland mobile number as providers want it (``+86...``); others pass unchanged."""
+    digits = re.sub(r"[\s-]", "", phone)
+    if re.fullmatch(r"1\d{10}", digits):
+        return f"+86{digits}"
+    return digits
 
 
 def quiet_until(at: dt.datetime) -> dt.datetime | None:
@@ -68,15 +77,15 @@ def notify(
         preference = preference_of(session, user)
         language = preference.language
         for channel in ChannelChoice(preference.channel).channels:
-            address = user.phone if channel is Channel.SMS else preference.wechat_id
+            address = e164(user.phone or "") if channel is Channel.SMS else preference.wechat_id
             if address:
                 targets.append((channel, address))
         if not targets and user.phone:
-            targets.append((Channel.SMS, user.phone))
+            targets.append((Channel.SMS, e164(user.phone)))
         if not targets and preference.wechat_id:
             targets.append((Channel.WECHAT, preference.wechat_id))
     elif phone:
-        targets.append((Channel.SMS, phone))
+        targets.append((Channel.SMS, e164(phone)))
     available_at = quiet_until(clock.now()) if reminder else None
     if targets and available_at is None:
         after_commit(session, wake_local_dispatchers)

@@ -124,3 +124,9 @@ def test_administrators_are_found_for_alarms(session):
     admin = factories.user(session, "alarm_admin", Role.ADMIN)
     factories.user(session, "alarm_teacher", Role.TEACHER)
     assert [u.login for u in staff_with(session, Role.ADMIN)] == [admin.login]
+
+
+def test_a_mainland_mobile_number_is_written_the_way_providers_want_it(session, frozen_clock):
+    (row,) = notify(session, "pickup_ready", phone="138 0000 0005", params=READY,
+                    dedupe_key="e1")  # fmt: skip
+    assert row.recipient == "+8613800000005"
