@@ -1,5 +1,6 @@
 import datetime as dt
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -214,3 +215,25 @@ def test_notify_queues_nothing_new_for_a_repeated_key(session, console_dispatche
                    params={"tracking_code": "T1", "due": "2026-11-17T01:30:00+00:00"},
                    dedupe_key="same")  # fmt: skip
     assert [r.id for r in first] == [r.id for r in again]
+
+
+def test_the_dispatcher_thread_of_courier_run_sends_as_soon_as_a_notice_commits(tmp_path):
+    from notifications.worker import dispatcher_thread
+
+    with fresh_database(tmp_path) as url, dispatcher_thread(url, idle=30):
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        with sessions() as session, session.begin():
+            (row,) = notify(session, "turn_near", phone="+8613800000010",
+                            params={"ticket": "A1", "ahead": 2, "area": "一楼"},
+                            dedupe_key="woken")  # fmt: skip
+        deadline = time.monotonic() + 5
+        status = None
+        while status != OutboxStatus.SENT and time.monotonic() < deadline:
+            time.sleep(0.02)
+            with sessions() as session:
+                status = session.scalar(
+                    select(OutboxMessage.status).where(OutboxMessage.id == row.id)
+                )
+        engine.dispose()
+    assert status == OutboxStatus.SENT
