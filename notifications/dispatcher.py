@@ -27,6 +27,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from core import clock
+from core.errors import N_, NotFound
 from core.outbox import OutboxMessage, OutboxStatus
 from notifications.models import Channel, ConsoleMessage
 from notifications.senders import (
@@ -306,7 +307,7 @@ class Dispatcher:
             sender.close()
 
 
-def _by_ids(ids: list[int]):  # type: ignore[no-untyped-def]
+def _by_ids(ids: list[int]) -> Select[tuple[OutboxMessage]]:
     return select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
 
 
@@ -337,7 +338,7 @@ def resend(session: Session, outbox_id: int) -> OutboxMessage:
     A redacted notice goes out as it now reads (without its code)."""
     row = session.get(OutboxMessage, outbox_id)
     if row is None:
-        raise LookupError(outbox_id)
+        raise NotFound("notice_not_found", N_("There is no notice %(id)s."), id=outbox_id)
     if row.status in (OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.UNKNOWN):
         row.status = OutboxStatus.PENDING
         row.available_at = clock.now()
