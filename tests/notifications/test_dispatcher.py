@@ -237,3 +237,10 @@ def test_the_dispatcher_thread_of_courier_run_sends_as_soon_as_a_notice_commits(
                 )
         engine.dispose()
     assert status == OutboxStatus.SENT
+
+
+def test_resending_a_notice_that_does_not_exist_is_refused(session):
+    from core.errors import NotFound
+
+    with pytest.raises(NotFound):
+        resend(session, 999_999)

@@ -236,3 +236,29 @@ def test_nothing_reaches_twilio_while_nothing_is_due(session, httpserver, twilio
     twilio_dispatcher.run_once()
     assert httpserver.log == []
     assert session.scalar(select(1)) == 1
+
+
+def test_twilio_is_told_where_to_report_delivery(session, httpserver: HTTPServer, sessions):
+    from notifications.senders import senders_from_env
+
+    senders = senders_from_env(
+        sessions,
+        {
+            "COURIER_TWILIO_ACCOUNT_SID": ACCOUNT,
+            "COURIER_TWILIO_AUTH_TOKEN": "t",
+            "COURIER_TWILIO_FROM": FROM,
+            "COURIER_TWILIO_BASE_URL": httpserver.url_for("/"),
+            "COURIER_PUBLIC_URL": "https://courier.example.edu/",
+        },
+    )
+    row = sms(session)
+    httpserver.expect_request(messages_path(), method="POST").respond_with_json(
+        twilio_message("SM9", TO, row.payload["text"]), status=201
+    )
+    Dispatcher(sessions, senders).run_once()
+    for sender in senders.values():
+        sender.close()
+    (request, _response) = httpserver.log[0]
+    assert request.form["StatusCallback"] == (
+        "https://courier.example.edu/api/notifications/twilio-status"
+    )
