@@ -274,9 +274,9 @@ def dispatcher(idle: float) -> None:
 
     settings = _settings()
     done = threading.Event()
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, lambda *_: (done.set(), worker.wake()))
     with dispatcher_for(settings.database_url) as worker:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda *_: (done.set(), worker.wake()))
         click.echo(f"dispatcher: {_safe_url(settings.database_url)}")
         worker.run_forever(done, idle)
 
