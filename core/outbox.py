@@ -3,6 +3,13 @@
 A row is added in the same transaction as the state change it reports, so nobody hears of a
 change that was rolled back. Dispatchers (notifications, MQTT commands) claim pending rows after
 commit and mark them sent; the unique ``dedupe_key`` keeps a message from being queued twice.
+
+A row's life: ``pending`` → ``sending`` (claimed, committed before the provider is called) →
+``sent``; a provider error puts it back to ``pending`` with a later ``available_at`` (it shows as
+``failed`` while it waits for its retry only through ``last_error``); too many tries make it
+``dead``. A row still ``sending`` after its lease ran out may or may not have reached the
+provider: the dispatcher asks the provider, and where it cannot tell the row becomes
+``unknown`` for an administrator to decide.
 """
 
 from __future__ import annotations
@@ -20,8 +27,12 @@ from core.db import Base
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    DEAD = "dead"
+    #: Claimed, then the dispatcher vanished and the provider could not say whether it sent it.
+    UNKNOWN = "unknown"
 
 
 class OutboxMessage(Base):
@@ -40,20 +51,39 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     sent_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+    #: While ``sending``: the claim holds until then; after it, the row needs reconciling.
+    claimed_until: Mapped[dt.datetime | None]
+    #: When the current (or last) attempt started: the provider is asked about messages since.
+    attempted_at: Mapped[dt.datetime | None]
+    provider: Mapped[str | None] = mapped_column(String(32))
+    provider_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    #: What the provider reported later (delivered, undelivered, failed ...).
+    delivery_status: Mapped[str | None] = mapped_column(String(32))
 
 
 def enqueue(
-    session: Session, channel: str, recipient: str, payload: dict[str, Any], dedupe_key: str
+    session: Session,
+    channel: str,
+    recipient: str,
+    payload: dict[str, Any],
+    dedupe_key: str,
+    *,
+    available_at: dt.datetime | None = None,
 ) -> OutboxMessage:
     """Queue a message in the caller's transaction; a second call with the same key is a no-op.
 
-    Returns the row that holds the message, whether it was added now or earlier.
+    ``available_at`` holds the message back until then (quiet hours, say). Returns the row that
+    holds the message, whether it was added now or earlier.
     """
     existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
     if existing is not None:
         return existing
     message = OutboxMessage(
-        channel=channel, recipient=recipient, payload=payload, dedupe_key=dedupe_key
+        channel=channel,
+        recipient=recipient,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        available_at=available_at or clock.now(),
     )
     session.add(message)
     session.flush()

@@ -18,8 +18,9 @@ from core import clock
 from core.users import User
 from firmware_bridge.ingest import COMMAND_TTL, Outbound, topic_text
 from firmware_bridge.models import Command, CommandStatus
+from lockers.alerts import raise_alert
 from lockers.compartments import bank_by_controller
-from lockers.models import Alert, AlertKind, LockerBank
+from lockers.models import AlertKind, LockerBank
 
 RETRY_AFTER = dt.timedelta(seconds=5)
 MAX_TRIES = 3
@@ -96,13 +97,11 @@ def due(session: Session, now: dt.datetime | None = None) -> list[Outbound]:
         bank = bank_by_controller(session, command.controller)
         if command.tries >= MAX_TRIES or bank is None:
             command.status = CommandStatus.UNANSWERED
-            session.add(
-                Alert(
-                    kind=AlertKind.COMMAND_UNANSWERED,
-                    bank_id=bank.id if bank else None,
-                    message=f"{command.controller}: {command.op} not acknowledged after "
-                    f"{command.tries} tries",
-                )
+            raise_alert(
+                session,
+                AlertKind.COMMAND_UNANSWERED,
+                f"{command.controller}: {command.op} not acknowledged after {command.tries} tries",
+                bank=bank,
             )
             continue
         command.status = CommandStatus.SENT

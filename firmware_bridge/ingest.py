@@ -29,8 +29,9 @@ from firmware_bridge.models import (
     DeviceEvent,
 )
 from lockers import pickup_codes
+from lockers.alerts import raise_alert
 from lockers.compartments import bank_by_controller, empty
-from lockers.models import Alert, AlertKind, Compartment, CompartmentState, LockerBank, Presence
+from lockers.models import AlertKind, Compartment, CompartmentState, LockerBank, Presence
 from lockers.pickups import deposit, pickup
 
 log = logging.getLogger(__name__)
@@ -367,13 +368,12 @@ def _apply(
         if kind in {"tamper", "fault"}:
             kind = AlertKind.TAMPER if kind == "tamper" else AlertKind.FAULT
             detail = data.get("kind") or f"{data.get('component')}: {data.get('detail')}"
-            session.add(
-                Alert(
-                    kind=kind,
-                    bank_id=bank.id,
-                    compartment_number=item.number if item else None,
-                    message=f"{bank.controller}: {kind} {detail}"[:300],
-                )
+            raise_alert(
+                session,
+                kind,
+                f"{bank.controller}: {kind} {detail}",
+                bank=bank,
+                compartment_number=item.number if item else None,
             )
             return f"alert {detail}"
     except DomainError as error:
@@ -442,11 +442,10 @@ def mark_silent_controllers(session: Session, now: dt.datetime | None = None) ->
     ).all()
     for bank in silent:
         bank.presence = Presence.LOST
-        session.add(
-            Alert(
-                kind=AlertKind.CONTROLLER_LOST,
-                bank_id=bank.id,
-                message=f"{bank.controller}: no heartbeat since {bank.last_seen:%H:%M:%S}",
-            )
+        raise_alert(
+            session,
+            AlertKind.CONTROLLER_LOST,
+            f"{bank.controller}: no heartbeat since {bank.last_seen:%H:%M:%S}",
+            bank=bank,
         )
     return [bank.controller for bank in silent]

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from core.events import subscribe
 from firmware_bridge.commands import queue_command
 from lockers.compartments import bank_by_controller
-from lockers.events import PickupCodeIssued
+from lockers.events import CompartmentReleaseRequested, PickupCodeIssued
 
 
 def send_code_to_controller(session: Session, event: PickupCodeIssued) -> None:
@@ -29,5 +29,14 @@ def send_code_to_controller(session: Session, event: PickupCodeIssued) -> None:
     )
 
 
+def open_released_compartment(session: Session, event: CompartmentReleaseRequested) -> None:
+    """Open the compartment (an uncollected result is taken to the service desk)."""
+    bank = bank_by_controller(session, event.controller)
+    if bank is None:
+        return
+    queue_command(session, bank, "open", {"compartment": event.compartment}, reason=event.reason)
+
+
 def wire() -> None:
     subscribe(PickupCodeIssued, send_code_to_controller)
+    subscribe(CompartmentReleaseRequested, open_released_compartment)

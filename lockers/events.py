@@ -20,3 +20,37 @@ class PickupCodeIssued(DomainEvent):
     code_hash: str
     valid_until: dt.datetime
     digits: str
+
+
+@dataclass(frozen=True)
+class AlertRaised(DomainEvent):
+    """A :class:`lockers.models.Alert` was recorded: administrators are told."""
+
+    alert_id: int
+    kind: str
+    controller: str | None
+    compartment: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class PickupReminderDue(DomainEvent):
+    """A result is still uncollected: ``stage`` is ``24h``, ``48h`` or ``final`` (the last
+    notice before it moves to the service desk)."""
+
+    consignment_id: int
+    pickup_code_id: int
+    stage: str
+    controller: str
+    compartment: int
+    valid_until: dt.datetime
+
+
+@dataclass(frozen=True)
+class CompartmentReleaseRequested(DomainEvent):
+    """A compartment must be opened (an uncollected result goes to the service desk)."""
+
+    controller: str
+    compartment: int
+    consignment_id: int | None
+    reason: str

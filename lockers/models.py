@@ -105,6 +105,9 @@ class PickupCode(Base):
     used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: Uncollected results: how many reminders went out (24 h, 48 h), and the last notice.
+    reminders_sent: Mapped[int] = mapped_column(default=0)
+    final_notice_at: Mapped[dt.datetime | None]
 
     compartment: Mapped[Compartment] = relationship()
 
@@ -115,6 +118,8 @@ class AlertKind(enum.StrEnum):
     FAULT = "fault"
     COMMAND_UNANSWERED = "command_unanswered"
     CONTROLLER_LOST = "controller_lost"
+    #: The pickup window ended: a clerk moves the result to the service desk.
+    UNCOLLECTED = "uncollected"
 
 
 class Alert(Base):

@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import clock
-from lockers.models import Alert, AlertKind, Compartment, PickupCode
+from lockers.alerts import raise_alert
+from lockers.models import AlertKind, Compartment, PickupCode
 
 CODE_DIGITS = 6
 DEFAULT_VALIDITY = dt.timedelta(hours=72)
@@ -92,13 +93,12 @@ def count_wrong_try(session: Session, compartment: Compartment) -> bool:
         return False
     compartment.failed_attempts = 0
     compartment.locked_until = clock.now() + LOCKOUT
-    session.add(
-        Alert(
-            kind=AlertKind.LOCKOUT,
-            bank_id=compartment.bank_id,
-            compartment_number=compartment.number,
-            message=f"{MAX_WRONG_TRIES} wrong pickup codes: compartment {compartment.number} "
-            f"locked until {compartment.locked_until.isoformat(timespec='minutes')}",
-        )
+    raise_alert(
+        session,
+        AlertKind.LOCKOUT,
+        f"{MAX_WRONG_TRIES} wrong pickup codes: compartment {compartment.number} "
+        f"locked until {compartment.locked_until.isoformat(timespec='minutes')}",
+        bank=compartment.bank,
+        compartment_number=compartment.number,
     )
     return True

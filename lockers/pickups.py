@@ -14,8 +14,9 @@ from courier.consignments import find_consignment
 from courier.models import Consignment, Source
 from courier.states import Kind
 from lockers import pickup_codes
+from lockers.alerts import raise_alert
 from lockers.compartments import empty, fill, record_at_locker
-from lockers.models import Alert, AlertKind, Compartment, CompartmentState
+from lockers.models import AlertKind, Compartment, CompartmentState
 
 
 @dataclass
@@ -39,13 +40,12 @@ def deposit(
     """An envelope went into a drop-box compartment; its label, if read, says which one."""
     item.state = CompartmentState.OCCUPIED
     if not label_text:
-        session.add(
-            Alert(
-                kind=AlertKind.FAULT,
-                bank_id=item.bank_id,
-                compartment_number=item.number,
-                message=f"deposit without a readable label in compartment {item.number}",
-            )
+        raise_alert(
+            session,
+            AlertKind.FAULT,
+            f"deposit without a readable label in compartment {item.number}",
+            bank=item.bank,
+            compartment_number=item.number,
         )
         return LockerOutcome(False, "no_label", N_("The deposit has no readable label."))
     consignment = find_consignment(session, label_text, label_key)

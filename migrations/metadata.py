@@ -7,9 +7,19 @@ import core.workdays
 import courier.models
 import firmware_bridge.models
 import lockers.models
+import notifications.models
 import tickets.models
 from core.db import Base
 
 target_metadata = Base.metadata
 
-__all__ = ["catalog", "core", "courier", "firmware_bridge", "lockers", "target_metadata", "tickets"]
+__all__ = [
+    "catalog",
+    "core",
+    "courier",
+    "firmware_bridge",
+    "lockers",
+    "notifications",
+    "target_metadata",
+    "tickets",
+]

@@ -31,7 +31,18 @@ ALLOWED = {
     "tickets": {"core", "catalog"},
     "firmware_bridge": {"core", "lockers", "courier"},
 }
-ADAPTER_LIBRARIES = {"flask", "flask_babel", "flask_wtf", "werkzeug", "paho", "twilio", "waitress"}
+ADAPTER_LIBRARIES = {
+    "flask",
+    "flask_babel",
+    "flask_wtf",
+    "werkzeug",
+    "paho",
+    "twilio",
+    "waitress",
+    "wechatpy",
+}
+#: DESIGN.md puts the senders in notifications: that one module is the providers' adapter.
+SDK_ADAPTERS = {Path("notifications/senders.py")}
 
 
 def imported_top_levels(path: Path) -> set[str]:
@@ -67,6 +78,7 @@ def test_domain_packages_never_import_flask_paho_or_a_sender_sdk(package):
     wrong = {
         f"{path.relative_to(ROOT)} imports {name}"
         for path in modules_of(package)
+        if path.relative_to(ROOT) not in SDK_ADAPTERS
         for name in imported_top_levels(path) & ADAPTER_LIBRARIES
     }
     assert wrong == set()

@@ -19,6 +19,7 @@ from web.db import init_db
 from web.errors import init_errors
 from web.formatting import init_formatting
 from web.i18n import init_i18n
+from web.notices import wire as wire_notices
 
 csrf = CSRFProtect()
 
@@ -73,6 +74,7 @@ def create_app(
     app.extensions["courier_sessions"] = sessions or LazySessions(settings.database_url)
 
     wire()
+    wire_notices()
     init_i18n(app)
     init_db(app)
     init_auth(app)
@@ -90,6 +92,7 @@ def create_app(
     from web.views.courier import courier
     from web.views.home import home
     from web.views.lockers import lockers
+    from web.views.notifications import notifications
     from web.views.tickets import hall
     from web.views.tickets_admin import hall_admin
     from web.views.tracking import tracking
@@ -108,6 +111,7 @@ def create_app(
         lockers,
         hall,
         hall_admin,
+        notifications,
         api,
     )
     for blueprint in blueprints:

@@ -48,8 +48,10 @@ def _fail(error: DomainError) -> None:
 def main() -> None:
     """campus-courier: cross-campus document courier and one-stop service hall."""
     from firmware_bridge.wiring import wire
+    from web.notices import wire as wire_notices
 
     wire()
+    wire_notices()
 
 
 @main.group()
@@ -133,7 +135,9 @@ def run() -> None:
         click.echo(f"demo users (password {DEMO_PASSWORD} unless changed): " + _demo_logins())
     # SIGTERM (a service manager, a test) should stop the devices and the broker cleanly too.
     signal.signal(signal.SIGTERM, _exit_once)
-    with devices(settings), _scheduler_process():
+    from notifications.worker import dispatcher_thread
+
+    with devices(settings), dispatcher_thread(settings.database_url), _scheduler_process():
         _serve(settings)
 
 
@@ -306,6 +310,23 @@ def bridge(shared: bool) -> None:
     )
     run_forever(Bridge(address, make_session_factory(engine), settings.label_key, shared=shared))
     engine.dispose()
+
+
+@main.command()
+@click.option("--idle", default=1.0, help="seconds to wait when nothing is due")
+def dispatcher(idle: float) -> None:
+    """Send queued notices (SMS, WeChat); several may run side by side."""
+    import threading
+
+    from notifications.worker import dispatcher_for
+
+    settings = _settings()
+    done = threading.Event()
+    with dispatcher_for(settings.database_url) as worker:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda *_: (done.set(), worker.wake()))
+        click.echo(f"dispatcher: {_safe_url(settings.database_url)}")
+        worker.run_forever(done, idle)
 
 
 @main.group("catalog")

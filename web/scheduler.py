@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 def all_jobs() -> list[Job]:
     """The jobs every package declares."""
     from courier.jobs import JOBS as courier_jobs
+    from lockers.jobs import JOBS as locker_jobs
 
-    return [*courier_jobs]
+    return [*courier_jobs, *locker_jobs]
 
 
 def _runner(sessions: Callable[[], Session], job: Job) -> Callable[[], None]:

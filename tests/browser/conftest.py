@@ -50,8 +50,8 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from web.app import create_app
+def live_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The live server's database, demo-seeded; tests may add rows of their own."""
     from web.demo import seed_demo
 
     with fresh_database(tmp_path_factory.mktemp("browser")) as url:
@@ -59,16 +59,23 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with unit_of_work(make_session_factory(engine)) as session:
             seed_demo(session, "l")
         engine.dispose()
-        settings = Settings(database_url=url, mqtt_url=None, secret_key="b", label_key="l")
-        app = create_app(settings)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_port}"
-        server.shutdown()
-        thread.join()
-        server.server_close()
-        app.extensions["courier_sessions"].dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database: str) -> Iterator[str]:
+    from web.app import create_app
+
+    settings = Settings(database_url=live_database, mqtt_url=None, secret_key="b", label_key="l")
+    app = create_app(settings)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+    app.extensions["courier_sessions"].dispose()
 
 
 @pytest.fixture(scope="session")

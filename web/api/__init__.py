@@ -4,4 +4,13 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
-from web.api import auth, catalog, consignments, lockers, openapi, scans, tickets  # noqa: E402, F401  (routes register on import)
+from web.api import (  # noqa: E402, F401  (routes register on import)
+    auth,
+    catalog,
+    consignments,
+    lockers,
+    notifications,
+    openapi,
+    scans,
+    tickets,
+)

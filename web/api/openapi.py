@@ -522,6 +522,22 @@ SPEC: dict[str, Any] = {
                 "responses": {"200": _json({"type": "object"}), "403": _ERROR},
             }
         },
+        "/api/notifications": {
+            "get": {
+                "summary": "Notices in the outbox, newest first; ?to= filters by recipient (admin)",
+                "parameters": [
+                    {"name": "to", "in": "query", "required": False, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": _json({"type": "object"}), "403": _ERROR},
+            }
+        },
+        "/api/notifications/twilio-status": {
+            "post": {
+                "summary": "Twilio's status callback; refused unless X-Twilio-Signature is valid",
+                "security": [],
+                "responses": {"204": {"description": "recorded"}, "403": _ERROR},
+            }
+        },
         "/api/metrics": {
             "get": {
                 "summary": "Counters for administrators: forged codes refused, scans recorded",

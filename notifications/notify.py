@@ -1,0 +1,119 @@
+"""The public entry point: tell a person something, through the channels they chose."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import clock
+from core.db import after_commit
+from core.outbox import OutboxMessage, enqueue
+from core.users import Role, User, UserRole
+from notifications.dispatcher import wake_local_dispatchers
+from notifications.models import Channel, ChannelChoice, Preference
+from notifications.templates import TEMPLATES, render
+
+DEFAULT_LANGUAGE = "zh_CN"
+#: Reminders wait out the night (Asia/Shanghai); notices that something is ready do not.
+QUIET_FROM = dt.time(22, 0)
+QUIET_UNTIL = dt.time(7, 30)
+
+
+def e164(phone: str) -> str:
+    """A mainland mobile number as providers want it (``+86...``); others pass unchanged."""
+    digits = re.sub(r"[\s-]", "", phone)
+    if re.fullmatch(r"1\d{10}", digits):
+        return f"+86{digits}"
+    return digits
+
+
+def quiet_until(at: dt.datetime) -> dt.datetime | None:
+    """The end of the quiet hours ``at`` falls in, or None if it falls outside them."""
+    local = at.astimezone(clock.SHANGHAI)
+    if QUIET_UNTIL <= local.time() < QUIET_FROM:
+        return None
+    day = local.date() if local.time() < QUIET_UNTIL else local.date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, QUIET_UNTIL, tzinfo=clock.SHANGHAI).astimezone(dt.UTC)
+
+
+def preference_of(session: Session, user: User) -> Preference:
+    """The user's stored preferences, or the defaults (SMS, their language or Chinese)."""
+    stored = session.get(Preference, user.id)
+    if stored is not None:
+        return stored
+    return Preference(
+        user_id=user.id, channel=ChannelChoice.SMS, language=user.language or DEFAULT_LANGUAGE
+    )
+
+
+def notify(
+    session: Session,
+    template: str,
+    *,
+    params: Mapping[str, Any],
+    dedupe_key: str,
+    user: User | None = None,
+    phone: str | None = None,
+    reminder: bool = False,
+) -> list[OutboxMessage]:
+    """Queue ``template`` for ``user`` (by their preferences) or for a bare ``phone`` number.
+
+    One outbox row per channel, keyed ``<dedupe_key>:<channel>`` so that telling the same thing
+    twice queues it once. A ``reminder`` falling in the quiet hours waits until they end.
+    Returns the rows (none when the person can be reached on no channel).
+    """
+    if template not in TEMPLATES:
+        raise ValueError(f"no notice template {template!r}")
+    params = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in params.items()}
+    if isinstance(params.get("items"), tuple):
+        params["items"] = list(params["items"])
+    language, targets = DEFAULT_LANGUAGE, []
+    if user is not None:
+        preference = preference_of(session, user)
+        language = preference.language
+        for channel in ChannelChoice(preference.channel).channels:
+            address = e164(user.phone or "") if channel is Channel.SMS else preference.wechat_id
+            if address:
+                targets.append((channel, address))
+        if not targets and user.phone:
+            targets.append((Channel.SMS, e164(user.phone)))
+        if not targets and preference.wechat_id:
+            targets.append((Channel.WECHAT, preference.wechat_id))
+    elif phone:
+        targets.append((Channel.SMS, e164(phone)))
+    available_at = quiet_until(clock.now()) if reminder else None
+    if targets and available_at is None:
+        after_commit(session, wake_local_dispatchers)
+    rows = []
+    for channel, address in targets:
+        text = render(template, language, params, sms=channel is Channel.SMS)
+        payload = {"template": template, "language": language, "params": params, "text": text}
+        rows.append(
+            enqueue(
+                session,
+                channel.value,
+                address,
+                payload,
+                f"{dedupe_key}:{channel.value}",
+                available_at=available_at,
+            )
+        )
+    return rows
+
+
+def staff_with(session: Session, *roles: Role) -> list[User]:
+    """Active users holding any of ``roles`` (administrators for alarms, say)."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(UserRole)
+            .where(UserRole.role.in_(list(roles)), User.active.is_(True))
+            .distinct()
+            .order_by(User.id)
+        )
+    )

@@ -1,0 +1,275 @@
+"""Senders: the console (default), Twilio SMS and WeCom application messages.
+
+A sender either accepts a notice (returning the provider's message id), or raises
+:class:`TemporaryFailure` (try again later: HTTP 5xx, time-out, throttling, credentials refused)
+or :class:`PermanentFailure` (no point trying again: a number the provider refuses). After a crash
+:meth:`Sender.find` tells whether the provider already has a notice; ``None`` means it surely
+does not, :class:`CannotTell` that nobody can say.
+
+Only the console sender touches the database. Twilio and WeCom are used only when their
+environment variables are set; a channel without a configured provider goes to the console.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import unit_of_work
+from notifications.models import Channel, ConsoleMessage
+
+DEFAULT_TIMEOUT = 10.0
+TWILIO_API = "https://api.twilio.com"
+#: The path of the status callback the web app serves for Twilio.
+TWILIO_STATUS_PATH = "/api/notifications/twilio-status"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One outbox row as a sender sees it."""
+
+    outbox_id: int
+    channel: str
+    recipient: str
+    text: str
+    attempted_at: dt.datetime
+    #: Tries so far, this one included.
+    attempts: int = 1
+
+
+class TemporaryFailure(Exception):
+    """The provider may take the notice later."""
+
+
+class PermanentFailure(Exception):
+    """The provider will never take this notice."""
+
+
+class CannotTell(Exception):
+    """The provider cannot say whether it has the notice."""
+
+
+class Sender(Protocol):
+    name: str
+
+    def send(self, notice: Notice) -> str: ...
+
+    def find(self, notice: Notice) -> str | None: ...
+
+    def close(self) -> None: ...
+
+
+class ConsoleSender:
+    """Writes what it would send to ``console_messages`` (shown on the admin page)."""
+
+    name = "console"
+
+    def __init__(self, sessions: Callable[[], Session]) -> None:
+        self.sessions = sessions
+
+    def send(self, notice: Notice) -> str:
+        with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
+            row = ConsoleMessage(
+                outbox_id=notice.outbox_id,
+                channel=notice.channel,
+                recipient=notice.recipient,
+                text=notice.text,
+            )
+            session.add(row)
+            session.flush()
+            return f"console-{row.id}"
+
+    def find(self, notice: Notice) -> str | None:
+        with self.sessions() as session:
+            found = session.scalar(
+                select(ConsoleMessage.id).where(ConsoleMessage.outbox_id == notice.outbox_id)
+            )
+        return None if found is None else f"console-{found}"
+
+    def close(self) -> None:
+        """Nothing to close: sessions come from the dispatcher's factory."""
+
+
+def _twilio_http_client(base_url: str | None, timeout: float) -> Any:
+    from twilio.http.http_client import TwilioHttpClient
+
+    class RedirectedHttpClient(TwilioHttpClient):
+        """Sends Twilio's requests to ``base_url`` (a test server, a regional proxy)."""
+
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            if base_url and url.startswith(TWILIO_API):
+                url = base_url.rstrip("/") + url[len(TWILIO_API) :]
+            return super().request(method, url, *args, **kwargs)
+
+    return RedirectedHttpClient(timeout=timeout)
+
+
+class TwilioSender:
+    """SMS through Twilio's Messages API, with the official SDK."""
+
+    name = "twilio"
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_: str,
+        *,
+        base_url: str | None = None,
+        status_callback: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        from twilio.rest import Client
+
+        self.from_ = from_
+        self.status_callback = status_callback
+        self._http = _twilio_http_client(base_url, timeout)
+        self.client = Client(account_sid, auth_token, http_client=self._http)
+
+    def send(self, notice: Notice) -> str:
+        from twilio.base import values
+
+        with _twilio_errors():
+            message = self.client.messages.create(
+                to=notice.recipient,
+                from_=self.from_,
+                body=notice.text,
+                status_callback=self.status_callback or values.unset,
+            )
+        return str(message.sid)
+
+    def find(self, notice: Notice) -> str | None:
+        """Twilio has no idempotency key for messages: look for ours among those sent to the
+        number since the attempt began, matching the body."""
+        since = notice.attempted_at - dt.timedelta(minutes=5)
+        try:
+            with _twilio_errors():
+                recent = self.client.messages.list(to=notice.recipient, limit=50)
+        except (TemporaryFailure, PermanentFailure) as error:
+            raise CannotTell(str(error)) from error
+        for message in recent:
+            created = message.date_created
+            if message.body == notice.text and (created is None or created >= since):
+                return str(message.sid)
+        return None
+
+    def close(self) -> None:
+        if self._http.session is not None:
+            self._http.session.close()
+
+
+@contextmanager
+def _twilio_errors() -> Iterator[None]:
+    """Sorts Twilio's and the network's exceptions into temporary and permanent failures."""
+    from twilio.base.exceptions import TwilioRestException
+
+    try:
+        yield
+    except TwilioRestException as error:
+        text = f"twilio {error.status}: {error.code} {error.msg}"[:480]
+        if error.status in (401, 403, 429) or error.status >= 500:
+            raise TemporaryFailure(text) from error
+        raise PermanentFailure(text) from error
+    except requests.RequestException as error:
+        raise TemporaryFailure(f"twilio: {type(error).__name__}") from error
+
+
+#: WeCom errors worth retrying: busy, and credentials or tokens refused (fixable by an admin).
+_WECOM_TEMPORARY = {-1, 40001, 40013, 40014, 40091, 41001, 42001, 45009}
+
+
+class WeComSender:
+    """WeCom (企业微信) application text messages through wechatpy; the token is cached in the
+    client and fetched again when it expires or is refused."""
+
+    name = "wecom"
+
+    def __init__(
+        self,
+        corp_id: str,
+        secret: str,
+        agent_id: str,
+        *,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        from wechatpy.enterprise import WeChatClient
+
+        class Client(WeChatClient):  # type: ignore[misc]
+            def fetch_access_token(self) -> Any:
+                # wechatpy spells the token URL out in full; follow the base URL instead.
+                return self._fetch_access_token(
+                    url=f"{self.API_BASE_URL}gettoken",
+                    params={"corpid": self.corp_id, "corpsecret": self.secret},
+                )
+
+        self.agent_id = agent_id
+        self.client = Client(corp_id, secret, timeout=timeout)
+        if base_url:
+            self.client.API_BASE_URL = base_url.rstrip("/") + "/"
+
+    def send(self, notice: Notice) -> str:
+        from wechatpy.exceptions import WeChatClientException
+
+        try:
+            result = self.client.message.send_text(self.agent_id, notice.recipient, notice.text)
+        except WeChatClientException as error:
+            text = f"wecom {error.errcode}: {error.errmsg}"[:480]
+            if error.errcode is None or error.errcode in _WECOM_TEMPORARY:
+                raise TemporaryFailure(text) from error
+            raise PermanentFailure(text) from error
+        except requests.RequestException as error:
+            raise TemporaryFailure(f"wecom: {type(error).__name__}") from error
+        if result.get("invaliduser"):
+            raise PermanentFailure(f"wecom: unknown member {notice.recipient}")
+        return str(result.get("msgid") or "")
+
+    def find(self, notice: Notice) -> str | None:
+        raise CannotTell("WeCom cannot look a message up")
+
+    def close(self) -> None:
+        self.client._http.close()
+
+
+def senders_from_env(
+    sessions: Callable[[], Session], environ: Mapping[str, str] | None = None
+) -> dict[str, Sender]:
+    """One sender per channel: the configured provider, else the console.
+
+    ``COURIER_TWILIO_ACCOUNT_SID`` / ``_AUTH_TOKEN`` / ``_FROM`` (and ``_BASE_URL``) for SMS;
+    ``COURIER_WECOM_CORP_ID`` / ``_SECRET`` / ``_AGENT_ID`` (and ``_BASE_URL``) for WeChat;
+    ``COURIER_NOTIFY_TIMEOUT`` seconds per provider call.
+    """
+    env = os.environ if environ is None else environ
+    timeout = float(env.get("COURIER_NOTIFY_TIMEOUT", DEFAULT_TIMEOUT))
+    console = ConsoleSender(sessions)
+    senders: dict[str, Sender] = {Channel.SMS: console, Channel.WECHAT: console}
+    sid, token = env.get("COURIER_TWILIO_ACCOUNT_SID"), env.get("COURIER_TWILIO_AUTH_TOKEN")
+    if sid and token and env.get("COURIER_TWILIO_FROM"):
+        public = env.get("COURIER_PUBLIC_URL", "").rstrip("/")
+        senders[Channel.SMS] = TwilioSender(
+            sid,
+            token,
+            env["COURIER_TWILIO_FROM"],
+            base_url=env.get("COURIER_TWILIO_BASE_URL") or None,
+            status_callback=f"{public}{TWILIO_STATUS_PATH}" if public else None,
+            timeout=timeout,
+        )
+    corp, secret = env.get("COURIER_WECOM_CORP_ID"), env.get("COURIER_WECOM_SECRET")
+    if corp and secret and env.get("COURIER_WECOM_AGENT_ID"):
+        senders[Channel.WECHAT] = WeComSender(
+            corp,
+            secret,
+            env["COURIER_WECOM_AGENT_ID"],
+            base_url=env.get("COURIER_WECOM_BASE_URL") or None,
+            timeout=timeout,
+        )
+    return senders

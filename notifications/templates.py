@@ -1,0 +1,150 @@
+"""The notices' texts: Jinja templates in Chinese (the default) and English, and SMS length rules.
+
+SMS texts carry no names and no more than the notice needs (a tracking code, a locker, a time).
+A Chinese SMS is UCS-2: 70 characters in one segment, 67 in each part of a longer one; a plain
+ASCII one fits 160, or 153 per part. Texts are held to :data:`MAX_SEGMENTS` segments; a long
+materials list is shortened to "and N more" in the SMS (WeChat gets the whole list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from jinja2 import DictLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from core.clock import SHANGHAI
+
+MAX_SEGMENTS = 3
+#: Parameters that must not outlive the notice: redacted once it is sent or dead.
+SECRET_PARAMS = frozenset({"code"})
+REDACTED = "******"
+
+_SOURCES: dict[str, dict[str, str]] = {
+    "deposit_receipt": {
+        "zh_CN": "【校园快递】您的材料 {{ tracking_code }} 已于 {{ at|when('zh_CN') }} "
+        "投递至{{ place }}，可在网站查看进度。",
+        "en": "[Campus courier] Your documents {{ tracking_code }} were deposited at "
+        "{{ place }} on {{ at|when('en') }}. Track them on the website.",
+    },
+    "pickup_ready": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 已可取件：{{ place }}{{ locker }} "
+        "{{ compartment }}号格，取件码 {{ code }}，请于 {{ until|when('zh_CN') }} 前取走。",
+        "en": "[Campus courier] {{ tracking_code }} is ready: {{ locker }} #{{ compartment }} "
+        "at {{ place }}, pickup code {{ code }}, collect by {{ until|when('en') }}.",
+    },
+    "desk_ready": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 已办结，请到{{ place }}服务台领取，"
+        "领取码 {{ code }}（或出示证件）。",
+        "en": "[Campus courier] {{ tracking_code }} is ready at the service desk of {{ place }}: "
+        "show code {{ code }} (or your ID).",
+    },
+    "pickup_reminder_24h": {
+        "zh_CN": "【校园快递】提醒：{{ tracking_code }} 仍在{{ place }}{{ locker }}"
+        "{{ compartment }}号格待取，请于 {{ until|when('zh_CN') }} 前凭取件码取走。",
+        "en": "[Campus courier] Reminder: {{ tracking_code }} still waits in {{ locker }} "
+        "#{{ compartment }} at {{ place }}. Collect it with your code by "
+        "{{ until|when('en') }}.",
+    },
+    "pickup_reminder_48h": {
+        "zh_CN": "【校园快递】再次提醒：{{ tracking_code }} 已在{{ place }}{{ locker }}"
+        "{{ compartment }}号格存放两天，请于 {{ until|when('zh_CN') }} 前取走。",
+        "en": "[Campus courier] Second reminder: {{ tracking_code }} has waited two days in "
+        "{{ locker }} #{{ compartment }} at {{ place }}. Collect it by {{ until|when('en') }}.",
+    },
+    "pickup_final": {
+        "zh_CN": "【校园快递】最后提醒：{{ tracking_code }} 若未于 {{ until|when('zh_CN') }} "
+        "前取走，将移至服务台，届时请凭证件到服务台领取。",
+        "en": "[Campus courier] Last notice: unless collected by {{ until|when('en') }}, "
+        "{{ tracking_code }} moves to the service desk; collect it there with your ID.",
+    },
+    "materials_missing": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 需补充材料：{{ items|join('；') }}。"
+        "{% if note %}说明：{{ note }}{% endif %}",
+        "en": "[Campus courier] {{ tracking_code }} needs more materials: "
+        "{{ items|join('; ') }}.{% if note %} Note: {{ note }}{% endif %}",
+    },
+    "sla_warning": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 已用去八成办理时限，应于 "
+        "{{ due|when('zh_CN') }} 前办结。",
+        "en": "[Campus courier] {{ tracking_code }} has used 80% of its time limit; "
+        "it is due {{ due|when('en') }}.",
+    },
+    "sla_breach": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 已超过办理时限（{{ due|when('zh_CN') }}），"
+        "请尽快处理。",
+        "en": "[Campus courier] {{ tracking_code }} is past its time limit "
+        "({{ due|when('en') }}); please deal with it now.",
+    },
+    "locker_alarm": {
+        "zh_CN": "【校园快递】柜机告警 {{ locker }}{% if compartment %} {{ compartment }}号格"
+        "{% endif %}：{{ message }}",
+        "en": "[Campus courier] Locker alarm {{ locker }}{% if compartment %} "
+        "#{{ compartment }}{% endif %}: {{ message }}",
+    },
+    "turn_near": {
+        "zh_CN": "【办事大厅】您的号码 {{ ticket }} 前面还有 {{ ahead }} 位，请到{{ area }}等候。",
+        "en": "[Service hall] Ticket {{ ticket }}: {{ ahead }} ahead of you. "
+        "Please wait near {{ area }}.",
+    },
+}
+
+TEMPLATES = frozenset(_SOURCES)
+
+
+def _when(value: str | dt.datetime, language: str) -> str:
+    at = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = at.astimezone(SHANGHAI)
+    if language == "zh_CN":
+        return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{local:%b} {local.day} {local:%H:%M}"
+
+
+_env = SandboxedEnvironment(
+    loader=DictLoader({f"{n}.{lang}": s for n, by in _SOURCES.items() for lang, s in by.items()}),
+    undefined=StrictUndefined,
+    autoescape=False,
+    keep_trailing_newline=False,
+)
+_env.filters["when"] = _when
+
+
+def segments(text: str) -> int:
+    """How many SMS segments ``text`` takes (UCS-2 unless every character is ASCII)."""
+    single, part = (160, 153) if text.isascii() else (70, 67)
+    if len(text) <= single:
+        return 1
+    return -(-len(text) // part)
+
+
+def _limit(text: str) -> int:
+    return (153 if text.isascii() else 67) * MAX_SEGMENTS
+
+
+def render(template: str, language: str, params: dict[str, Any], *, sms: bool) -> str:
+    """The notice's text; an SMS is held to :data:`MAX_SEGMENTS` segments."""
+    source = _env.get_template(f"{template}.{language if language == 'en' else 'zh_CN'}")
+    text = source.render(**params).strip()
+    if not sms or segments(text) <= MAX_SEGMENTS:
+        return text
+    items = list(params.get("items") or ())
+    more = "and %d more" if language == "en" else "等%d项"
+    while len(items) > 1:
+        items.pop()
+        shortened = [*items, more % (len(params["items"]) - len(items))]
+        text = source.render(**{**params, "items": shortened}).strip()
+        if segments(text) <= MAX_SEGMENTS:
+            return text
+    return text[: _limit(text) - 1] + "…"
+
+
+def redact(text: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``text`` and ``params`` without the secret parameters' values."""
+    kept = dict(params)
+    for name in SECRET_PARAMS & params.keys():
+        secret = str(params[name])
+        if secret:
+            text = text.replace(secret, REDACTED)
+        kept[name] = REDACTED
+    return text, kept

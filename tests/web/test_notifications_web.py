@@ -1,0 +1,120 @@
+import pytest
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from core.outbox import OutboxMessage, OutboxStatus, enqueue
+from core.users import Role
+from notifications.models import ChannelChoice, Preference
+from tests import factories
+from tests.conftest import login
+from tests.web.test_courier_api import bearer
+
+TOKEN = "twilio-test-token"
+CALLBACK = "/api/notifications/twilio-status"
+
+
+@pytest.fixture
+def sent(session):
+    row = enqueue(session, "sms", "+8613800000001", {"text": "取件码 ******"}, "n1")
+    row.status = OutboxStatus.SENT
+    row.provider, row.provider_message_id = "twilio", "SM42"
+    session.flush()
+    return row
+
+
+def signed(url: str, form: dict[str, str], token: str = TOKEN) -> dict[str, str]:
+    return {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, form)}
+
+
+def test_a_signed_status_callback_records_the_delivery(client, session, sent, monkeypatch):
+    monkeypatch.setenv("COURIER_TWILIO_AUTH_TOKEN", TOKEN)
+    form = {"MessageSid": "SM42", "MessageStatus": "delivered", "To": "+8613800000001"}
+    answer = client.post(CALLBACK, data=form, headers=signed("http://localhost" + CALLBACK, form))
+    session.expire_all()
+    assert answer.status_code == 204
+    assert session.get(OutboxMessage, sent.id).delivery_status == "delivered"
+
+
+def test_a_forged_status_callback_is_refused(client, session, sent, monkeypatch):
+    monkeypatch.setenv("COURIER_TWILIO_AUTH_TOKEN", TOKEN)
+    form = {"MessageSid": "SM42", "MessageStatus": "failed"}
+    forged = signed("http://localhost" + CALLBACK, form, token="someone-elses-token")
+    answer = client.post(CALLBACK, data=form, headers=forged)
+    session.expire_all()
+    assert answer.status_code == 403
+    assert session.get(OutboxMessage, sent.id).delivery_status is None
+
+
+def test_a_status_callback_is_refused_while_twilio_is_not_configured(client, sent, monkeypatch):
+    monkeypatch.delenv("COURIER_TWILIO_AUTH_TOKEN", raising=False)
+    form = {"MessageSid": "SM42", "MessageStatus": "delivered"}
+    answer = client.post(CALLBACK, data=form, headers=signed("http://localhost" + CALLBACK, form))
+    assert answer.status_code == 403
+
+
+def test_a_user_chooses_how_to_be_notified(client, session):
+    user = factories.user(session, "pref_user", Role.STUDENT, phone="+8613800000002")
+    login(client, "pref_user")
+    assert "短信" in client.get("/notifications/preferences").get_data(as_text=True)
+    answer = client.post(
+        "/notifications/preferences",
+        data={"channel": "both", "language": "en", "wechat_id": "pref_user"},
+    )
+    session.expire_all()
+    stored = session.get(Preference, user.id)
+    assert answer.status_code == 302
+    assert (stored.channel, stored.language, stored.wechat_id) == (
+        ChannelChoice.BOTH,
+        "en",
+        "pref_user",
+    )
+
+
+def test_the_preferences_page_needs_a_login(client):
+    assert client.get("/notifications/preferences").status_code in (302, 401)
+
+
+def test_the_admin_page_lists_dead_notices_with_a_resend_button(client, session):
+    row = enqueue(session, "sms", "+8613800000003", {"text": "提醒：请取件"}, "dead1")
+    row.status, row.attempts, row.last_error = OutboxStatus.DEAD, 5, "twilio 500"
+    factories.user(session, "notice_admin", Role.ADMIN)
+    login(client, "notice_admin")
+    page = client.get("/admin/notifications?status=dead").get_data(as_text=True)
+    assert "提醒：请取件" in page
+    assert f'data-test="resend-{row.id}"' in page
+    client.post(f"/admin/notifications/{row.id}/resend")
+    session.expire_all()
+    again = session.get(OutboxMessage, row.id)
+    assert (again.status, again.attempts) == (OutboxStatus.PENDING, 0)
+
+
+def test_the_admin_page_is_for_administrators(client, session):
+    factories.user(session, "not_admin", Role.TEACHER)
+    login(client, "not_admin")
+    assert client.get("/admin/notifications").status_code == 403
+
+
+def test_the_api_lists_the_notices_sent_to_a_number(client, session, sent):
+    enqueue(session, "sms", "+8613800000009", {"text": "other"}, "n2")
+    headers = bearer(client, session, "api_admin", Role.ADMIN)
+    rows = client.get("/api/notifications?to=%2B8613800000001", headers=headers).get_json()
+    assert [(r["id"], r["status"], r["provider_message_id"]) for r in rows["notifications"]] == [
+        (sent.id, "sent", "SM42")
+    ]
+
+
+def test_the_notifications_api_is_for_administrators(client, session):
+    headers = bearer(client, session, "api_teacher", Role.TEACHER)
+    assert client.get("/api/notifications", headers=headers).status_code == 403
+
+
+def test_the_resend_button_leaves_a_notice_being_sent_alone(client, session):
+    row = enqueue(session, "sms", "+8613800000004", {"text": "x"}, "busy")
+    row.status = OutboxStatus.SENDING
+    factories.user(session, "busy_admin", Role.ADMIN)
+    login(client, "busy_admin")
+    client.post(f"/admin/notifications/{row.id}/resend")
+    session.expire_all()
+    assert session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row.id)) == (
+        OutboxStatus.SENDING
+    )

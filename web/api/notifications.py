@@ -1,0 +1,73 @@
+"""Notices for administrators, and Twilio's signed delivery reports."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import abort, current_app, jsonify, request
+from sqlalchemy import select
+
+from core.outbox import OutboxMessage
+from core.users import Role
+from notifications.dispatcher import CHANNELS, record_delivery
+from notifications.senders import TWILIO_STATUS_PATH
+from web.api import api
+from web.auth import public, roles_required
+from web.db import db
+
+MAX_ROWS = 500
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def outbox_json(row: OutboxMessage) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "channel": row.channel,
+        "to": row.recipient,
+        "template": row.payload.get("template"),
+        "text": row.payload.get("text"),
+        "status": str(row.status),
+        "attempts": row.attempts,
+        "created_at": _iso(row.created_at),
+        "available_at": _iso(row.available_at),
+        "sent_at": _iso(row.sent_at),
+        "last_error": row.last_error,
+        "provider": row.provider,
+        "provider_message_id": row.provider_message_id,
+        "delivery_status": row.delivery_status,
+    }
+
+
+@api.get("/notifications")
+@roles_required(Role.ADMIN)
+def notifications() -> Any:
+    query = select(OutboxMessage).where(OutboxMessage.channel.in_(CHANNELS))
+    to = request.args.get("to", "").strip()
+    if to:
+        query = query.where(OutboxMessage.recipient == to)
+    rows = db().scalars(query.order_by(OutboxMessage.id.desc()).limit(MAX_ROWS))
+    return jsonify(notifications=[outbox_json(row) for row in rows])
+
+
+@api.post(TWILIO_STATUS_PATH.removeprefix("/api"))
+@public
+def twilio_status() -> Any:
+    """Twilio's status callback: only a request signed with our auth token counts."""
+    from twilio.request_validator import RequestValidator
+
+    token = os.environ.get("COURIER_TWILIO_AUTH_TOKEN", "")
+    public_url = current_app.config["COURIER_SETTINGS"].public_url.rstrip("/")
+    # Behind a proxy Twilio signed the public address, not the one this request arrived at.
+    url = public_url + request.full_path.rstrip("?") if public_url else request.url
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not RequestValidator(token).validate(url, request.form.to_dict(), signature):
+        abort(403)
+    sid, status = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
+    if not sid or not status:
+        abort(400)
+    record_delivery(db(), sid, status)
+    return "", 204

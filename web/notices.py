@@ -1,0 +1,232 @@
+"""Which domain events become which notices; entry points call :func:`wire` once at start-up.
+
+Every handler runs in the transaction of the event, so a notice is queued exactly when the
+change it tells of commits. Dedupe keys name the fact told (the code issued, the request made),
+so a replayed event queues nothing new.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.models import Affiliation, Campus
+from core.events import subscribe
+from core.users import Role, User, UserRole
+from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAlerted
+from courier.models import Consignment, CustodyEvent
+from lockers.compartments import bank_by_controller
+from lockers.events import AlertRaised, PickupCodeIssued, PickupReminderDue
+from lockers.models import AlertKind, LockerBank
+from notifications.notify import notify, staff_with
+from tickets.events import TurnNear
+from tickets.models import Category, Ticket
+
+
+def _place(bank: LockerBank) -> str:
+    return bank.location.name if bank.location else bank.campus.name
+
+
+def _tell_recipient(
+    session: Session,
+    consignment: Consignment,
+    template: str,
+    params: dict[str, object],
+    key: str,
+    *,
+    reminder: bool = False,
+) -> None:
+    """The consignment's recipient: a user (by their preferences) or a name and a number."""
+    notify(
+        session,
+        template,
+        user=consignment.recipient_user,
+        phone=None if consignment.recipient_user else consignment.recipient_phone,
+        params=params,
+        dedupe_key=key,
+        reminder=reminder,
+    )
+
+
+def pickup_ready(session: Session, event: PickupCodeIssued) -> None:
+    """The recipient gets the code, the locker, its place and the deadline."""
+    consignment = session.get(Consignment, event.consignment_id)
+    bank = bank_by_controller(session, event.controller)
+    if consignment is None or bank is None:
+        return
+    params = {
+        "tracking_code": consignment.tracking_code,
+        "code": event.digits,
+        "locker": bank.name,
+        "compartment": event.compartment,
+        "place": _place(bank),
+        "until": event.valid_until,
+    }
+    _tell_recipient(session, consignment, "pickup_ready", params, f"ready:{event.code_hash[:16]}")
+
+
+def desk_ready(session: Session, event: ResultAtDesk) -> None:
+    """The recipient gets the desk's handover code and where the desk is."""
+    consignment = session.get(Consignment, event.consignment_id)
+    campus = session.get(Campus, event.campus_id)
+    if consignment is None or campus is None:
+        return
+    params = {
+        "tracking_code": consignment.tracking_code,
+        "code": event.digits,
+        "place": campus.name,
+    }
+    _tell_recipient(session, consignment, "desk_ready", params, f"desk:{consignment.id}")
+
+
+def pickup_reminder(session: Session, event: PickupReminderDue) -> None:
+    """24 h, 48 h and the last notice before the service desk; they wait out the night."""
+    consignment = session.get(Consignment, event.consignment_id)
+    bank = bank_by_controller(session, event.controller)
+    if consignment is None or bank is None:
+        return
+    template = "pickup_final" if event.stage == "final" else f"pickup_reminder_{event.stage}"
+    params = {
+        "tracking_code": consignment.tracking_code,
+        "locker": bank.name,
+        "compartment": event.compartment,
+        "place": _place(bank),
+        "until": event.valid_until,
+    }
+    key = f"{template}:{event.pickup_code_id}"
+    _tell_recipient(session, consignment, template, params, key, reminder=True)
+
+
+def deposit_receipt(session: Session, event: HopRecorded) -> None:
+    """The submitter hears that the envelope is in the network."""
+    if event.kind != "deposited" or event.late:
+        return
+    consignment = session.get(Consignment, event.consignment_id)
+    if consignment is None:
+        return
+    hop = session.scalar(
+        select(CustodyEvent)
+        .where(CustodyEvent.consignment_id == consignment.id, CustodyEvent.kind == event.kind)
+        .order_by(CustodyEvent.id.desc())
+        .limit(1)
+    )
+    place = hop.location.name if hop and hop.location else ""
+    notify(
+        session,
+        "deposit_receipt",
+        user=consignment.submitter,
+        params={"tracking_code": event.tracking_code, "place": place, "at": event.at},
+        dedupe_key=f"deposit:{consignment.id}",
+    )
+
+
+def materials_missing(session: Session, event: MaterialsRequested) -> None:
+    """The submitter gets the whole list at once."""
+    consignment = session.get(Consignment, event.consignment_id)
+    submitter = session.get(User, event.submitter_id)
+    if consignment is None or submitter is None:
+        return
+    notify(
+        session,
+        "materials_missing",
+        user=submitter,
+        params={
+            "tracking_code": consignment.tracking_code,
+            "items": list(event.items),
+            "note": event.note,
+        },
+        dedupe_key=f"materials:{event.request_id}",
+    )
+
+
+def sla_alert(session: Session, event: SlaAlerted) -> None:
+    """The owner clerk and the department's clerks hear of a warning or a breach."""
+    consignment = session.get(Consignment, event.consignment_id)
+    if consignment is None or event.level not in ("warning", "breach"):
+        return
+    staff = session.scalars(
+        select(User)
+        .join(Affiliation, Affiliation.user_id == User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            Affiliation.department_id == event.department_id,
+            UserRole.role == Role.CLERK,
+            User.active.is_(True),
+        )
+    ).all()
+    owner = session.get(User, event.clerk_id) if event.clerk_id else None
+    told = {u.id: u for u in [*([owner] if owner else []), *staff]}
+    for user in told.values():
+        notify(
+            session,
+            f"sla_{event.level}",
+            user=user,
+            params={"tracking_code": consignment.tracking_code, "due": event.due_at},
+            dedupe_key=f"sla:{event.consignment_id}:{event.level}:{user.id}",
+        )
+
+
+def locker_alarm(session: Session, event: AlertRaised) -> None:
+    """Administrators hear of every alarm; clerks also of results to take to the desk."""
+    bank = bank_by_controller(session, event.controller) if event.controller else None
+    roles = (Role.ADMIN, Role.CLERK) if event.kind == AlertKind.UNCOLLECTED else (Role.ADMIN,)
+    for user in staff_with(session, *roles):
+        notify(
+            session,
+            "locker_alarm",
+            user=user,
+            params={
+                "locker": bank.name if bank else (event.controller or ""),
+                "compartment": event.compartment,
+                "message": event.message,
+            },
+            dedupe_key=f"alert:{event.alert_id}:{user.id}",
+        )
+
+
+def turn_near(
+    session: Session,
+    *,
+    ticket_id: int,
+    ticket_number: str,
+    ahead: int,
+    area: str,
+    user: User | None = None,
+    phone: str | None = None,
+) -> None:
+    """Tell a hall visitor their turn is near (the tickets package's event calls this)."""
+    notify(
+        session,
+        "turn_near",
+        user=user,
+        phone=phone,
+        params={"ticket": ticket_number, "ahead": ahead, "area": area},
+        dedupe_key=f"turn_near:{ticket_id}",
+    )
+
+
+def ticket_turn_near(session: Session, event: TurnNear) -> None:
+    """The hall's "your turn is near" for a ticket taken with a phone or by a user."""
+    ticket = session.get(Ticket, event.ticket_id)
+    category = session.get(Category, ticket.category_id) if ticket else None
+    turn_near(
+        session,
+        ticket_id=event.ticket_id,
+        ticket_number=event.number,
+        ahead=event.people_ahead,
+        area=category.name if category else "",
+        user=session.get(User, event.user_id) if event.user_id else None,
+        phone=event.phone,
+    )
+
+
+def wire() -> None:
+    """Subscribe the notices to their events (idempotent)."""
+    subscribe(PickupCodeIssued, pickup_ready)
+    subscribe(PickupReminderDue, pickup_reminder)
+    subscribe(HopRecorded, deposit_receipt)
+    subscribe(MaterialsRequested, materials_missing)
+    subscribe(SlaAlerted, sla_alert)
+    subscribe(AlertRaised, locker_alarm)
+    subscribe(ResultAtDesk, desk_ready)
+    subscribe(TurnNear, ticket_turn_near)

@@ -1,0 +1,106 @@
+"""Notices on the web: each user's preferences and the administrators' outbox page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlalchemy import select
+
+from core.config import LANGUAGES
+from core.outbox import OutboxMessage, OutboxStatus
+from core.users import Role
+from notifications.dispatcher import CHANNELS, resend
+from notifications.models import ChannelChoice, ConsoleMessage, Preference
+from notifications.notify import preference_of
+from web.auth import current_user, login_required, roles_required
+from web.db import db
+
+notifications = Blueprint("notifications", __name__)
+
+PAGE_ROWS = 100
+#: What the admin page can filter on; ``failed`` means waiting for a retry after an error.
+FILTERS = ("all", "sent", "failed", "dead", "unknown", "pending")
+
+
+@notifications.get("/notifications/preferences")
+@login_required
+def preferences() -> Any:
+    user = current_user()
+    assert user is not None
+    return render_template(
+        "notifications/preferences.html",
+        preference=preference_of(db(), user),
+        channels=list(ChannelChoice),
+        languages=LANGUAGES,
+    )
+
+
+@notifications.post("/notifications/preferences")
+@login_required
+def save_preferences() -> Any:
+    user = current_user()
+    assert user is not None
+    channel = request.form.get("channel", "")
+    language = request.form.get("language", "")
+    if channel not in ChannelChoice.__members__.values() or language not in LANGUAGES:
+        abort(400)
+    stored = db().get(Preference, user.id) or Preference(user_id=user.id)
+    stored.channel = ChannelChoice(channel)
+    stored.language = language
+    stored.wechat_id = request.form.get("wechat_id", "").strip()[:64] or None
+    db().add(stored)
+    flash(gettext("Your notice settings are saved."), "success")
+    return redirect(url_for("notifications.preferences"))
+
+
+def _status_filter(name: str) -> Any:
+    if name == "failed":
+        return (OutboxMessage.status == OutboxStatus.PENDING) & OutboxMessage.last_error.is_not(
+            None
+        )
+    if name in OutboxStatus.__members__.values():
+        return OutboxMessage.status == name
+    return None
+
+
+@notifications.get("/admin/notifications")
+@roles_required(Role.ADMIN)
+def admin() -> Any:
+    shown = request.args.get("status", "all")
+    if shown not in FILTERS:
+        shown = "all"
+    to = request.args.get("to", "").strip()
+    query = select(OutboxMessage).where(OutboxMessage.channel.in_(CHANNELS))
+    condition = _status_filter(shown)
+    if condition is not None:
+        query = query.where(condition)
+    if to:
+        query = query.where(OutboxMessage.recipient == to)
+    rows = db().scalars(query.order_by(OutboxMessage.id.desc()).limit(PAGE_ROWS)).all()
+    console = (
+        db()
+        .scalars(select(ConsoleMessage).order_by(ConsoleMessage.id.desc()).limit(PAGE_ROWS))
+        .all()
+    )
+    return render_template(
+        "notifications/admin.html",
+        rows=rows,
+        console=console,
+        shown=shown,
+        filters=FILTERS,
+        to=to,
+        resendable={OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.UNKNOWN},
+    )
+
+
+@notifications.post("/admin/notifications/<int:outbox_id>/resend")
+@roles_required(Role.ADMIN)
+def resend_notice(outbox_id: int) -> Any:
+    row = db().get(OutboxMessage, outbox_id)
+    if row is None or row.channel not in CHANNELS:
+        abort(404)
+    resend(db(), outbox_id)
+    flash(gettext("Notice %(id)s will be sent again.", id=outbox_id), "success")
+    return redirect(url_for("notifications.admin", status=request.form.get("status", "all")))
