@@ -73,7 +73,23 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+#: Execution options of a transaction that will write (see :func:`for_writing`).
+WRITER = {"sqlite_begin": "BEGIN IMMEDIATE"}
+
+
+def for_writing(session: Session) -> Session:
+    """Declare that ``session``'s transaction will write; call it before its first statement.
+
+    On SQLite a transaction that read and then writes fails at once ("database is locked",
+    the busy timeout does not apply) when another connection committed in between; a writer
+    therefore takes the write lock when it begins and waits for it instead. Readers stay
+    deferred, so a busy writer cannot starve them. Other databases ignore the option.
+    """
+    session.connection(execution_options=WRITER)
+    return session
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from core.db import for_writing
+
 
 @dataclass(frozen=True)
 class Job:
@@ -26,4 +28,4 @@ class Job:
 def run_once(sessions: Callable[[], Session], job: Job) -> object:
     """Run ``job`` in its own transaction: committed when it returns, rolled back if it raises."""
     with sessions() as session, session.begin():
-        return job.run(session)
+        return job.run(for_writing(session))

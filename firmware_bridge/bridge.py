@@ -22,7 +22,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from sqlalchemy.orm import Session
 
-from core.db import unit_of_work
+from core.db import for_writing, unit_of_work
 from firmware_bridge import commands
 from firmware_bridge.connection import BrokerAddress, connect, new_client
 from firmware_bridge.ingest import Outbound, handle_batch, mark_silent_controllers
@@ -131,6 +131,7 @@ class Bridge:
 
     def _store(self, batch: list[Received]) -> list[Outbound]:
         with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
+            for_writing(session)
             return handle_batch(
                 session, [(message.topic, message.payload) for message in batch], self.label_key
             )

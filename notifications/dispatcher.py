@@ -27,6 +27,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from core import clock
+from core.db import for_writing
 from core.errors import N_, NotFound
 from core.outbox import OutboxMessage, OutboxStatus
 from notifications.models import Channel, ConsoleMessage
@@ -122,6 +123,7 @@ class Dispatcher:
         if not self._any(due):
             return []
         with self.sessions() as session, session.begin():
+            for_writing(session)
             claimed = session.scalars(
                 update(OutboxMessage)
                 .where(
@@ -201,6 +203,7 @@ class Dispatcher:
         """Record how the claimed attempt ended, unless someone settled it meanwhile; a sent or
         dead notice loses its secrets. The UPDATE comes first (see :meth:`claim`)."""
         with self.sessions() as session, session.begin():
+            for_writing(session)
             won = session.execute(
                 update(OutboxMessage)
                 .where(
@@ -236,6 +239,7 @@ class Dispatcher:
         if not self._any(stale):
             return tally
         with self.sessions() as session, session.begin():
+            for_writing(session)
             # Take the stale claims over, so that two dispatchers do not settle the same row.
             mine = session.scalars(
                 update(OutboxMessage)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
+
+from core.db import for_writing
+
+#: Requests that only read; every other method's transaction is declared a writer.
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def db() -> Session:
     """The session of the current request, opened on first use."""
     if "db" not in g:
-        g.db = current_app.extensions["courier_sessions"]()
+        session = current_app.extensions["courier_sessions"]()
+        g.db = session if request.method in READING else for_writing(session)
     return g.db  # type: ignore[no-any-return]
 
 
