@@ -7,8 +7,9 @@ import core.workdays
 import courier.models
 import firmware_bridge.models
 import lockers.models
+import routes.models
 from core.db import Base
 
 target_metadata = Base.metadata
 
-__all__ = ["catalog", "core", "courier", "firmware_bridge", "lockers", "target_metadata"]
+__all__ = ["catalog", "core", "courier", "firmware_bridge", "lockers", "routes", "target_metadata"]
