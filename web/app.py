@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.config import Settings, load_settings
 from core.db import make_engine, make_session_factory
 from firmware_bridge.wiring import wire
+from routes.wiring import wire as wire_routes
 from web.auth import init_auth
 from web.db import init_db
 from web.errors import init_errors
@@ -73,6 +74,7 @@ def create_app(
     app.extensions["courier_sessions"] = sessions or LazySessions(settings.database_url)
 
     wire()
+    wire_routes()
     init_i18n(app)
     init_db(app)
     init_auth(app)

@@ -48,8 +48,10 @@ def _fail(error: DomainError) -> None:
 def main() -> None:
     """campus-courier: cross-campus document courier and one-stop service hall."""
     from firmware_bridge.wiring import wire
+    from routes.wiring import wire as wire_routes
 
     wire()
+    wire_routes()
 
 
 @main.group()
