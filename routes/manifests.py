@@ -102,7 +102,7 @@ def build_manifest(
                     None,
                 )
             )
-        loaded = leg.status is LegStatus.LOADED
+        loaded = leg.status == LegStatus.LOADED
         wanted.append(
             (
                 ManifestAction.LOAD,
@@ -169,7 +169,7 @@ def close_departed(session: Session, now: dt.datetime | None = None) -> list[Mis
     ):
         for item in manifest.items:
             if (
-                item.action is ManifestAction.LOAD
+                item.action == ManifestAction.LOAD
                 and item.done_at is None
                 and not item.missed
                 and item.due_at < now - MISSED_AFTER

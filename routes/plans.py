@@ -221,14 +221,14 @@ def replan(
         old_eta, first = plan.eta, False
     reason = reason or (PLANNED if first else _missed(plan, found, now))
     # Missed legs have served as the reason; ridden ones stay as the record of the way so far.
-    kept = [leg for leg in plan.legs if leg.status is LegStatus.DONE]
+    kept = [leg for leg in plan.legs if leg.status == LegStatus.DONE]
     kept += [
         leg
         for leg in plan.legs
-        if leg.status is LegStatus.LOADED and leg.arrives_at > now - LOAD_GRACE
+        if leg.status == LegStatus.LOADED and leg.arrives_at > now - LOAD_GRACE
     ]
     loaded_trips = {
-        (leg.trip_id, leg.service_date) for leg in kept if leg.status is LegStatus.LOADED
+        (leg.trip_id, leg.service_date) for leg in kept if leg.status == LegStatus.LOADED
     }
     legs = list(kept)
     if found.route is not None:

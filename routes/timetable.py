@@ -67,10 +67,11 @@ def parse_timetable(session: Session, text: str) -> list[TripRows]:
         )
     places = stop_locations(session)
     trips: dict[str, TripRows] = {}
+    trip_of_line: dict[int, str] = {}
     for row in reader:
         line = reader.line_num
         get = {k: (v or "").strip() for k, v in row.items() if k}
-        code = get["trip"]
+        code = trip_of_line[line] = get["trip"]
         if not code:
             problems.append(Problem("trip", N_("Name the trip."), line=line))
             continue
@@ -136,8 +137,9 @@ def parse_timetable(session: Session, text: str) -> list[TripRows]:
             )
             continue
         trip.calls.append((line, get["stop"], arrive, depart))
+    bad_trips = {trip_of_line.get(p.line or 0) for p in problems}
     for trip in trips.values():
-        if len(trip.calls) < 2 and not any(p.line == trip.first_line for p in problems):
+        if len(trip.calls) < 2 and trip.code not in bad_trips:
             problems.append(
                 Problem(
                     "trip",

@@ -32,8 +32,8 @@ def on_hop(session: Session, event: HopRecorded) -> None:
     manifests.tick(session, consignment.id, kind, event.at)
     plan = plan_of(session, consignment.id)
     if plan is not None:
-        pending = [leg for leg in plan.legs if leg.status is LegStatus.PLANNED]
-        riding = [leg for leg in plan.legs if leg.status is LegStatus.LOADED]
+        pending = [leg for leg in plan.legs if leg.status == LegStatus.PLANNED]
+        riding = [leg for leg in plan.legs if leg.status == LegStatus.LOADED]
         if kind is Kind.LOADED and pending:
             pending[0].status = LegStatus.LOADED
         elif kind is Kind.UNLOADED:
