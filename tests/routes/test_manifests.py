@@ -99,9 +99,9 @@ def test_a_departure_is_reported_missed_only_once(session, network, at):
     with at(2026, 11, 17, 10, 0):
         scan(session, consignment, ("deposit", "NH-BOX"), ("collect", "NH-BOX"))
     with at(2026, 11, 17, 10, 45):
-        assert run(session) == {"built": 0, "missed": 1}
+        assert run(session)["missed"] == 1
     with at(2026, 11, 17, 10, 50):
-        assert run(session) == {"built": 0, "missed": 0}
+        assert run(session)["missed"] == 0
     assert session.query(MissedReport).count() == 1
 
 
