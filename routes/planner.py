@@ -127,9 +127,9 @@ class Planner:
                 when = local_midnight(day) + dt.timedelta(minutes=r.minute)
                 if not runs(r.days, workday) or when < local or r.stop_id in ready:
                     continue
-                ready[r.stop_id] = when + dt.timedelta(minutes=r.carry)
+                ready[r.stop_id] = (when + dt.timedelta(minutes=r.carry)).astimezone(dt.UTC)
                 if first is None or when < first[1]:
-                    first = (r.location_id, when)
+                    first = (r.location_id, when.astimezone(dt.UTC))
             if ready:
                 break
         return ready, first

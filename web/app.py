@@ -91,6 +91,7 @@ def create_app(
     from web.views.courier import courier
     from web.views.home import home
     from web.views.lockers import lockers
+    from web.views.network import network
     from web.views.tracking import tracking
 
     csrf.exempt(api)
@@ -104,6 +105,7 @@ def create_app(
         courier,
         tracking,
         lockers,
+        network,
         api,
     )
     for blueprint in blueprints:
