@@ -160,14 +160,15 @@ def today() -> str:
         abort(400)
     start = local_midnight(date)
     found = departures(db(), start, start + dt.timedelta(days=1) - dt.timedelta(seconds=1))
-    planned: dict[int, int] = {
-        trip_id: count
-        for trip_id, count in db().execute(
+    planned: dict[int, int] = dict(
+        db()
+        .execute(
             select(PlanLeg.trip_id, func.count())
             .where(PlanLeg.service_date == date)
             .group_by(PlanLeg.trip_id)
         )
-    }
+        .all()
+    )
     manifests = {
         m.trip_id: m for m in db().scalars(select(Manifest).where(Manifest.service_date == date))
     }
