@@ -8,8 +8,10 @@ vehicles at a stop, not while it stays aboard. Times are whole minutes on any co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 INFINITY = 1 << 60
 
@@ -60,6 +62,10 @@ class Scan:
         """Scan ``connections`` (sorted by departure, all later than earlier feeds); True once
         nothing later can improve the arrival."""
         ready, arrival, boarded, transfer = self.ready, self.arrival, self.boarded, self.transfer
+        if isinstance(connections, Sequence) and ready:
+            # Nothing leaves before the envelope is ready anywhere: skip straight past it.
+            first = bisect_left(connections, min(ready.values()), key=_departure)
+            connections = islice(connections, first, None)
         for c in connections:
             if c.dep >= self.best:
                 return True
@@ -98,6 +104,10 @@ class Scan:
             stop = board.dep_stop
             if self.sources.get(stop, INFINITY) <= board.dep:
                 return rides
+
+
+def _departure(connection: Connection) -> int:
+    return connection.dep
 
 
 def earliest_arrival(

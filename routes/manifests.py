@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from core import clock
@@ -76,9 +76,23 @@ def build_manifest(
             trip_id=trip_id, service_date=service_date, departs_at=departs_at, built_at=clock.now()
         )
         session.add(manifest)
+        session.flush()
     present = {(item.consignment_id, item.action) for item in manifest.items}
+    # Plain columns, not entities: a busy departure carries thousands of envelopes.
     rows = session.execute(
-        select(PlanLeg, RoutePlan, Consignment.tracking_code, Consignment.state)
+        select(
+            PlanLeg.seq,
+            PlanLeg.status,
+            PlanLeg.board_stop_id,
+            PlanLeg.alight_stop_id,
+            PlanLeg.departs_at,
+            PlanLeg.arrives_at,
+            RoutePlan.consignment_id,
+            RoutePlan.collect_location_id,
+            RoutePlan.collect_at,
+            Consignment.tracking_code,
+            Consignment.state,
+        )
         .join(RoutePlan, PlanLeg.plan_id == RoutePlan.id)
         .join(Consignment, RoutePlan.consignment_id == Consignment.id)
         .where(
@@ -91,45 +105,47 @@ def build_manifest(
     stops = Timetable.of(session).stops
     now = clock.now()
     items = []
-    for leg, plan, code, state in rows:
+    for row in rows:
         wanted = []
-        if plan.collect_location_id and leg.seq == 0 and state in (State.CREATED, State.DEPOSITED):
+        if (
+            row.collect_location_id
+            and row.seq == 0
+            and row.state in (State.CREATED, State.DEPOSITED)
+        ):
             wanted.append(
                 (
                     ManifestAction.COLLECT,
-                    plan.collect_location_id,
-                    plan.collect_at or leg.departs_at,
+                    row.collect_location_id,
+                    row.collect_at or row.departs_at,
                     None,
                 )
             )
-        loaded = leg.status == LegStatus.LOADED
+        loaded = now if row.status == LegStatus.LOADED else None
         wanted.append(
-            (
-                ManifestAction.LOAD,
-                stops[leg.board_stop_id].location_id,
-                leg.departs_at,
-                now if loaded else None,
-            )
+            (ManifestAction.LOAD, stops[row.board_stop_id].location_id, row.departs_at, loaded)
         )
         wanted.append(
-            (ManifestAction.UNLOAD, stops[leg.alight_stop_id].location_id, leg.arrives_at, None)
+            (ManifestAction.UNLOAD, stops[row.alight_stop_id].location_id, row.arrives_at, None)
         )
         for action, location_id, due, done in wanted:
-            if (plan.consignment_id, action) in present:
+            if (row.consignment_id, action) in present:
                 continue
-            present.add((plan.consignment_id, action))
+            present.add((row.consignment_id, action))
             items.append(
-                ManifestItem(
-                    consignment_id=plan.consignment_id,
-                    tracking_code=code,
-                    action=action,
-                    location_id=location_id,
-                    due_at=due,
-                    done_at=done,
-                )
+                {
+                    "manifest_id": manifest.id,
+                    "consignment_id": row.consignment_id,
+                    "tracking_code": row.tracking_code,
+                    "action": action,
+                    "location_id": location_id,
+                    "due_at": due,
+                    "done_at": done,
+                    "missed": False,
+                }
             )
-    manifest.items.extend(items)
-    session.flush()
+    if items:
+        session.execute(insert(ManifestItem), items)
+        session.expire(manifest, ["items"])
     return manifest
 
 
