@@ -15,6 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from core import clock
+from core.errors import N_
 from courier.custody import EventInput, record_event
 from courier.models import Consignment, Source
 from courier.states import Kind, State
@@ -225,7 +226,7 @@ def _missed(
         replan(
             session,
             consignment,
-            Reason("Not handed in in time for the %(time)s shuttle.", {"time": time}),
+            Reason(N_("Not handed in in time for the %(time)s shuttle."), {"time": time}),
             now,
         )
         return None
@@ -244,7 +245,9 @@ def _missed(
     )
     if not outcome.ok or outcome.duplicate:
         # The state machine records no MISSED here (not yet collected, say): re-plan anyway.
-        replan(session, consignment, Reason("Missed the %(time)s shuttle.", {"time": time}), now)
+        replan(
+            session, consignment, Reason(N_("Missed the %(time)s shuttle."), {"time": time}), now
+        )
     plan = session.scalar(select(RoutePlan).where(RoutePlan.consignment_id == consignment.id))
     if stop is None:
         return None
