@@ -247,6 +247,10 @@ def replan(
                     arrives_at=ride.arrives_at,
                 )
             )
+    riding = State(consignment.state) in (State.IN_TRANSIT, State.RETURN_IN_TRANSIT)
+    if riding and not loaded_trips and len(legs) > len(kept):
+        # On a shuttle already, though no load scan told which: the first ride is the one.
+        legs[len(kept)].status = LegStatus.LOADED
     for seq, leg in enumerate(sorted(legs, key=lambda item: item.departs_at)):
         leg.seq = seq
     plan.legs = legs
