@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 from xml.sax.saxutils import escape
 
 from routes.network import Timetable
@@ -37,7 +38,7 @@ def network_svg(timetable: Timetable, campuses: list[CampusNode], title: str) ->
         )
     rides: dict[tuple[int, int], list[int]] = defaultdict(list)
     for trip in timetable.trips:
-        for (a, _, dep), (b, arr, _) in zip(trip.calls, trip.calls[1:], strict=False):
+        for (a, _, dep), (b, arr, _) in pairwise(trip.calls):
             ca, cb = timetable.stops[a].campus_id, timetable.stops[b].campus_id
             if ca != cb:
                 rides[(min(ca, cb), max(ca, cb))].append(arr - dep)

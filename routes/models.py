@@ -109,14 +109,6 @@ class Trip(Base):
         lazy="selectin",
     )
 
-    @property
-    def departs(self) -> int:
-        return self.stop_times[0].depart_minute
-
-    @property
-    def arrives(self) -> int:
-        return self.stop_times[-1].arrive_minute
-
 
 class StopTime(Base):
     """A trip's call at a stop; times are minutes after local midnight (past 1440: next day)."""

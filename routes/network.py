@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -147,7 +148,7 @@ class Timetable:
         if rows is None:
             rows = []
             for trip in self.trips_on(day, calendar):
-                for (a, _, dep), (b, arr, _) in zip(trip.calls, trip.calls[1:], strict=False):
+                for (a, _, dep), (b, arr, _) in pairwise(trip.calls):
                     rows.append((dep, arr, a, b, trip.id))
             rows.sort()
             self._days[key] = rows

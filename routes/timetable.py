@@ -275,8 +275,3 @@ def set_stop(session: Session, stop: Stop, is_hub: bool, transfer_minutes: int) 
     stop.is_hub, stop.transfer_minutes = is_hub, transfer_minutes
     session.flush()
     session.info.pop(CACHE_KEY, None)
-
-
-def clear_cache(session: Session) -> None:
-    """Forget the session's timetable snapshot (after editing the network directly)."""
-    session.info.pop(CACHE_KEY, None)

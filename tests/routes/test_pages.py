@@ -154,3 +154,23 @@ def test_the_public_tracking_page_shows_the_eta(client, session, network, at):
 def test_trips_only_run_from_the_timetable_page_for_administrators(client, session, courier):
     assert client.get("/network/timetable").status_code == 403
     assert session.query(Trip).count() == 0
+
+
+def test_the_form_offers_to_accept_the_later_date_when_unreachable(client, session, network, at):
+    session.add(
+        ServicePeriod(name="寒假", starts_on=dt.date(2026, 11, 16), ends_on=dt.date(2026, 11, 30))
+    )
+    factories.department(session, "DDJ", campus=factories.campus(session, "DJ"))
+    item = factories.item(session, code="DJ-002", department="DDJ", campuses=["DJ"])
+    session.info.pop(CACHE_KEY, None)
+    factories.user(session, "li", Role.TEACHER)
+    with at(2026, 11, 17, 9, 30):
+        login(client, "li")
+        form = {"service_item": item.code, "origin_campus": "NH", "pickup_campus": "NH"}
+        refused = client.post("/consignments/new", data={**form, "recipient": "self"})
+        accepted = client.post(
+            "/consignments/new", data={**form, "recipient": "self", "accept_later": "1"}
+        )
+    assert refused.status_code == 422
+    assert 'data-test="accept-later"' in refused.get_data(as_text=True)
+    assert accepted.status_code == 302
