@@ -174,3 +174,30 @@ def test_the_form_offers_to_accept_the_later_date_when_unreachable(client, sessi
     assert refused.status_code == 422
     assert 'data-test="accept-later"' in refused.get_data(as_text=True)
     assert accepted.status_code == 302
+
+
+def test_an_administrator_adds_a_vacation_and_the_xl_dj_shuttle_stops(
+    client, session, admin, network
+):
+    response = client.post(
+        "/network/periods",
+        data={"name": "寒假", "starts_on": "2027-01-10", "ends_on": "2027-02-20"},
+    )
+    assert response.status_code == 302
+    assert session.query(ServicePeriod).one().name == "寒假"
+    overlapping = client.post(
+        "/network/periods",
+        data={"name": "春节", "starts_on": "2027-02-01", "ends_on": "2027-02-25"},
+    )
+    assert overlapping.status_code == 422
+
+
+def test_drop_boxes_are_set_to_empty_before_each_departure(client, session, admin, network):
+    response = client.post(
+        "/network/rounds",
+        data={"location": "NH-BOX", "stop_id": network["NH-STOP"].id, "minutes_before": "30"},
+    )
+    assert response.status_code == 302
+    page = client.get("/network/timetable").get_data(as_text=True)
+    assert "07:00" in page
+    assert "13:30" in page

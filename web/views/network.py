@@ -25,10 +25,11 @@ from core import clock
 from core.errors import N_, DomainError, Problem, ValidationFailed
 from core.users import Role
 from routes.diagram import CampusNode, network_svg
-from routes.dropboxes import rounds
+from routes.dropboxes import rounds, rounds_before_departures
 from routes.manifests import build_manifest, departures, reports_at
-from routes.models import Manifest, ManifestAction, PlanLeg, Stop, Trip
-from routes.network import Timetable, local_midnight
+from routes.models import Manifest, ManifestAction, PlanLeg, ServicePeriod, Stop, Trip
+from routes.network import Timetable, local_midnight, stop_locations
+from routes.periods import add_period, periods, remove_period
 from routes.timetable import export_timetable, import_timetable, set_stop
 from web.auth import roles_required
 from web.db import db
@@ -52,6 +53,8 @@ def _page(problems: list[dict[str, Any]] | None = None, status: int = 200) -> An
             lines=sorted({t.line.code: t.line for t in trips}.values(), key=lambda line: line.code),
             stops=db().scalars(select(Stop).join(Location).order_by(Location.code)).all(),
             rounds=rounds(db()),
+            periods=periods(db()),
+            drop_boxes=sorted(stop_locations(db()).values(), key=lambda loc: loc.code),
             problems=problems or [],
         ),
         status,
@@ -108,6 +111,53 @@ def edit_stop(stop_id: int) -> Any:
     except DomainError as error:
         return _page(problem_list(error), 422)
     flash(gettext("Saved %(stop)s.", stop=stop.code), "success")
+    return redirect(url_for("network.timetable"))
+
+
+@network.post("/periods")
+@roles_required(Role.ADMIN)
+def new_period() -> Any:
+    try:
+        first = dt.date.fromisoformat(request.form.get("starts_on", ""))
+        last = dt.date.fromisoformat(request.form.get("ends_on", ""))
+    except ValueError:
+        error = ValidationFailed([Problem("starts_on", N_("Write the date as YYYY-MM-DD."))])
+        return _page(problem_list(error), 422)
+    try:
+        add_period(db(), request.form.get("name", ""), first, last)
+    except DomainError as error:
+        return _page(problem_list(error), 422)
+    flash(gettext("Saved %(stop)s.", stop=request.form.get("name", "")), "success")
+    return redirect(url_for("network.timetable"))
+
+
+@network.post("/periods/<int:period_id>/delete")
+@roles_required(Role.ADMIN)
+def delete_period(period_id: int) -> Any:
+    period = db().get(ServicePeriod, period_id)
+    if period is None:
+        abort(404)
+    remove_period(db(), period)
+    return redirect(url_for("network.timetable"))
+
+
+@network.post("/rounds")
+@roles_required(Role.ADMIN)
+def set_rounds() -> Any:
+    """Empty a drop box a number of minutes before each departure from a stop."""
+    box = stop_locations(db()).get(request.form.get("location", ""))
+    stop = db().get(Stop, request.form.get("stop_id", type=int) or 0)
+    minutes = request.form.get("minutes_before", type=int)
+    if box is None or stop is None or minutes is None or not 0 <= minutes <= 240:
+        error = ValidationFailed(
+            [Problem("location", N_("Choose a drop box, its stop and 0 to 240 minutes."))]
+        )
+        return _page(problem_list(error), 422)
+    try:
+        rounds_before_departures(db(), box, stop, minutes)
+    except DomainError as error:
+        return _page(problem_list(error), 422)
+    flash(gettext("Saved %(stop)s.", stop=box.code), "success")
     return redirect(url_for("network.timetable"))
 
 
