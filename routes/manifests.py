@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core import clock
@@ -31,7 +31,7 @@ from routes.models import (
 )
 from routes.network import Timetable, local_midnight
 from routes.planner import Planner
-from routes.plans import Reason, replan
+from routes.plans import Reason, plan_of, replan, settle_hops
 
 #: How long before a departure its manifest is built.
 BUILD_AHEAD = dt.timedelta(minutes=45)
@@ -67,6 +67,7 @@ def build_manifest(
     session: Session, trip_id: int, service_date: dt.date, departs_at: dt.datetime
 ) -> Manifest:
     """Make (or top up) the manifest of one departure from the plans that ride it."""
+    settle_hops(session)
     manifest = session.scalar(
         select(Manifest)
         .where(Manifest.trip_id == trip_id, Manifest.service_date == service_date)
@@ -161,23 +162,25 @@ def tick(session: Session, consignment_id: int, kind: Kind, at: dt.datetime) -> 
     action = TICKS.get(kind)
     if action is None:
         return
-    for item in session.scalars(
-        select(ManifestItem)
-        .join(Manifest)
+    open_manifests = select(Manifest.id).where(Manifest.closed_at.is_(None))
+    session.execute(
+        update(ManifestItem)
         .where(
             ManifestItem.consignment_id == consignment_id,
             ManifestItem.action == action,
             ManifestItem.done_at.is_(None),
-            Manifest.closed_at.is_(None),
+            ManifestItem.manifest_id.in_(open_manifests),
         )
-    ):
-        item.done_at = at
+        .values(done_at=at)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def close_departed(session: Session, now: dt.datetime | None = None) -> list[MissedReport]:
     """Mark loads that did not happen as missed, re-plan them and report them to the hub;
     close manifests whose every item is past."""
     now = now or clock.now()
+    settle_hops(session)
     reports = []
     for manifest in session.scalars(
         select(Manifest)
@@ -248,7 +251,7 @@ def _missed(
         replan(
             session, consignment, Reason(N_("Missed the %(time)s shuttle."), {"time": time}), now
         )
-    plan = session.scalar(select(RoutePlan).where(RoutePlan.consignment_id == consignment.id))
+    plan = plan_of(session, consignment.id)
     if stop is None:
         return None
     report = MissedReport(

@@ -202,9 +202,10 @@ class PlanLeg(Base):
     status: Mapped[LegStatus] = mapped_column(String(8), default=LegStatus.PLANNED)
 
     plan: Mapped[RoutePlan] = relationship(back_populates="legs")
-    trip: Mapped[Trip] = relationship(lazy="joined")
-    board_stop: Mapped[Stop] = relationship(foreign_keys=[board_stop_id], lazy="joined")
-    alight_stop: Mapped[Stop] = relationship(foreign_keys=[alight_stop_id], lazy="joined")
+    # Loaded on use: re-planning after each hop needs only the times and the status.
+    trip: Mapped[Trip] = relationship()
+    board_stop: Mapped[Stop] = relationship(foreign_keys=[board_stop_id])
+    alight_stop: Mapped[Stop] = relationship(foreign_keys=[alight_stop_id])
 
 
 class EtaChange(Base):

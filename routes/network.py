@@ -64,6 +64,7 @@ class Timetable:
     _days: dict[tuple[dt.date, bool], list[tuple[int, int, int, int, int]]] = field(
         default_factory=dict
     )
+    calendars: dict[tuple[dt.date, int], WorkCalendar] = field(default_factory=dict)
 
     @classmethod
     def of(cls, session: Session) -> Timetable:

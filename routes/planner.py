@@ -48,15 +48,17 @@ class Planner:
     def __init__(self, session: Session, timetable: Timetable | None = None) -> None:
         self.session = session
         self.timetable = timetable or Timetable.of(session)
-        self._calendars: dict[tuple[dt.date, int], WorkCalendar] = {}
 
     def calendar(self, first: dt.date, days: int) -> WorkCalendar:
+        """The work calendar from ``first`` for ``days`` days, kept with the session's
+        timetable so that the hops of one batch load it once."""
         key = (first, days)
-        if key not in self._calendars:
-            self._calendars[key] = WorkCalendar.load(
+        calendars = self.timetable.calendars
+        if key not in calendars:
+            calendars[key] = WorkCalendar.load(
                 self.session, first, first + dt.timedelta(days=days + 1)
             )
-        return self._calendars[key]
+        return calendars[key]
 
     def route(
         self,

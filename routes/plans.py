@@ -9,11 +9,12 @@ Every change of the ETA is kept with its reason.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from core import clock
 from core.clock import SHANGHAI
@@ -44,6 +45,18 @@ class Reason:
 
 PLANNED = Reason(N_("Planned at submission."), {})
 
+#: Where hops wait in ``Session.info`` to be settled (see :mod:`routes.wiring`).
+PENDING_KEY = "routes.pending_hops"
+#: What settles them; :func:`routes.wiring.wire` registers itself, readers of plans call it.
+settlers: list[Callable[[Session], None]] = []
+
+
+def settle_hops(session: Session) -> None:
+    """Bring the plans up to date with the hops recorded in this session so far."""
+    if session.info.get(PENDING_KEY):
+        for settler in settlers:
+            settler(session)
+
 
 class Unreachable(DomainError):
     """No shuttle reaches the destination in time; ``earliest`` is when it first could."""
@@ -52,7 +65,12 @@ class Unreachable(DomainError):
 
 
 def plan_of(session: Session, consignment_id: int) -> RoutePlan | None:
-    return session.scalar(select(RoutePlan).where(RoutePlan.consignment_id == consignment_id))
+    settle_hops(session)
+    return session.scalar(
+        select(RoutePlan)
+        .where(RoutePlan.consignment_id == consignment_id)
+        .options(selectinload(RoutePlan.legs))
+    )
 
 
 def _hhmm(at: dt.datetime) -> str:
@@ -201,6 +219,7 @@ def replan(
     reason: Reason | None = None,
     now: dt.datetime | None = None,
     horizon_days: int = HORIZON_DAYS,
+    plan: RoutePlan | None = None,
 ) -> RoutePlan | None:
     """Plan ``consignment`` from where it is, store the legs and record an ETA change.
 
@@ -211,7 +230,11 @@ def replan(
     found = outlook(session, consignment, now, horizon_days)
     if found is None:
         return None
-    plan = plan_of(session, consignment.id)
+    plan = plan or session.scalar(
+        select(RoutePlan)
+        .where(RoutePlan.consignment_id == consignment.id)
+        .options(selectinload(RoutePlan.legs))
+    )
     if plan is None:
         plan = RoutePlan(consignment_id=consignment.id, eta=None)
         session.add(plan)
@@ -289,6 +312,7 @@ def _missed(plan: RoutePlan, found: Outlook, now: dt.datetime) -> Reason:
 
 def history(session: Session, consignment_id: int) -> list[EtaChange]:
     """The consignment's ETA changes, oldest first."""
+    settle_hops(session)
     return list(
         session.scalars(
             select(EtaChange)

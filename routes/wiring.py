@@ -1,8 +1,16 @@
-"""Routes' reactions to domain events; entry points call :func:`wire` once at start-up."""
+"""Routes' reactions to domain events; entry points call :func:`wire` once at start-up.
+
+A hop only notes the consignment in the session; the notes are settled together (manifests
+ticked, legs moved on, plans re-planned) before the transaction commits or when someone reads a
+plan, so a batch of scans pays for its plans once instead of flushing after every scan.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+import datetime as dt
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
 
 from core.errors import N_
 from core.events import subscribe
@@ -10,8 +18,8 @@ from courier.events import HopRecorded
 from courier.models import Consignment
 from courier.states import Kind
 from routes import manifests
-from routes.models import LegStatus
-from routes.plans import Reason, plan_of, replan
+from routes.models import LegStatus, RoutePlan
+from routes.plans import PENDING_KEY, Reason, replan, settlers
 
 #: Reasons for hops that change the plan by design rather than by accident.
 REASONS = {
@@ -21,26 +29,59 @@ REASONS = {
 }
 
 
-def on_hop(session: Session, event: HopRecorded) -> None:
-    """After every hop: tick the manifests, move the plan's legs on and re-plan the rest."""
-    if event.late:
+def on_hop(session: Session, hop: HopRecorded) -> None:
+    """Note the hop; :func:`settle` handles it before the commit."""
+    if not hop.late:
+        session.info.setdefault(PENDING_KEY, []).append(
+            (hop.consignment_id, Kind(hop.kind), hop.at)
+        )
+
+
+def settle(session: Session) -> None:
+    """After the hops noted so far: tick the manifests, move the plans' legs on, re-plan."""
+    pending: list[tuple[int, Kind, dt.datetime]] = session.info.pop(PENDING_KEY, [])
+    if not pending:
         return
-    kind = Kind(event.kind)
-    consignment = session.get(Consignment, event.consignment_id)
-    if consignment is None:
-        return
-    manifests.tick(session, consignment.id, kind, event.at)
-    plan = plan_of(session, consignment.id)
-    if plan is not None:
-        pending = [leg for leg in plan.legs if leg.status == LegStatus.PLANNED]
-        riding = [leg for leg in plan.legs if leg.status == LegStatus.LOADED]
-        if kind is Kind.LOADED and pending:
-            pending[0].status = LegStatus.LOADED
-        elif kind is Kind.UNLOADED:
-            for leg in riding:
+    hops: dict[int, list[tuple[Kind, dt.datetime]]] = {}
+    for consignment_id, kind, at in pending:
+        hops.setdefault(consignment_id, []).append((kind, at))
+        manifests.tick(session, consignment_id, kind, at)
+    plans = {
+        plan.consignment_id: plan
+        for plan in session.scalars(
+            select(RoutePlan)
+            .where(RoutePlan.consignment_id.in_(hops))
+            .options(selectinload(RoutePlan.legs))
+        )
+    }
+    consignments = session.scalars(select(Consignment).where(Consignment.id.in_(hops)))
+    for consignment in consignments:
+        plan = plans.get(consignment.id)
+        reason = None
+        for kind, _at in hops[consignment.id]:
+            if plan is not None:
+                _move_legs(plan, kind)
+            reason = REASONS.get(kind, reason)
+        replan(session, consignment, reason, hops[consignment.id][-1][1], plan=plan)
+
+
+def _move_legs(plan: RoutePlan, kind: Kind) -> None:
+    pending = [leg for leg in plan.legs if leg.status == LegStatus.PLANNED]
+    if kind is Kind.LOADED and pending:
+        pending[0].status = LegStatus.LOADED
+    elif kind is Kind.UNLOADED:
+        for leg in plan.legs:
+            if leg.status == LegStatus.LOADED:
                 leg.status = LegStatus.DONE
-    replan(session, consignment, REASONS.get(kind), event.at)
+
+
+def _before_commit(session: Session) -> None:
+    settle(session)
 
 
 def wire() -> None:
     subscribe(HopRecorded, on_hop)
+    if settle not in settlers:
+        settlers.append(settle)
+    if not event.contains(Session, "before_commit", _before_commit):
+        event.listen(Session, "before_commit", _before_commit)

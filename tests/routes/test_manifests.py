@@ -62,6 +62,7 @@ def test_scans_tick_off_the_manifest(session, network, at):
         scan(
             session, consignment, ("deposit", "NH-BOX"), ("collect", "NH-BOX"), ("load", "NH-STOP")
         )
+        session.commit()  # the request's commit settles the hops
     done = {i.action: i.done_at is not None for i in manifest.items}
     assert done == {
         ManifestAction.COLLECT: True,
