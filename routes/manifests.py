@@ -157,23 +157,28 @@ def build_due(session: Session, now: dt.datetime | None = None) -> list[Manifest
     return [build_manifest(session, *d) for d in departures(session, now, now + BUILD_AHEAD)]
 
 
-def tick(session: Session, consignment_id: int, kind: Kind, at: dt.datetime) -> None:
-    """A scan ticks off the consignment's open item of that action."""
-    action = TICKS.get(kind)
-    if action is None:
-        return
+def tick(session: Session, hops: Iterable[tuple[int, Kind, dt.datetime]]) -> None:
+    """Scans tick off their consignments' open items of that action, one statement for each
+    action and time (a batch of scans shares its time)."""
+    groups: dict[tuple[ManifestAction, dt.datetime], set[int]] = {}
+    for consignment_id, kind, at in hops:
+        action = TICKS.get(kind)
+        if action is not None:
+            groups.setdefault((action, at), set()).add(consignment_id)
     open_manifests = select(Manifest.id).where(Manifest.closed_at.is_(None))
-    session.execute(
-        update(ManifestItem)
-        .where(
-            ManifestItem.consignment_id == consignment_id,
-            ManifestItem.action == action,
-            ManifestItem.done_at.is_(None),
-            ManifestItem.manifest_id.in_(open_manifests),
+    for (action, at), consignments in groups.items():
+        session.execute(
+            update(ManifestItem)
+            .where(
+                ManifestItem.consignment_id.in_(consignments),
+                ManifestItem.action == action,
+                ManifestItem.done_at.is_(None),
+                ManifestItem.manifest_id.in_(open_manifests),
+            )
+            .values(done_at=at)
+            # Pages read manifests in later requests; nothing here holds the items in memory.
+            .execution_options(synchronize_session=False)
         )
-        .values(done_at=at)
-        .execution_options(synchronize_session="fetch")
-    )
 
 
 def close_departed(session: Session, now: dt.datetime | None = None) -> list[MissedReport]:

@@ -82,16 +82,22 @@ def _day(at: dt.datetime) -> str:
 
 
 def _last_location(session: Session, consignment: Consignment) -> int | None:
-    return session.scalar(
-        select(CustodyEvent.location_id)
+    return drop_boxes(session, [consignment.id]).get(consignment.id)
+
+
+def drop_boxes(session: Session, consignment_ids: list[int]) -> dict[int, int]:
+    """Where each of the consignments was deposited (those deposited at a known place)."""
+    rows = session.execute(
+        select(CustodyEvent.consignment_id, CustodyEvent.location_id)
         .where(
-            CustodyEvent.consignment_id == consignment.id,
+            CustodyEvent.consignment_id.in_(consignment_ids),
             CustodyEvent.kind == Kind.DEPOSITED,
             CustodyEvent.location_id.is_not(None),
         )
-        .order_by(CustodyEvent.device_at.desc())
-        .limit(1)
+        .order_by(CustodyEvent.device_at)
     )
+    # Ordered by time, so a later deposit (after a return to sender, say) wins.
+    return dict(rows.all())
 
 
 @dataclass
@@ -113,8 +119,12 @@ def outlook(
     now: dt.datetime | None = None,
     horizon_days: int = HORIZON_DAYS,
     planner: Planner | None = None,
+    drop_box: int | None = None,
 ) -> Outlook | None:
-    """The way ahead of ``consignment`` from where it is now; None when no timetable is set."""
+    """The way ahead of ``consignment`` from where it is now; None when no timetable is set.
+
+    ``drop_box`` is where it was deposited, when the caller knows (else it is looked up).
+    """
     planner = planner or Planner(session)
     tt = planner.timetable
     if not tt.configured:
@@ -153,7 +163,7 @@ def outlook(
         sources, collect = planner.emptied(
             max(now, consignment.created_at),
             here,
-            _last_location(session, consignment),
+            drop_box or _last_location(session, consignment),
             horizon_days,
         )
     elif state in (State.IN_TRANSIT, State.RETURN_IN_TRANSIT):
@@ -220,14 +230,17 @@ def replan(
     now: dt.datetime | None = None,
     horizon_days: int = HORIZON_DAYS,
     plan: RoutePlan | None = None,
+    flush: bool = True,
+    drop_box: int | None = None,
 ) -> RoutePlan | None:
     """Plan ``consignment`` from where it is, store the legs and record an ETA change.
 
     The reason given wins; without one, a planned departure that has gone by unloaded is the
     reason ("missed the 10:30 shuttle"). Returns None when no timetable is configured.
+    ``flush=False`` leaves the flush to a caller re-planning many at once.
     """
     now = now or clock.now()
-    found = outlook(session, consignment, now, horizon_days)
+    found = outlook(session, consignment, now, horizon_days, drop_box=drop_box)
     if found is None:
         return None
     plan = plan or session.scalar(
@@ -293,7 +306,8 @@ def replan(
                 params=reason.params,
             )
         )
-    session.flush()
+    if flush:
+        session.flush()
     return plan
 
 

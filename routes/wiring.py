@@ -19,7 +19,7 @@ from courier.models import Consignment
 from courier.states import Kind
 from routes import manifests
 from routes.models import LegStatus, RoutePlan
-from routes.plans import PENDING_KEY, Reason, replan, settlers
+from routes.plans import PENDING_KEY, Reason, drop_boxes, replan, settlers
 
 #: Reasons for hops that change the plan by design rather than by accident.
 REASONS = {
@@ -42,10 +42,10 @@ def settle(session: Session) -> None:
     pending: list[tuple[int, Kind, dt.datetime]] = session.info.pop(PENDING_KEY, [])
     if not pending:
         return
+    manifests.tick(session, pending)
     hops: dict[int, list[tuple[Kind, dt.datetime]]] = {}
     for consignment_id, kind, at in pending:
         hops.setdefault(consignment_id, []).append((kind, at))
-        manifests.tick(session, consignment_id, kind, at)
     plans = {
         plan.consignment_id: plan
         for plan in session.scalars(
@@ -54,6 +54,7 @@ def settle(session: Session) -> None:
             .options(selectinload(RoutePlan.legs))
         )
     }
+    deposited = drop_boxes(session, list(hops))
     consignments = session.scalars(select(Consignment).where(Consignment.id.in_(hops)))
     for consignment in consignments:
         plan = plans.get(consignment.id)
@@ -62,7 +63,16 @@ def settle(session: Session) -> None:
             if plan is not None:
                 _move_legs(plan, kind)
             reason = REASONS.get(kind, reason)
-        replan(session, consignment, reason, hops[consignment.id][-1][1], plan=plan)
+        replan(
+            session,
+            consignment,
+            reason,
+            hops[consignment.id][-1][1],
+            plan=plan,
+            flush=False,
+            drop_box=deposited.get(consignment.id),
+        )
+    session.flush()
 
 
 def _move_legs(plan: RoutePlan, kind: Kind) -> None:
