@@ -22,7 +22,6 @@ class CampusNode:
     code: str
     name: str
     hub: str
-    sorting: int
 
 
 def network_svg(timetable: Timetable, campuses: list[CampusNode], title: str) -> str:

@@ -175,7 +175,6 @@ def _campus_nodes(timetable: Timetable) -> list[CampusNode]:
                 gettext(
                     "Hub %(stop)s · sorting %(minutes)s min", stop=hub.code, minutes=hub.transfer
                 ),
-                hub.transfer,
             )
         )
     return nodes
