@@ -143,7 +143,7 @@ def outlook(
         )
         return Outlook(
             None,
-            max(sorted_at, consignment.state_since),
+            sorted_at,
             "department",
             leg,
             N_(
