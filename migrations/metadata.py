@@ -8,6 +8,7 @@ import courier.models
 import firmware_bridge.models
 import lockers.models
 import notifications.models
+import routes.models
 import tickets.models
 from core.db import Base
 
@@ -20,6 +21,7 @@ __all__ = [
     "firmware_bridge",
     "lockers",
     "notifications",
+    "routes",
     "target_metadata",
     "tickets",
 ]

@@ -42,3 +42,11 @@ def test_a_failing_job_run_leaves_nothing_behind(connection):
         run_once(sessions, Job("fail", fail, dt.timedelta(1)))
     with sessions() as session:
         assert session.scalar(select(User).where(User.login == "half_done")) is None
+
+
+def test_every_package_with_scheduled_work_has_its_jobs_in_the_scheduler():
+    assert {job.id for job in all_jobs()} >= {
+        "courier.sla_scan",
+        "lockers.remind_uncollected",
+        "routes.manifests",
+    }

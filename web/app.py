@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.config import Settings, load_settings
 from core.db import make_engine, make_session_factory
 from firmware_bridge.wiring import wire
+from routes.wiring import wire as wire_routes
 from web.auth import init_auth
 from web.db import init_db
 from web.errors import init_errors
@@ -75,6 +76,7 @@ def create_app(
 
     wire()
     wire_notices()
+    wire_routes()
     init_i18n(app)
     init_db(app)
     init_auth(app)
@@ -92,6 +94,7 @@ def create_app(
     from web.views.courier import courier
     from web.views.home import home
     from web.views.lockers import lockers
+    from web.views.network import network
     from web.views.notifications import notifications
     from web.views.tickets import hall
     from web.views.tickets_admin import hall_admin
@@ -112,6 +115,7 @@ def create_app(
         hall,
         hall_admin,
         notifications,
+        network,
         api,
     )
     for blueprint in blueprints:

@@ -48,10 +48,12 @@ def _fail(error: DomainError) -> None:
 def main() -> None:
     """campus-courier: cross-campus document courier and one-stop service hall."""
     from firmware_bridge.wiring import wire
+    from routes.wiring import wire as wire_routes
     from web.notices import wire as wire_notices
 
     wire()
     wire_notices()
+    wire_routes()
 
 
 @main.group()

@@ -22,6 +22,10 @@ from courier.scans import Scan, process_scans
 from courier.states import Kind
 from lockers.compartments import add_bank
 from lockers.models import BankKind, LockerBank, Size
+from routes.dropboxes import rounds_before_departures
+from routes.models import Stop, Trip
+from routes.plans import replan
+from routes.timetable import import_timetable, set_stop
 
 CATALOG = Path(catalog.__file__).parent / "demo_data" / "catalog.yaml"
 DEMO_PASSWORD = "demo1234"
@@ -85,6 +89,58 @@ DEMO_JOURNEYS = (
 )
 
 
+#: The staff shuttle: (line, from, to, minutes, workday departures, weekend departures).
+#: Two buses per line start at either end and take turns, so neither runs two trips at once.
+DEMO_LINES = (
+    ("NH-XL", "NH", "XL", 40, ("07:30", "10:00", "12:30", "15:00", "17:30"), ("09:00", "16:00")),
+    ("NH-DJ", "NH", "DJ", 55, ("07:30", "10:00", "12:30", "15:00", "17:30"), ("09:00", "16:00")),
+)
+#: Minutes sorting takes at each campus's hub.
+DEMO_SORTING = {"NH": 20, "XL": 15, "DJ": 15}
+#: Drop boxes are emptied this long before each departure from their campus.
+DEMO_EMPTY_BEFORE = 20
+
+
+def demo_timetable() -> str:
+    """The demo's shuttle timetable as CSV (the format administrators upload)."""
+    rows = ["trip,line,vehicle,days,season,stop,arrive,depart"]
+    for line, a, b, minutes, workdays, weekends in DEMO_LINES:
+        for days, times in (("workday", workdays), ("dayoff", weekends)):
+            for index, leaves in enumerate(times):
+                hour, minute = map(int, leaves.split(":"))
+                arrives = hour * 60 + minute + minutes
+                for start, end, bus in ((a, b, "1"), (b, a, "2")):
+                    # Each bus alternates direction, so after an odd trip it starts the other way.
+                    if index % 2:
+                        start, end = end, start
+                    trip = f"{start}-{end}-{days[0].upper()}{hour:02d}{minute:02d}"
+                    vehicle = f"{line}-{bus}"
+                    rows.append(f"{trip},{line},{vehicle},{days},all,{start}-SHUTTLE,,{leaves}")
+                    rows.append(
+                        f"{trip},{line},{vehicle},{days},all,{end}-SHUTTLE,"
+                        f"{arrives // 60:02d}:{arrives % 60:02d},"
+                    )
+    return "\n".join(rows) + "\n"
+
+
+def seed_network(session: Session) -> None:
+    """The demo's shuttle network: hubs at each campus's stop, drop boxes emptied before
+    each departure (idempotent: an existing timetable is left alone)."""
+    if session.scalar(select(Trip.id).limit(1)) is not None:
+        return
+    import_timetable(session, demo_timetable())
+    stops = {stop.code: stop for stop in session.scalars(select(Stop))}
+    for campus, minutes in DEMO_SORTING.items():
+        set_stop(session, stops[f"{campus}-SHUTTLE"], True, minutes)
+    for _controller, _name, kind, place, _sizes in DEMO_LOCKERS:
+        if kind is BankKind.DROP_BOX:
+            location = session.scalar(select(Location).where(Location.code == place))
+            if location is None:
+                continue
+            stop = stops[f"{location.campus.code}-SHUTTLE"]
+            rounds_before_departures(session, location, stop, DEMO_EMPTY_BEFORE)
+
+
 def seed_demo(session: Session, label_key: str) -> tuple[ImportReport, int]:
     """Load the demo catalog, users and journeys; returns the import report and the users added."""
     report = import_catalog(session, CATALOG.read_text(encoding="utf-8"), "yaml")
@@ -102,6 +158,7 @@ def seed_demo(session: Session, label_key: str) -> tuple[ImportReport, int]:
     session.flush()
     _seed_lockers(session)
     seed_hall(session)
+    seed_network(session)
     if session.scalar(select(Consignment.id).limit(1)) is None:
         _seed_journeys(session, label_key)
     return report, added
@@ -143,6 +200,7 @@ def _seed_journeys(session: Session, label_key: str) -> None:
                 kind,
                 f"demo:{consignment.tracking_code}:{kind}",
             )
+        replan(session, consignment)
 
 
 def has_users(session: Session) -> bool:

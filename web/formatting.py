@@ -181,6 +181,7 @@ def init_formatting(app: Flask) -> None:
     app.jinja_env.filters.update(label=label, localized=localized, local_time=local_time)
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,
+        translate=translate,
         current_locale=current_language,
         Channel=Channel,
         State=State,

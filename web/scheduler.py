@@ -24,8 +24,9 @@ def all_jobs() -> list[Job]:
     """The jobs every package declares."""
     from courier.jobs import JOBS as courier_jobs
     from lockers.jobs import JOBS as locker_jobs
+    from routes.jobs import JOBS as route_jobs
 
-    return [*courier_jobs, *locker_jobs]
+    return [*courier_jobs, *locker_jobs, *route_jobs]
 
 
 def _runner(sessions: Callable[[], Session], job: Job) -> Callable[[], None]:

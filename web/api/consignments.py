@@ -26,6 +26,8 @@ from courier.models import Consignment, CustodyEvent, Photo, Priority, ScanRecor
 from courier.states import Kind, State
 from courier.timeline import timeline
 from lockers.compartments import pickup_bank_for, place_for_pickup
+from routes.models import RoutePlan
+from routes.plans import check_reachable, history, plan_of, replan
 from web.api import api
 from web.auth import current_user, login_required, roles_required
 from web.db import db
@@ -75,8 +77,40 @@ def event_json(event: CustodyEvent, full: bool) -> dict[str, Any]:
     return record
 
 
+def route_json(plan: RoutePlan | None) -> dict[str, Any]:
+    """The planned rides and what the ETA is of; empty without a timetable."""
+    if plan is None:
+        return {"eta_of": None, "legs": [], "note": None}
+    return {
+        "eta_of": plan.eta_kind,
+        "note": translate(plan.note, plan.note_params) if plan.note else None,
+        "legs": [
+            {
+                "leg": leg.leg,
+                "trip": leg.trip.code,
+                "line": leg.trip.line.code,
+                "from": leg.board_stop.code,
+                "to": leg.alight_stop.code,
+                "departs_at": leg.departs_at.isoformat(),
+                "arrives_at": leg.arrives_at.isoformat(),
+                "status": str(leg.status),
+            }
+            for leg in plan.legs
+        ],
+    }
+
+
+def plan_new(consignment: Consignment, accept_later: bool) -> RoutePlan | None:
+    """Plan a consignment just created; refuse it when no shuttle reaches its destination
+    soon, unless the submitter accepted the later date offered."""
+    if not accept_later:
+        check_reachable(db(), consignment)
+    return replan(db(), consignment)
+
+
 def consignment_json(consignment: Consignment, full: bool = True) -> dict[str, Any]:
     view = timeline(db(), consignment)
+    plan = plan_of(db(), consignment.id)
     record: dict[str, Any] = {
         "tracking_code": consignment.tracking_code,
         "state": str(consignment.state),
@@ -88,7 +122,7 @@ def consignment_json(consignment: Consignment, full: bool = True) -> dict[str, A
         "department": consignment.department.code,
         "due_at": consignment.due_at.isoformat(),
         "due_provisional": consignment.due_provisional,
-        "eta": None,
+        "eta": plan.eta.isoformat() if plan and plan.eta else None,
         "damaged": consignment.damaged,
         "events": [event_json(event, full) for event in view.events],
         "route": {
@@ -96,6 +130,16 @@ def consignment_json(consignment: Consignment, full: bool = True) -> dict[str, A
             "department_campus": consignment.department.campus.code,
             "pickup_campus": consignment.pickup_campus.code,
             "ahead": [str(kind) for kind in view.ahead],
+            **route_json(plan),
+            "eta_changes": [
+                {
+                    "at": change.at.isoformat(),
+                    "old_eta": change.old_eta.isoformat() if change.old_eta else None,
+                    "new_eta": change.new_eta.isoformat() if change.new_eta else None,
+                    "reason": translate(change.reason, change.params),
+                }
+                for change in history(db(), consignment.id)
+            ],
         },
     }
     if full:
@@ -160,13 +204,14 @@ def create() -> Any:
     if not isinstance(body, dict):
         abort(400)
     consignment = create_consignment(db(), current_user(), new_consignment_from(body), label_key())
+    plan = plan_new(consignment, bool(body.get("accept_later")))
     return (
         jsonify(
             tracking_code=consignment.tracking_code,
             state=str(consignment.state),
             due_at=consignment.due_at.isoformat(),
             due_provisional=consignment.due_provisional,
-            eta=None,
+            eta=plan.eta.isoformat() if plan and plan.eta else None,
             label_url=url_for("api.label", code=consignment.tracking_code, format="thermal"),
         ),
         201,

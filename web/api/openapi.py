@@ -95,6 +95,11 @@ SPEC: dict[str, Any] = {
                         },
                     },
                     "priority": {"type": "string", "enum": ["normal", "urgent"]},
+                    "accept_later": {
+                        "type": "boolean",
+                        "description": "Submit even though no shuttle reaches the destination "
+                        "within 7 days (the 422 `unreachable` error names the earliest date)",
+                    },
                 },
             },
             "Consignment": {
@@ -103,7 +108,12 @@ SPEC: dict[str, Any] = {
                     "tracking_code": {"type": "string"},
                     "state": {"type": "string", "enum": [s.value for s in State]},
                     "due_at": {"type": "string", "format": "date-time"},
-                    "eta": {"type": ["string", "null"]},
+                    "eta": {
+                        "type": ["string", "null"],
+                        "format": "date-time",
+                        "description": "From the planned route: when it is sorted at the "
+                        "department (route.eta_of = department) or ready on the pickup campus",
+                    },
                     "events": {
                         "type": "array",
                         "items": {
@@ -119,7 +129,45 @@ SPEC: dict[str, Any] = {
                             },
                         },
                     },
-                    "route": {"type": "object"},
+                    "route": {
+                        "type": "object",
+                        "properties": {
+                            "origin_campus": {"type": "string"},
+                            "department_campus": {"type": "string"},
+                            "pickup_campus": {"type": "string"},
+                            "ahead": {"type": "array", "items": {"type": "string"}},
+                            "eta_of": {"type": ["string", "null"]},
+                            "note": {"type": ["string", "null"]},
+                            "legs": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "leg": {"type": "string"},
+                                        "trip": {"type": "string"},
+                                        "line": {"type": "string"},
+                                        "from": {"type": "string"},
+                                        "to": {"type": "string"},
+                                        "departs_at": {"type": "string", "format": "date-time"},
+                                        "arrives_at": {"type": "string", "format": "date-time"},
+                                        "status": {"type": "string"},
+                                    },
+                                },
+                            },
+                            "eta_changes": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "at": {"type": "string", "format": "date-time"},
+                                        "old_eta": {"type": ["string", "null"]},
+                                        "new_eta": {"type": ["string", "null"]},
+                                        "reason": {"type": "string"},
+                                    },
+                                },
+                            },
+                        },
+                    },
                 },
             },
             "Scan": {

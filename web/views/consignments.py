@@ -33,7 +33,8 @@ from courier.models import Consignment, Photo, Priority
 from courier.photos import store_photo
 from courier.states import TRANSITIONS, Kind, Refusal, next_state
 from courier.timeline import timeline
-from web.api.consignments import label_key, record_from_web
+from routes.plans import history, plan_of
+from web.api.consignments import label_key, plan_new, record_from_web
 from web.auth import current_user, login_required, roles_required
 from web.db import db
 from web.errors import problem_list
@@ -68,7 +69,12 @@ def proxy_items() -> list[ServiceItem]:
     ]
 
 
-def _form_page(form: dict[str, Any], problems: list[dict[str, Any]], status: int = 200) -> Any:
+def _form_page(
+    form: dict[str, Any],
+    problems: list[dict[str, Any]],
+    status: int = 200,
+    offer_later: bool = False,
+) -> Any:
     items = proxy_items()
     chosen = next((i for i in items if i.code == form.get("service_item")), None)
     return (
@@ -79,6 +85,7 @@ def _form_page(form: dict[str, Any], problems: list[dict[str, Any]], status: int
             campuses=db().scalars(select(Campus).order_by(Campus.code)).all(),
             form=form,
             problems=problems,
+            offer_later=offer_later,
         ),
         status,
     )
@@ -120,8 +127,10 @@ def new() -> Any:
             ),
             label_key(),
         )
+        plan_new(consignment, bool(form.get("accept_later")))
     except DomainError as error:
-        return _form_page(form, problem_list(error), 422)
+        offer = error.code == "unreachable" and "earliest" in error.params
+        return _form_page(form, problem_list(error), 422, offer_later=offer)
     flash(gettext("Submitted. Print the label and stick it on the envelope."), "success")
     return redirect(url_for("consignments.detail", code=consignment.tracking_code))
 
@@ -163,6 +172,8 @@ def detail(code: str) -> str:
         consignment=consignment,
         view=timeline(db(), consignment),
         route=route_text(consignment),
+        plan=plan_of(db(), consignment.id),
+        eta_changes=history(db(), consignment.id),
         actions=possible_events(consignment),
         event_id=uuid.uuid4(),
     )

@@ -1,0 +1,147 @@
+"""Earliest-arrival routes between campuses over the service days' timetables.
+
+Times become minutes after the local midnight of the first day searched; the connections of
+each service day are scanned in turn (working days and days off from the Chinese work calendar,
+term or vacation timetable by date) until the target is reached or the horizon runs out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from core.clock import SHANGHAI
+from core.workdays import WorkCalendar
+from routes.csa import INFINITY, Scan
+from routes.network import DAY, Timetable, local_midnight, runs, trip_of_key
+
+#: How far ahead a route counts as "reachable" at submission.
+HORIZON_DAYS = 7
+#: How far ahead the earliest possible date is looked for when the horizon finds nothing.
+LONG_HORIZON_DAYS = 60
+
+
+@dataclass(frozen=True)
+class PlannedRide:
+    trip_id: int
+    service_date: dt.date
+    board_stop: int
+    alight_stop: int
+    departs_at: dt.datetime
+    arrives_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Route:
+    """The rides to the target campus, the arrival there and the time sorting is done."""
+
+    rides: list[PlannedRide]
+    arrives_at: dt.datetime
+    ready_at: dt.datetime
+
+
+class Planner:
+    """Plans over one session's timetable snapshot and work calendar."""
+
+    def __init__(self, session: Session, timetable: Timetable | None = None) -> None:
+        self.session = session
+        self.timetable = timetable or Timetable.of(session)
+
+    def calendar(self, first: dt.date, days: int) -> WorkCalendar:
+        """The work calendar from ``first`` for ``days`` days, kept with the session's
+        timetable so that the hops of one batch load it once."""
+        key = (first, days)
+        calendars = self.timetable.calendars
+        if key not in calendars:
+            calendars[key] = WorkCalendar.load(
+                self.session, first, first + dt.timedelta(days=days + 1)
+            )
+        return calendars[key]
+
+    def route(
+        self,
+        sources: dict[int, dt.datetime],
+        campus_id: int,
+        horizon_days: int = HORIZON_DAYS,
+    ) -> Route | None:
+        """The earliest route from ``sources`` (stop → ready time) to any stop of ``campus_id``,
+        plus the sorting time at that campus's hub; None if nothing gets there in time."""
+        tt = self.timetable
+        targets = frozenset(s.id for s in tt.stops_of(campus_id))
+        if not sources or not targets:
+            return None
+        first_day = min(sources.values()).astimezone(SHANGHAI).date()
+        base = local_midnight(first_day)
+        to_minutes = {stop: _minutes(at, base) for stop, at in sources.items()}
+        scan = Scan(to_minutes, targets, tt.transfers())
+        calendar = self.calendar(first_day, horizon_days)
+        for index in range(horizon_days):
+            day = first_day + dt.timedelta(days=index)
+            if scan.best <= index * DAY:
+                break
+            if scan.feed(tt.connections(day, calendar, index * DAY)):
+                break
+        if scan.best >= INFINITY:
+            return None
+        rides = [
+            PlannedRide(
+                trip_id=trip_of_key(ride.trip),
+                service_date=first_day + dt.timedelta(days=ride.board.dep // DAY),
+                board_stop=ride.board.dep_stop,
+                alight_stop=ride.alight.arr_stop,
+                departs_at=_at(base, ride.board.dep),
+                arrives_at=_at(base, ride.alight.arr),
+            )
+            for ride in scan.journey()
+        ]
+        arrives = _at(base, scan.best)
+        return Route(rides, arrives, arrives + dt.timedelta(minutes=tt.sorting_minutes(campus_id)))
+
+    def emptied(
+        self, at: dt.datetime, campus_id: int, location_id: int | None, horizon_days: int
+    ) -> tuple[dict[int, dt.datetime], tuple[int, dt.datetime] | None]:
+        """Where an envelope put into a drop box at ``at`` is ready, and which round takes it.
+
+        Each stop gets the earliest round that empties a drop box on the campus (the one it was
+        put into, when known) at or after ``at``. A campus without rounds sends it from its
+        stops at once.
+        """
+        tt = self.timetable
+        rounds = [
+            r
+            for r in tt.rounds
+            if r.campus_id == campus_id and location_id in (None, r.location_id)
+        ]
+        if not rounds and location_id is not None:
+            return self.emptied(at, campus_id, None, horizon_days)
+        if not rounds:
+            return {s.id: at for s in tt.stops_of(campus_id)}, None
+        local = at.astimezone(SHANGHAI)
+        calendar = self.calendar(local.date(), horizon_days)
+        ready: dict[int, dt.datetime] = {}
+        first: tuple[int, dt.datetime] | None = None
+        for index in range(horizon_days):
+            day = local.date() + dt.timedelta(days=index)
+            workday = calendar.is_workday(day)
+            for r in rounds:
+                when = local_midnight(day) + dt.timedelta(minutes=r.minute)
+                if not runs(r.days, workday) or when < local or r.stop_id in ready:
+                    continue
+                ready[r.stop_id] = (when + dt.timedelta(minutes=r.carry)).astimezone(dt.UTC)
+                if first is None or when < first[1]:
+                    first = (r.location_id, when.astimezone(dt.UTC))
+            if ready:
+                break
+        return ready, first
+
+
+def _minutes(at: dt.datetime, base: dt.datetime) -> int:
+    # Rounded up: an envelope ready at 10:29:30 is not ready for a 10:29 departure.
+    seconds = (at - base).total_seconds()
+    return int(-(-seconds // 60))
+
+
+def _at(base: dt.datetime, minutes: int) -> dt.datetime:
+    return (base + dt.timedelta(minutes=minutes)).astimezone(dt.UTC)

@@ -1,0 +1,97 @@
+"""Routes' reactions to domain events; entry points call :func:`wire` once at start-up.
+
+A hop only notes the consignment in the session; the notes are settled together (manifests
+ticked, legs moved on, plans re-planned) before the transaction commits or when someone reads a
+plan, so a batch of scans pays for its plans once instead of flushing after every scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
+
+from core.errors import N_
+from core.events import subscribe
+from courier.events import HopRecorded
+from courier.models import Consignment
+from courier.states import Kind
+from routes import manifests
+from routes.models import LegStatus, RoutePlan
+from routes.plans import PENDING_KEY, Reason, drop_boxes, replan, settlers
+
+#: Reasons for hops that change the plan by design rather than by accident.
+REASONS = {
+    Kind.RESULT_READY: Reason(N_("The result is ready: the way back is planned."), {}),
+    Kind.RETURNED_TO_SENDER: Reason(N_("Returned to the sender: the way back is planned."), {}),
+    Kind.MISROUTED: Reason(N_("Misrouted: re-planned from where it is."), {}),
+}
+
+
+def on_hop(session: Session, hop: HopRecorded) -> None:
+    """Note the hop; :func:`settle` handles it before the commit."""
+    if not hop.late:
+        session.info.setdefault(PENDING_KEY, []).append(
+            (hop.consignment_id, Kind(hop.kind), hop.at)
+        )
+
+
+def settle(session: Session) -> None:
+    """After the hops noted so far: tick the manifests, move the plans' legs on, re-plan."""
+    pending: list[tuple[int, Kind, dt.datetime]] = session.info.pop(PENDING_KEY, [])
+    if not pending:
+        return
+    manifests.tick(session, pending)
+    hops: dict[int, list[tuple[Kind, dt.datetime]]] = {}
+    for consignment_id, kind, at in pending:
+        hops.setdefault(consignment_id, []).append((kind, at))
+    plans = {
+        plan.consignment_id: plan
+        for plan in session.scalars(
+            select(RoutePlan)
+            .where(RoutePlan.consignment_id.in_(hops))
+            .options(selectinload(RoutePlan.legs))
+        )
+    }
+    deposited = drop_boxes(session, list(hops))
+    consignments = session.scalars(select(Consignment).where(Consignment.id.in_(hops)))
+    for consignment in consignments:
+        plan = plans.get(consignment.id)
+        reason = None
+        for kind, _at in hops[consignment.id]:
+            if plan is not None:
+                _move_legs(plan, kind)
+            reason = REASONS.get(kind, reason)
+        replan(
+            session,
+            consignment,
+            reason,
+            hops[consignment.id][-1][1],
+            plan=plan,
+            flush=False,
+            drop_box=deposited.get(consignment.id),
+        )
+    session.flush()
+
+
+def _move_legs(plan: RoutePlan, kind: Kind) -> None:
+    pending = [leg for leg in plan.legs if leg.status == LegStatus.PLANNED]
+    if kind is Kind.LOADED and pending:
+        pending[0].status = LegStatus.LOADED
+    elif kind is Kind.UNLOADED:
+        for leg in plan.legs:
+            if leg.status == LegStatus.LOADED:
+                leg.status = LegStatus.DONE
+
+
+def _before_commit(session: Session) -> None:
+    settle(session)
+
+
+def wire() -> None:
+    subscribe(HopRecorded, on_hop)
+    if settle not in settlers:
+        settlers.append(settle)
+    if not event.contains(Session, "before_commit", _before_commit):
+        event.listen(Session, "before_commit", _before_commit)
