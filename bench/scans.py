@@ -60,11 +60,15 @@ def populate(url: str, count: int) -> list[str]:
         from sqlalchemy import select
 
         from core.users import User
+        from routes.plans import replan
 
         teacher = session.scalar(select(User).where(User.login == "teacher"))
         for _ in range(count):
             request = NewConsignment(service_item="SCI-002", origin_campus="NH")
-            codes.append(create_consignment(session, teacher, request, LABEL_KEY).tracking_code)
+            consignment = create_consignment(session, teacher, request, LABEL_KEY)
+            # Planned at submission, as the web and the API do.
+            replan(session, consignment)
+            codes.append(consignment.tracking_code)
     engine.dispose()
     return codes
 

@@ -69,12 +69,17 @@ def enqueue(
     dedupe_key: str,
     *,
     available_at: dt.datetime | None = None,
+    flush: bool = True,
 ) -> OutboxMessage:
     """Queue a message in the caller's transaction; a second call with the same key is a no-op.
 
     ``available_at`` holds the message back until then (quiet hours, say). Returns the row that
-    holds the message, whether it was added now or earlier.
+    holds the message, whether it was added now or earlier. ``flush=False`` leaves a new row
+    pending in the session (a batch flushes its rows together).
     """
+    for pending in session.new:
+        if isinstance(pending, OutboxMessage) and pending.dedupe_key == dedupe_key:
+            return pending
     existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
     if existing is not None:
         return existing
@@ -86,5 +91,6 @@ def enqueue(
         available_at=available_at or clock.now(),
     )
     session.add(message)
-    session.flush()
+    if flush:
+        session.flush()
     return message

@@ -219,6 +219,7 @@ def record_event(
             state=consignment.state,
             at=device_at,
             late=late,
+            location_id=given.location.id if given.location else None,
         ),
     )
     return outcome

@@ -18,6 +18,7 @@ class HopRecorded(DomainEvent):
     state: str
     at: dt.datetime
     late: bool
+    location_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -60,12 +60,14 @@ def notify(
     user: User | None = None,
     phone: str | None = None,
     reminder: bool = False,
+    flush: bool = True,
 ) -> list[OutboxMessage]:
     """Queue ``template`` for ``user`` (by their preferences) or for a bare ``phone`` number.
 
     One outbox row per channel, keyed ``<dedupe_key>:<channel>`` so that telling the same thing
     twice queues it once. A ``reminder`` falling in the quiet hours waits until they end.
-    Returns the rows (none when the person can be reached on no channel).
+    Returns the rows (none when the person can be reached on no channel); ``flush=False``
+    leaves them pending in the session until its next flush.
     """
     if template not in TEMPLATES:
         raise ValueError(f"no notice template {template!r}")
@@ -101,6 +103,7 @@ def notify(
                 payload,
                 f"{dedupe_key}:{channel.value}",
                 available_at=available_at,
+                flush=flush,
             )
         )
     return rows

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from core import clock
@@ -158,24 +158,24 @@ def build_due(session: Session, now: dt.datetime | None = None) -> list[Manifest
 
 
 def tick(session: Session, hops: Iterable[tuple[int, Kind, dt.datetime]]) -> None:
-    """Scans tick off their consignments' open items of that action, one statement for each
-    action and time (a batch of scans shares its time)."""
-    groups: dict[tuple[ManifestAction, dt.datetime], set[int]] = {}
+    """Scans tick off their consignments' open items of that action: one statement for each
+    action, each item getting the time of its own scan."""
+    groups: dict[ManifestAction, dict[int, dt.datetime]] = {}
     for consignment_id, kind, at in hops:
         action = TICKS.get(kind)
         if action is not None:
-            groups.setdefault((action, at), set()).add(consignment_id)
+            groups.setdefault(action, {})[consignment_id] = at
     open_manifests = select(Manifest.id).where(Manifest.closed_at.is_(None))
-    for (action, at), consignments in groups.items():
+    for action, times in groups.items():
         session.execute(
             update(ManifestItem)
             .where(
-                ManifestItem.consignment_id.in_(consignments),
+                ManifestItem.consignment_id.in_(times),
                 ManifestItem.action == action,
                 ManifestItem.done_at.is_(None),
                 ManifestItem.manifest_id.in_(open_manifests),
             )
-            .values(done_at=at)
+            .values(done_at=case(times, value=ManifestItem.consignment_id))
             # Pages read manifests in later requests; nothing here holds the items in memory.
             .execution_options(synchronize_session=False)
         )

@@ -232,15 +232,17 @@ def replan(
     plan: RoutePlan | None = None,
     flush: bool = True,
     drop_box: int | None = None,
+    planner: Planner | None = None,
 ) -> RoutePlan | None:
     """Plan ``consignment`` from where it is, store the legs and record an ETA change.
 
     The reason given wins; without one, a planned departure that has gone by unloaded is the
     reason ("missed the 10:30 shuttle"). Returns None when no timetable is configured.
-    ``flush=False`` leaves the flush to a caller re-planning many at once.
+    ``flush=False`` leaves the flush to a caller re-planning many at once, and ``planner``
+    shares one timetable snapshot among them.
     """
     now = now or clock.now()
-    found = outlook(session, consignment, now, horizon_days, drop_box=drop_box)
+    found = outlook(session, consignment, now, horizon_days, planner=planner, drop_box=drop_box)
     if found is None:
         return None
     plan = plan or session.scalar(
@@ -267,9 +269,23 @@ def replan(
         (leg.trip_id, leg.service_date) for leg in kept if leg.status == LegStatus.LOADED
     }
     legs = list(kept)
+    # A ride planned before and found again keeps its row: re-planning on the way rewrites
+    # only what changed.
+    planned = {
+        (leg.trip_id, leg.service_date, leg.board_stop_id, leg.alight_stop_id): leg
+        for leg in plan.legs
+        if leg.status == LegStatus.PLANNED
+    }
     if found.route is not None:
         for ride in found.route.rides:
             if (ride.trip_id, ride.service_date) in loaded_trips:
+                continue
+            same = planned.pop(
+                (ride.trip_id, ride.service_date, ride.board_stop, ride.alight_stop), None
+            )
+            if same is not None and same.leg == found.leg:
+                same.departs_at, same.arrives_at = ride.departs_at, ride.arrives_at
+                legs.append(same)
                 continue
             legs.append(
                 PlanLeg(

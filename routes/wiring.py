@@ -16,10 +16,14 @@ from core.errors import N_
 from core.events import subscribe
 from courier.events import HopRecorded
 from courier.models import Consignment
-from courier.states import Kind
+from courier.states import Kind, State
 from routes import manifests
 from routes.models import LegStatus, RoutePlan
+from routes.planner import Planner
 from routes.plans import PENDING_KEY, Reason, drop_boxes, replan, settlers
+
+#: States in which the envelope rides (or waits for) its planned shuttles.
+ON_ROUTE = frozenset({State.COLLECTED, State.IN_TRANSIT, State.RETURN_IN_TRANSIT})
 
 #: Reasons for hops that change the plan by design rather than by accident.
 REASONS = {
@@ -55,6 +59,7 @@ def settle(session: Session) -> None:
         )
     }
     deposited = drop_boxes(session, list(hops))
+    planner: Planner | None = None
     consignments = session.scalars(select(Consignment).where(Consignment.id.in_(hops)))
     for consignment in consignments:
         plan = plans.get(consignment.id)
@@ -63,16 +68,41 @@ def settle(session: Session) -> None:
             if plan is not None:
                 _move_legs(plan, kind)
             reason = REASONS.get(kind, reason)
+        last = hops[consignment.id][-1][1]
+        if plan is not None and _still_holds(plan, consignment, hops[consignment.id], last):
+            plan.updated_at = last
+            continue
+        planner = planner or Planner(session)
         replan(
             session,
             consignment,
             reason,
-            hops[consignment.id][-1][1],
+            last,
             plan=plan,
             flush=False,
             drop_box=deposited.get(consignment.id),
+            planner=planner,
         )
     session.flush()
+
+
+#: Hops that, done on time, leave the plan as it was: the envelope is on its planned way.
+ON_THE_WAY = frozenset({Kind.COLLECTED, Kind.LOADED})
+
+
+def _still_holds(
+    plan: RoutePlan,
+    consignment: Consignment,
+    hops: list[tuple[Kind, dt.datetime]],
+    at: dt.datetime,
+) -> bool:
+    """Whether the stored plan and its ETA still hold after these hops, so that planning again
+    would find the same rides: a collection or load on the way, with no planned ride gone by."""
+    if plan.eta is None or any(kind not in ON_THE_WAY for kind, _at in hops):
+        return False
+    if State(consignment.state) not in ON_ROUTE:
+        return False
+    return all(leg.departs_at >= at for leg in plan.legs if leg.status == LegStatus.PLANNED)
 
 
 def _move_legs(plan: RoutePlan, kind: Kind) -> None:

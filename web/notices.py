@@ -10,11 +10,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.models import Affiliation, Campus
+from catalog.models import Affiliation, Campus, Location
 from core.events import subscribe
 from core.users import Role, User, UserRole
 from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAlerted
-from courier.models import Consignment, CustodyEvent
+from courier.models import Consignment
 from lockers.compartments import bank_by_controller
 from lockers.events import AlertRaised, PickupCodeIssued, PickupReminderDue
 from lockers.models import AlertKind, LockerBank
@@ -104,20 +104,21 @@ def deposit_receipt(session: Session, event: HopRecorded) -> None:
     consignment = session.get(Consignment, event.consignment_id)
     if consignment is None:
         return
-    hop = session.scalar(
-        select(CustodyEvent)
-        .where(CustodyEvent.consignment_id == consignment.id, CustodyEvent.kind == event.kind)
-        .order_by(CustodyEvent.id.desc())
-        .limit(1)
-    )
-    place = hop.location.name if hop and hop.location else ""
-    notify(
-        session,
-        "deposit_receipt",
-        user=consignment.submitter,
-        params={"tracking_code": event.tracking_code, "place": place, "at": event.at},
-        dedupe_key=f"deposit:{consignment.id}",
-    )
+    place = session.get(Location, event.location_id) if event.location_id else None
+    # A batch of scans writes its rows together: queueing the receipt must not flush them.
+    with session.no_autoflush:
+        notify(
+            session,
+            "deposit_receipt",
+            user=consignment.submitter,
+            params={
+                "tracking_code": event.tracking_code,
+                "place": place.name if place else "",
+                "at": event.at,
+            },
+            dedupe_key=f"deposit:{consignment.id}",
+            flush=False,
+        )
 
 
 def materials_missing(session: Session, event: MaterialsRequested) -> None:

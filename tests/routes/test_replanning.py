@@ -41,6 +41,22 @@ def test_a_load_scan_keeps_the_planned_shuttle(session, network, at):
     assert plan.eta == local(2026, 11, 17, 11, 25)
 
 
+def test_collecting_and_loading_on_time_keep_the_plan_and_its_rows(session, network, at):
+    with at(2026, 11, 17, 9, 30):
+        consignment = factories.consignment(session)
+        replan(session, consignment)
+    with at(2026, 11, 17, 10, 0):
+        scan(session, consignment, ("deposit", "NH-BOX"))
+    planned = plan_of(session, consignment.id).legs[0]
+    changes = len(history(session, consignment.id))
+    with at(2026, 11, 17, 10, 25):
+        scan(session, consignment, ("collect", "NH-BOX"), ("load", "NH-STOP"))
+    plan = plan_of(session, consignment.id)
+    assert plan.legs == [planned]
+    assert planned.status == LegStatus.LOADED
+    assert len(history(session, consignment.id)) == changes
+
+
 def test_a_missed_departure_is_re_planned_with_the_reason(session, network, at):
     with at(2026, 11, 17, 9, 30):
         consignment = factories.consignment(session)
