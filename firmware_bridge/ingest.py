@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import clock
 from core.errors import DomainError
@@ -67,9 +68,16 @@ class Handled:
 @dataclass
 class _Pending:
     """What a transaction still owes once its messages are handled: the in-order events' rows,
-    the banks whose ``last_seen`` they move, and the controllers whose ``evt/ack`` is due."""
+    how far they moved each controller's sequence, the banks whose ``last_seen`` they move and
+    the controllers whose ``evt/ack`` is due.
+
+    The hot path only writes here; :func:`_finish` writes it all with one statement per table,
+    so the ORM has nothing to flush for a batch of in-order events. Anything else that reads a
+    sequence goes through :func:`_sequence`, which first settles the progress kept here.
+    """
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)
+    upto: dict[str, tuple[ControllerSequence, int]] = field(default_factory=dict)
     seen: dict[str, LockerBank] = field(default_factory=dict)
     acks: dict[str, tuple[LockerBank, ControllerSequence]] = field(default_factory=dict)
 
@@ -148,14 +156,38 @@ def _same(value: dt.datetime) -> dt.datetime:
     return value
 
 
+_SEQUENCE_UPTO = (
+    update(ControllerSequence)
+    .where(ControllerSequence.controller == bindparam("of"))
+    .values(contiguous=bindparam("upto"), highest=bindparam("upto"))
+)
+_LAST_SEEN = (
+    update(LockerBank).where(LockerBank.id == bindparam("of")).values(last_seen=bindparam("at"))
+)
+
+
 def _finish(session: Session, received_at: dt.datetime) -> list[Outbound]:
     """Write what the batch left pending; returns the ``evt/ack`` each controller is due."""
     pending = session.info.get(PENDING)
     if pending is None:
         return []
     write_pending_rows(session)
-    for bank in pending.seen.values():
-        bank.last_seen = received_at
+    connection = session.connection()
+    if pending.upto:
+        connection.execute(
+            _SEQUENCE_UPTO,
+            [{"of": controller, "upto": upto} for controller, (_s, upto) in pending.upto.items()],
+        )
+        for sequence, upto in pending.upto.values():
+            # What the statement wrote, as if loaded: the ORM keeps no stale change to flush.
+            set_committed_value(sequence, "contiguous", upto)
+            set_committed_value(sequence, "highest", upto)
+    if pending.seen:
+        connection.execute(
+            _LAST_SEEN, [{"of": bank.id, "at": received_at} for bank in pending.seen.values()]
+        )
+        for bank in pending.seen.values():
+            set_committed_value(bank, "last_seen", received_at)
     acks = [_ack(bank, sequence) for bank, sequence in pending.acks.values()]
     session.info.pop(PENDING, None)
     return acks
@@ -231,13 +263,24 @@ def _handle(
         return _dead(session, topic, payload, error, received_at)
 
 
+#: A bank with all that a batch needs of it in one statement: its campus (the evt/ack topic names
+#: it), its compartments and its controller's sequence. Built once: only the parameter changes.
+_BANK = (
+    select(LockerBank, ControllerSequence)
+    .outerjoin(ControllerSequence, ControllerSequence.controller == LockerBank.controller)
+    .where(LockerBank.controller == bindparam("controller"))
+    .options(joinedload(LockerBank.campus), joinedload(LockerBank.compartments))
+)
+
+
 def _bank(session: Session, controller: str) -> LockerBank | None:
-    # With its campus: the evt/ack topic names it.
-    return session.scalar(
-        select(LockerBank)
-        .where(LockerBank.controller == controller)
-        .options(joinedload(LockerBank.campus))
-    )
+    found = session.execute(_BANK, {"controller": controller}).unique().first()
+    if found is None:
+        return None
+    bank, sequence = found
+    if sequence is not None:
+        session.info.setdefault("sequences", {})[controller] = sequence
+    return bank  # type: ignore[no-any-return]
 
 
 def _dead(
@@ -258,7 +301,17 @@ def _dead(
 
 
 def _sequence(session: Session, controller: str) -> ControllerSequence:
-    # Looked up once per session (one batch): the bridge asks for it with every event.
+    """The controller's sequence, up to date with the hot path's progress in this batch."""
+    row = _cached_sequence(session, controller)
+    pending = session.info.get(PENDING)
+    if pending is not None and controller in pending.upto:
+        _row, upto = pending.upto.pop(controller)
+        row.contiguous = row.highest = upto
+    return row
+
+
+def _cached_sequence(session: Session, controller: str) -> ControllerSequence:
+    # Looked up once per session (one batch), usually along with the bank (see _BANK).
     cache = session.info.setdefault("sequences", {})
     row = cache.get(controller) or session.get(ControllerSequence, controller)
     if row is None:
@@ -277,7 +330,7 @@ def _event(
     label_key: str,
     received_at: dt.datetime,
 ) -> Handled:
-    sequence = _sequence(session, bank.controller)
+    controller = bank.controller
     pending = _pending(session)
     try:
         envelope = contract.parse_event(topic, payload)
@@ -286,28 +339,35 @@ def _event(
             raise ContractError(f"unknown compartment {number}", envelope.controller, envelope.seq)
     except ContractError as error:
         handled = _dead(session, topic_text(bank, "evt"), payload, error, received_at)
-        if error.controller == bank.controller and error.seq is not None:
+        if error.controller == controller and error.seq is not None:
             # Asking for it again would only bring the same bad event back: count it as received.
+            sequence = _sequence(session, controller)
             handled.outbound += _received(
                 session, bank, sequence, error.seq, label_key, received_at
             )
         return handled
-    controller = bank.controller
     pending.seen[controller] = bank
-    pending.acks[controller] = (bank, sequence)
     seq = envelope.seq
-    contiguous = sequence.contiguous
-    if seq == contiguous + 1 and sequence.highest <= contiguous:
-        # The hot path: applied now, inserted with the rest of the batch in one statement.
+    progress = pending.upto.get(controller)
+    if progress is None:
+        sequence = _cached_sequence(session, controller)
+        next_in_order = seq == sequence.contiguous + 1 and sequence.highest <= sequence.contiguous
+    else:
+        sequence = progress[0]
+        next_in_order = seq == progress[1] + 1
+    pending.acks[controller] = (bank, sequence)
+    if next_in_order:
+        # The hot path: applied now, stored and counted with the rest of the batch (_finish).
         result = _apply(session, bank, envelope.type, envelope.data, seq, envelope.ts, label_key)
-        sequence.contiguous = sequence.highest = seq
+        pending.upto[controller] = (sequence, seq)
         pending.rows.append(
             (controller, seq, envelope.boot, envelope.type, envelope.ts, received_at,
              _JSON.encode(envelope.data).decode(), True, result[:200])
         )  # fmt: skip
         return Handled()
+    sequence = _sequence(session, controller)
     # In-order events cost no query: nothing above ``highest`` can be stored.
-    if seq <= contiguous or (
+    if seq <= sequence.contiguous or (
         seq <= sequence.highest
         and session.scalar(
             select(DeviceEvent.id).where(
@@ -452,7 +512,9 @@ def _apply(
     key = f"mqtt:{bank.controller}:{seq}"
     try:
         if kind == "door_opened" and item is not None:
-            item.state = CompartmentState.OPEN
+            if item.state != CompartmentState.OPEN:
+                # Setting it again would still make the flush look at the compartment.
+                item.state = CompartmentState.OPEN
             return "door open"
         if kind == "door_closed" and item is not None:
             if data["occupied"]:
