@@ -15,7 +15,7 @@ import logging
 import queue as stdlib_queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -94,16 +94,25 @@ class Bridge:
 
     def _batch(self) -> list[Received]:
         try:
-            first = self.inbox.get(timeout=0.5)
+            return [self.inbox.get(timeout=0.5)]
         except stdlib_queue.Empty:
             return []
-        batch = [first]
-        while len(batch) < self.batch_size:
+
+    def _drain(self, batch: list[Received]) -> Iterator[tuple[str, bytes]]:
+        """The batch's messages, then whatever arrives while they are handled, until the batch
+        is full or nothing more is waiting: the transaction commits only then."""
+        handed = 0
+        while True:
+            while handed < len(batch):
+                topic, payload, _mid, _qos = batch[handed]
+                handed += 1
+                yield topic, payload
+            if len(batch) >= self.batch_size:
+                return
             try:
                 batch.append(self.inbox.get_nowait())
             except stdlib_queue.Empty:
-                break
-        return batch
+                return
 
     def _work(self) -> None:
         while not self.stopping.is_set():
@@ -129,9 +138,7 @@ class Bridge:
 
     def _store(self, batch: list[Received]) -> list[Outbound]:
         with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
-            return handle_batch(
-                session, [(topic, payload) for topic, payload, _mid, _qos in batch], self.label_key
-            )
+            return handle_batch(session, self._drain(batch), self.label_key)
 
     def _publish(self, outbound: list[Outbound]) -> None:
         # Only the newest evt/ack per controller matters; commands each go out.

@@ -16,7 +16,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,7 +194,7 @@ def _finish(session: Session, received_at: dt.datetime) -> list[Outbound]:
 
 
 def handle_batch(
-    session: Session, messages: list[tuple[str, bytes]], label_key: str
+    session: Session, messages: Iterable[tuple[str, bytes]], label_key: str
 ) -> list[Outbound]:
     """Store and apply messages in order; returns what to publish after the commit."""
     received_at = clock.now()
