@@ -50,8 +50,9 @@ class Topic:
     channel: str
 
 
-@dataclass(frozen=True)
-class Envelope:
+class Envelope(msgspec.Struct, frozen=True):
+    """A valid event; a Struct because the bridge makes one per event (built in C)."""
+
     controller: str
     boot: int
     seq: int
