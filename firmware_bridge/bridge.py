@@ -15,8 +15,7 @@ import logging
 import queue as stdlib_queue
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -30,14 +29,8 @@ from firmware_bridge.ingest import Outbound, handle_batch, mark_silent_controlle
 log = logging.getLogger(__name__)
 SUBSCRIPTIONS = ("evt", "status", "hb", "cmd/ack")
 SHARE_GROUP = "courier-bridge"
-
-
-@dataclass(frozen=True)
-class Received:
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
+#: A message as the worker gets it: topic, payload, packet id, QoS.
+Received = tuple[str, bytes, int, int]
 
 
 class Bridge:
@@ -58,7 +51,11 @@ class Bridge:
         self.label_key = label_key
         self.batch_size = batch_size
         self.shared = shared and address.v5
-        self.inbox: stdlib_queue.Queue[Received] = stdlib_queue.Queue()
+        # paho's network thread shares the GIL with the worker: handing a message over costs it
+        # one tuple and a C-level put. Plain tuples of str, bytes and int also keep the garbage
+        # collector out of the queue; paho's message objects (a lock, properties) would be
+        # promoted while they wait, and the full collections they bring cost more than the rest.
+        self.inbox: stdlib_queue.SimpleQueue[Received] = stdlib_queue.SimpleQueue()
         self.stopping = threading.Event()
         self.stored = 0
         self.client = new_client(address, client_id, persistent=True)
@@ -78,7 +75,7 @@ class Bridge:
         log.info("bridge: connected to %s:%s", self.address.host, self.address.port)
 
     def _on_message(self, _client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put(Received(message.topic, bytes(message.payload), message.mid, message.qos))
+        self.inbox.put((message.topic, message.payload, message.mid, message.qos))
 
     def start(self) -> None:
         connect(self.client, self.address, persistent=True)
@@ -97,16 +94,25 @@ class Bridge:
 
     def _batch(self) -> list[Received]:
         try:
-            first = self.inbox.get(timeout=0.5)
+            return [self.inbox.get(timeout=0.5)]
         except stdlib_queue.Empty:
             return []
-        batch = [first]
-        while len(batch) < self.batch_size:
+
+    def _drain(self, batch: list[Received]) -> Iterator[tuple[str, bytes]]:
+        """The batch's messages, then whatever arrives while they are handled, until the batch
+        is full or nothing more is waiting: the transaction commits only then."""
+        handed = 0
+        while True:
+            while handed < len(batch):
+                topic, payload, _mid, _qos = batch[handed]
+                handed += 1
+                yield topic, payload
+            if len(batch) >= self.batch_size:
+                return
             try:
                 batch.append(self.inbox.get_nowait())
             except stdlib_queue.Empty:
-                break
-        return batch
+                return
 
     def _work(self) -> None:
         while not self.stopping.is_set():
@@ -123,18 +129,17 @@ class Bridge:
                     time.sleep(1)
             else:
                 return
-            for message in batch:
-                if message.qos > 0:
-                    self.client.ack(message.mid, message.qos)
+            ack = self.client.ack
+            for _topic, _payload, mid, qos in batch:
+                if qos:
+                    ack(mid, qos)
             self.stored += len(batch)
             self._publish(outbound)
 
     def _store(self, batch: list[Received]) -> list[Outbound]:
         with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
             for_writing(session)
-            return handle_batch(
-                session, [(message.topic, message.payload) for message in batch], self.label_key
-            )
+            return handle_batch(session, self._drain(batch), self.label_key)
 
     def _publish(self, outbound: list[Outbound]) -> None:
         # Only the newest evt/ack per controller matters; commands each go out.

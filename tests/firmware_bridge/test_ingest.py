@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from core import clock
 from courier.states import State
 from firmware_bridge import commands
-from firmware_bridge.ingest import handle, mark_silent_controllers
+from firmware_bridge.ingest import handle, handle_batch, mark_silent_controllers
 from firmware_bridge.models import (
     Command,
     CommandStatus,
@@ -101,6 +101,9 @@ def test_filling_the_gap_applies_the_waiting_events_in_order(session, bank):
         (event(1, kind="explode"), "unknown event type"),
         (event(1, ts="yesterday"), "ts"),
         (event(1, data={"compartment": 99}), "unknown compartment 99"),
+        (event(1, kind=["door_opened"]), "unknown event type"),
+        (event(1, data={"compartment": True}), "compartment"),
+        (event(1, "tamper", {"kind": "meteor"}), "unknown kind"),
     ],
 )
 def test_a_bad_payload_goes_to_the_dead_letters(session, bank, payload, reason):
@@ -109,6 +112,62 @@ def test_a_bad_payload_goes_to_the_dead_letters(session, bank, payload, reason):
     assert reason in letter.reason
     assert letter.payload == payload
     assert stored(session) == []
+
+
+def test_a_status_with_a_list_for_its_state_is_dead_lettered(session, bank):
+    handle(session, topic("status"), b'{"state": ["online"], "boot": 1}', LABEL_KEY)
+    assert "state must be" in session.scalar(select(DeadLetter.reason))
+
+
+def batch(session, *messages):
+    """Handle messages the way the bridge's worker does: in one batch."""
+    return handle_batch(session, list(messages), LABEL_KEY)
+
+
+def evt(seq, kind="door_opened", data=None):
+    return topic("evt"), event(seq, kind, data)
+
+
+def sequence_row(session):
+    return session.execute(select(ControllerSequence.contiguous, ControllerSequence.highest)).one()
+
+
+def test_a_batch_of_in_order_events_is_stored_once_and_acknowledged_once(session, bank):
+    outbound = batch(session, *(evt(seq, data={"compartment": 1 + seq % 4}) for seq in (1, 2, 3)))
+    assert stored(session) == [1, 2, 3]
+    assert [m.payload for m in outbound] == [{"upto_seq": 3}]
+    assert sequence_row(session) == (3, 3)
+    assert bank.last_seen is not None
+
+
+def test_a_batch_with_a_duplicate_and_a_gap_applies_in_order_and_asks_for_the_gap(session, bank):
+    outbound = batch(session, evt(1), evt(2), evt(2), evt(4), evt(5))
+    assert stored(session) == [1, 2, 4, 5]
+    assert [m.payload["upto_seq"] for m in outbound if "upto_seq" in m.payload] == [2]
+    assert [m.payload["args"]["from_seq"] for m in outbound if "args" in m.payload] == [3]
+    assert sequence_row(session) == (2, 5)
+
+
+def test_filling_a_gap_within_a_batch_catches_the_sequence_up(session, bank):
+    batch(session, evt(1), evt(3))
+    outbound = batch(session, evt(2), evt(4), evt(5))
+    assert [m.payload for m in outbound] == [{"upto_seq": 5}]
+    assert sequence_row(session) == (5, 5)
+    assert session.scalar(select(func.count()).where(DeviceEvent.applied.is_(False))) == 0
+
+
+def test_a_heartbeat_after_in_order_events_of_its_batch_asks_from_the_right_seq(session, bank):
+    beat = json.dumps({"boot": 1, "seq": 6, "uptime": 60}).encode()
+    outbound = batch(session, evt(1), evt(2), (topic("hb"), beat))
+    assert [m.payload["args"]["from_seq"] for m in outbound if "args" in m.payload] == [3]
+    assert sequence_row(session) == (2, 6)
+
+
+def test_a_dead_letter_amid_a_batch_counts_as_received_and_the_stream_goes_on(session, bank):
+    outbound = batch(session, evt(1), evt(2, data={"compartment": 99}), evt(3))
+    assert stored(session) == [1, 3]
+    assert [m.payload for m in outbound] == [{"upto_seq": 3}]
+    assert session.scalar(select(DeadLetter.seq)) == 2
 
 
 def test_a_dead_lettered_event_with_a_valid_seq_still_counts_as_received(session, bank):
