@@ -219,10 +219,8 @@ def record_step(
         raise DomainError("not_a_step", N_("%(kind)s is not a processing step."), kind=kind)
     if kind is Kind.REJECTED and not note:
         raise ValidationFailed([Problem("note", N_("Say why the department rejected it."))])
-    if kind is Kind.RESULT_READY:
-        if result_kind not in RESULT_KINDS:
-            raise ValidationFailed([Problem("result_kind", N_("Say what the result is."))])
-        note = f"{result_kind}: {note}" if note else result_kind
+    if kind is Kind.RESULT_READY and result_kind not in RESULT_KINDS:
+        raise ValidationFailed([Problem("result_kind", N_("Say what the result is."))])
     outcome = _record(session, consignment, clerk, kind, key, notes=note)
     if kind is Kind.RESULT_READY and not outcome.duplicate:
         consignment.result_kind = result_kind

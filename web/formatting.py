@@ -109,7 +109,7 @@ LABELS: dict[type, dict[str, Any]] = {
         Colour.AMBER: lazy_gettext("80% of the time used"),
         Colour.RED: lazy_gettext("overdue"),
         Colour.PAUSED: lazy_gettext("clock paused"),
-        Colour.DONE: lazy_gettext("result ready"),
+        Colour.DONE: lazy_gettext("handled"),
     },
     Level: {
         Level.WARNING: lazy_gettext("warning"),
