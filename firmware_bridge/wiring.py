@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from core.events import subscribe
+from courier.events import HopRecorded
 from firmware_bridge.commands import queue_command
-from lockers.compartments import bank_by_controller
+from lockers.compartments import bank_by_controller, release_for_desk
 from lockers.events import CompartmentReleaseRequested, PickupCodeIssued
 
 
@@ -40,3 +41,4 @@ def open_released_compartment(session: Session, event: CompartmentReleaseRequest
 def wire() -> None:
     subscribe(PickupCodeIssued, send_code_to_controller)
     subscribe(CompartmentReleaseRequested, open_released_compartment)
+    subscribe(HopRecorded, release_for_desk)

@@ -14,6 +14,7 @@ from core.errors import N_, Conflict, DomainError, NotFound
 from core.events import publish
 from core.users import User
 from courier.custody import EventInput, Outcome, record_event
+from courier.events import HopRecorded
 from courier.models import Consignment, Source
 from courier.states import Kind
 from lockers import pickup_codes
@@ -240,3 +241,13 @@ def pickup_bank_for(session: Session, consignment: Consignment) -> LockerBank | 
         .order_by(LockerBank.controller)
         .limit(1)
     )
+
+
+def release_for_desk(session: Session, event: HopRecorded) -> None:
+    """A result taken from its locker to the service desk frees its compartment."""
+    if event.kind != Kind.PLACED_AT_DESK or event.late:
+        return
+    for held in session.scalars(
+        select(Compartment).where(Compartment.consignment_id == event.consignment_id)
+    ):
+        empty(held)

@@ -1,0 +1,34 @@
+"""A result moved from its locker to the service desk (uncollected) frees its compartment."""
+
+import pytest
+
+from core.events import bus
+from core.users import Role
+from courier import agents
+from courier.states import State
+from firmware_bridge.wiring import wire
+from lockers.compartments import add_bank, place_for_pickup
+from lockers.models import BankKind, CompartmentState, Size
+from tests import factories
+from tests.lockers.test_lockers import ready_for_pickup
+
+
+@pytest.fixture(autouse=True)
+def wired():
+    wire()
+    yield
+    bus.clear()
+
+
+def test_keeping_an_uncollected_result_at_the_desk_empties_its_compartment(session):
+    place = factories.location(session, "NH-LOCKER-1", "NH", kind="locker_site")
+    bank = add_bank(session, "NH-PU-01", "南湖取件柜", BankKind.PICKUP, place, [Size.S] * 2)
+    clerk = factories.user(session, "desk_clerk", Role.CLERK)
+    consignment = ready_for_pickup(
+        session, factories.consignment(session, origin="NH", department_campus="NH")
+    )
+    placement = place_for_pickup(session, consignment, bank, actor=clerk, key="p1")
+    agents.place_at_desk(session, consignment, clerk, "desk1")
+    assert consignment.state == State.AT_DESK
+    assert placement.compartment.state == CompartmentState.FREE
+    assert placement.compartment.consignment_id is None
