@@ -224,3 +224,17 @@ def test_a_ticket_taken_with_a_phone_hears_when_its_turn_is_near(session, frozen
     (notice,) = notices(session, "turn_near")
     assert notice.recipient == "+8613800000301"
     assert "A002" in notice.payload["text"]
+
+
+def test_the_sla_scan_warns_the_owner_clerk_at_eighty_percent(session, frozen_clock):
+    from courier import agents, sla
+    from tests.courier.agent_helpers import at_agent_desk
+
+    consignment = at_agent_desk(session)
+    wang = factories.user(session, "warn_wang", Role.CLERK, phone="+8613800000111")
+    agents.accept(session, consignment, wang)
+    frozen_clock.set(consignment.sla_warn_at)
+    assert sla.scan(session) == sla.ScanResult(1, 0)
+    (notice,) = notices(session, "sla_warning")
+    assert notice.recipient == "+8613800000111"
+    assert "八成" in notice.payload["text"]
