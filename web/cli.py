@@ -169,6 +169,8 @@ def scheduler() -> None:
     from web.scheduler import all_jobs, build_scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Each job logs its own result; APScheduler's line per run would only repeat it.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = _settings()
     engine = make_engine(settings.database_url)
     jobs = all_jobs()
