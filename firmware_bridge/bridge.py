@@ -162,6 +162,7 @@ class Bridge:
         while not self.stopping.wait(1.0):
             try:
                 with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
+                    for_writing(session)
                     due = commands.due(session)
                     if time.monotonic() - last_presence_check > 10:
                         mark_silent_controllers(session)

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from core.events import subscribe
 from courier.events import HopRecorded
+from courier.states import Kind
 from firmware_bridge.commands import queue_command
 from lockers.compartments import bank_by_controller, release_for_desk
 from lockers.events import CompartmentReleaseRequested, PickupCodeIssued
@@ -38,7 +39,22 @@ def open_released_compartment(session: Session, event: CompartmentReleaseRequest
     queue_command(session, bank, "open", {"compartment": event.compartment}, reason=event.reason)
 
 
+def move_to_desk(session: Session, event: HopRecorded) -> None:
+    """A result kept at the service desk frees its compartment; the controller forgets the
+    code, so it cannot open the compartment for whoever uses it next."""
+    if event.kind != Kind.PLACED_AT_DESK or event.late:
+        return
+    for item in release_for_desk(session, event.consignment_id):
+        queue_command(
+            session,
+            item.bank,
+            "clear_code",
+            {"compartment": item.number},
+            reason="result moved to the service desk",
+        )
+
+
 def wire() -> None:
     subscribe(PickupCodeIssued, send_code_to_controller)
     subscribe(CompartmentReleaseRequested, open_released_compartment)
-    subscribe(HopRecorded, release_for_desk)
+    subscribe(HopRecorded, move_to_desk)

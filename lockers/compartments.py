@@ -13,10 +13,9 @@ from core import clock
 from core.errors import N_, Conflict, DomainError, NotFound
 from core.events import publish
 from core.users import User
-from courier.custody import EventInput, Outcome, record_event
-from courier.events import HopRecorded
+from courier.custody import EventInput, Outcome, find_event, record_event
 from courier.models import Consignment, Source
-from courier.states import Kind
+from courier.states import Kind, State
 from lockers import pickup_codes
 from lockers.events import PickupCodeIssued
 from lockers.models import (
@@ -179,6 +178,8 @@ def record_at_locker(
 
 @dataclass(frozen=True)
 class Placement:
+    """Where the result went; ``digits`` is empty when the placement was already made."""
+
     compartment: Compartment
     digits: str
     outcome: Outcome
@@ -200,6 +201,15 @@ def place_for_pickup(
         raise DomainError(
             "not_a_pickup_locker", N_("%(name)s is not a pickup locker."), name=bank.name
         )
+    earlier = find_event(session, key)
+    if earlier is not None:
+        # The same placement again (a form sent twice): no second compartment, no second code.
+        held = session.scalar(
+            select(Compartment).where(Compartment.consignment_id == consignment.id)
+        )
+        if held is not None:
+            again = Outcome(ok=True, state=State(consignment.state), event=earlier, duplicate=True)
+            return Placement(held, "", again)
     if bank.campus_id != consignment.pickup_campus_id:
         raise DomainError(
             "wrong_campus",
@@ -243,11 +253,14 @@ def pickup_bank_for(session: Session, consignment: Consignment) -> LockerBank | 
     )
 
 
-def release_for_desk(session: Session, event: HopRecorded) -> None:
-    """A result taken from its locker to the service desk frees its compartment."""
-    if event.kind != Kind.PLACED_AT_DESK or event.late:
-        return
-    for held in session.scalars(
-        select(Compartment).where(Compartment.consignment_id == event.consignment_id)
-    ):
-        empty(held)
+def release_for_desk(session: Session, consignment_id: int) -> list[Compartment]:
+    """A result taken from its locker to the service desk: its compartments are emptied and
+    their codes revoked (the controller must be told to forget them too). Returns them."""
+    held = list(
+        session.scalars(select(Compartment).where(Compartment.consignment_id == consignment_id))
+    )
+    for item in held:
+        pickup_codes.revoke(session, item)
+        empty(item)
+    session.flush()
+    return held

@@ -38,15 +38,7 @@ def issue_code(
     """A new code for ``compartment``; earlier codes for it stop working. Returns the digits
     once: they go to the recipient and are never stored."""
     now = clock.now()
-    session.execute(
-        update(PickupCode)
-        .where(
-            PickupCode.compartment_id == compartment.id,
-            PickupCode.used_at.is_(None),
-            PickupCode.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    revoke(session, compartment)
     digits = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     salt = secrets.token_hex(8)
     code = PickupCode(
@@ -59,6 +51,20 @@ def issue_code(
     session.add(code)
     session.flush()
     return code, digits
+
+
+def revoke(session: Session, compartment: Compartment) -> None:
+    """Revoke every code of the compartment still open (its content left another way)."""
+    session.execute(
+        update(PickupCode)
+        .where(
+            PickupCode.compartment_id == compartment.id,
+            PickupCode.used_at.is_(None),
+            PickupCode.revoked_at.is_(None),
+        )
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def active_code(session: Session, compartment: Compartment) -> PickupCode | None:

@@ -18,9 +18,9 @@ from courier.events import HopRecorded
 from courier.models import Consignment
 from courier.states import Kind, State
 from routes import manifests
-from routes.models import LegStatus, RoutePlan
+from routes.models import LegStatus, PlanLeg, RoutePlan
 from routes.planner import Planner
-from routes.plans import PENDING_KEY, Reason, drop_boxes, replan, settlers
+from routes.plans import LOAD_GRACE, PENDING_KEY, Reason, drop_boxes, replan, settlers
 
 #: States in which the envelope rides (or waits for) its planned shuttles.
 ON_ROUTE = frozenset({State.COLLECTED, State.IN_TRANSIT, State.RETURN_IN_TRANSIT})
@@ -64,12 +64,15 @@ def settle(session: Session) -> None:
     for consignment in consignments:
         plan = plans.get(consignment.id)
         reason = None
+        planned = [leg for leg in plan.legs if leg.status == LegStatus.PLANNED] if plan else []
         for kind, _at in hops[consignment.id]:
             if plan is not None:
                 _move_legs(plan, kind)
             reason = REASONS.get(kind, reason)
         last = hops[consignment.id][-1][1]
-        if plan is not None and _still_holds(plan, consignment, hops[consignment.id], last):
+        if plan is not None and _still_holds(
+            plan, planned, consignment, hops[consignment.id], last
+        ):
             plan.updated_at = last
             continue
         planner = planner or Planner(session)
@@ -92,17 +95,19 @@ ON_THE_WAY = frozenset({Kind.COLLECTED, Kind.LOADED})
 
 def _still_holds(
     plan: RoutePlan,
+    planned: list[PlanLeg],
     consignment: Consignment,
     hops: list[tuple[Kind, dt.datetime]],
     at: dt.datetime,
 ) -> bool:
     """Whether the stored plan and its ETA still hold after these hops, so that planning again
-    would find the same rides: a collection or load on the way, with no planned ride gone by."""
+    would find the same rides: a collection or load on the way, with none of the rides that
+    were ``planned`` before them gone by (a load counts for a bus up to LOAD_GRACE late)."""
     if plan.eta is None or any(kind not in ON_THE_WAY for kind, _at in hops):
         return False
     if State(consignment.state) not in ON_ROUTE:
         return False
-    return all(leg.departs_at >= at for leg in plan.legs if leg.status == LegStatus.PLANNED)
+    return all(leg.departs_at >= at - LOAD_GRACE for leg in planned)
 
 
 def _move_legs(plan: RoutePlan, kind: Kind) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from core.db import for_writing
 
-#: Requests that only read; every other method's transaction is declared a writer.
+#: Methods that only read; other requests' transactions are declared writers.
 READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -15,7 +15,9 @@ def db() -> Session:
     """The session of the current request, opened on first use."""
     if "db" not in g:
         session = current_app.extensions["courier_sessions"]()
-        g.db = session if request.method in READING else for_writing(session)
+        # A bearer token's use is recorded now and then, so token requests may write too.
+        reading = request.method in READING and "Authorization" not in request.headers
+        g.db = session if reading else for_writing(session)
     return g.db  # type: ignore[no-any-return]
 
 

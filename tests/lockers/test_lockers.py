@@ -152,3 +152,17 @@ def test_a_deposit_without_a_label_alerts_and_keeps_the_compartment_occupied(ses
     assert result.reason_code == "no_label"
     assert item.state == CompartmentState.OCCUPIED
     assert session.scalar(select(Alert.kind)) == AlertKind.FAULT
+
+
+def test_the_same_placement_sent_twice_fills_one_compartment_with_one_code(session, pickup_bank):
+    consignment = ready_for_pickup(
+        session, factories.consignment(session, origin="NH", department_campus="NH")
+    )
+    first = place_for_pickup(session, consignment, pickup_bank, actor=None, key="twice")
+    again = place_for_pickup(session, consignment, pickup_bank, actor=None, key="twice")
+    assert again.compartment.id == first.compartment.id
+    assert again.outcome.duplicate
+    assert again.digits == ""
+    occupied = [c for c in pickup_bank.compartments if c.state == CompartmentState.OCCUPIED]
+    assert occupied == [first.compartment]
+    assert len(session.scalars(select(PickupCode)).all()) == 1

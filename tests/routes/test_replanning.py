@@ -57,6 +57,19 @@ def test_collecting_and_loading_on_time_keep_the_plan_and_its_rows(session, netw
     assert len(history(session, consignment.id)) == changes
 
 
+def test_a_load_long_after_the_planned_bus_is_re_planned_onto_the_later_one(session, network, at):
+    with at(2026, 11, 17, 9, 30):
+        consignment = factories.consignment(session)
+        replan(session, consignment)
+    with at(2026, 11, 17, 10, 20):
+        scan(session, consignment, ("deposit", "NH-BOX"), ("collect", "NH-BOX"))
+    with at(2026, 11, 17, 13, 50):
+        scan(session, consignment, ("load", "NH-STOP"))
+    plan = plan_of(session, consignment.id)
+    assert plan.eta == local(2026, 11, 17, 14, 55)
+    assert [(leg.trip.code, leg.status) for leg in plan.legs] == [("NX-1400", LegStatus.LOADED)]
+
+
 def test_a_missed_departure_is_re_planned_with_the_reason(session, network, at):
     with at(2026, 11, 17, 9, 30):
         consignment = factories.consignment(session)

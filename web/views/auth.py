@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    current_app,
     redirect,
     render_template,
     request,
@@ -23,14 +22,16 @@ auth = Blueprint("auth", __name__)
 
 
 def check_password(login: str, password: str) -> User | None:
-    """Authenticate in a transaction of its own, so a failure counts whatever the request does.
+    """Authenticate and commit the attempt at once, so a failure counts although the request's
+    answer (401) rolls back the rest. It uses the request's own session: a second one would
+    wait for the write lock the request holds on SQLite.
 
     Raises :class:`TooManyAttempts` while the login name or address is locked out.
     """
-    with current_app.extensions["courier_sessions"]() as attempt:
-        user = authenticate(attempt, login, password, request.remote_addr or "unknown")
-        attempt.commit()
-    return None if user is None else db().get(User, user.id)
+    session = db()
+    user = authenticate(session, login, password, request.remote_addr or "unknown")
+    session.commit()
+    return user
 
 
 def _safe_next(target: str | None) -> str:
