@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from catalog.models import Location
 from core.errors import N_, Problem, ValidationFailed
 from routes.models import DayType, DropBoxEmptying, Stop, Trip
-from routes.network import CACHE_KEY
+from routes.network import changed
 
 
 def set_rounds(
@@ -36,7 +36,7 @@ def set_rounds(
     ]
     session.add_all(rows)
     session.flush()
-    session.info.pop(CACHE_KEY, None)
+    changed(session)
     return rows
 
 

@@ -43,6 +43,16 @@ class ManifestAction(enum.StrEnum):
     UNLOAD = "unload"  # take it out at a later stop of the trip
 
 
+class TimetableRevision(Base):
+    """One row whose token changes with every change to the timetable: processes keep their
+    planning snapshot for as long as the token they loaded it under is current."""
+
+    __tablename__ = "timetable_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 class Stop(Base):
     """A place of the network: a shuttle stop or a locker site where envelopes change hands.
 

@@ -4,7 +4,8 @@ connections of each service day (working days, days off, term time or vacation).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from sqlalchemy import select
@@ -14,10 +15,20 @@ from catalog.models import Location, LocationKind
 from core.clock import SHANGHAI
 from core.workdays import WorkCalendar
 from routes.csa import Connection
-from routes.models import DayType, DropBoxEmptying, Season, ServicePeriod, Stop, Trip
+from routes.models import (
+    DayType,
+    DropBoxEmptying,
+    Season,
+    ServicePeriod,
+    Stop,
+    TimetableRevision,
+    Trip,
+)
 
-#: Where the snapshot is cached in ``Session.info``; a timetable import drops it.
+#: Where the snapshot is cached in ``Session.info``; :func:`changed` drops it.
 CACHE_KEY = "routes.timetable"
+#: The process's last snapshot and the revision token it was loaded under.
+_shared: dict[str, tuple[str, Timetable]] = {}
 DAY = 1440
 
 
@@ -68,10 +79,19 @@ class Timetable:
 
     @classmethod
     def of(cls, session: Session) -> Timetable:
-        """The session's snapshot, loaded on first use."""
+        """The session's snapshot: the process's shared one while the timetable's revision
+        token is unchanged (work calendars stay per session: holidays change on their own)."""
         cached = session.info.get(CACHE_KEY)
         if cached is None:
-            cached = session.info[CACHE_KEY] = cls.load(session)
+            token = revision(session)
+            shared = _shared.get("timetable")
+            if token and shared is not None and shared[0] == token:
+                cached = replace(shared[1], calendars={})
+            else:
+                cached = cls.load(session)
+                if token:
+                    _shared["timetable"] = (token, cached)
+            session.info[CACHE_KEY] = cached
         return cached  # type: ignore[no-any-return]
 
     @classmethod
@@ -159,6 +179,27 @@ class Timetable:
             Connection(a, b, base + dep, base + arr, day_key * 10_000_000 + trip)
             for dep, arr, a, b, trip in rows
         ]
+
+
+def revision(session: Session) -> str | None:
+    """The timetable's current revision token (None before any timetable was loaded)."""
+    return session.scalar(select(TimetableRevision.token).where(TimetableRevision.id == 1))
+
+
+def changed(session: Session) -> None:
+    """Record a change to the timetable: this session and every process plan on a new snapshot.
+
+    The token is random, so a change that is rolled back can never make another process trust
+    a snapshot of it.
+    """
+    session.info.pop(CACHE_KEY, None)
+    row = session.get(TimetableRevision, 1)
+    token = uuid.uuid4().hex
+    if row is None:
+        session.add(TimetableRevision(id=1, token=token))
+    else:
+        row.token = token
+    session.flush()
 
 
 def runs(days: DayType, workday: bool) -> bool:

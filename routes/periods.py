@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import N_, Problem, ValidationFailed
 from routes.models import Season, ServicePeriod
-from routes.network import CACHE_KEY
+from routes.network import changed
 
 
 def add_period(
@@ -37,14 +37,14 @@ def add_period(
     period = ServicePeriod(name=name.strip(), season=season, starts_on=starts_on, ends_on=ends_on)
     session.add(period)
     session.flush()
-    session.info.pop(CACHE_KEY, None)
+    changed(session)
     return period
 
 
 def remove_period(session: Session, period: ServicePeriod) -> None:
     session.delete(period)
     session.flush()
-    session.info.pop(CACHE_KEY, None)
+    changed(session)
 
 
 def periods(session: Session) -> list[ServicePeriod]:

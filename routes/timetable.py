@@ -29,7 +29,7 @@ from routes.models import (
     Trip,
     Vehicle,
 )
-from routes.network import CACHE_KEY, stop_locations
+from routes.network import changed, stop_locations
 
 COLUMNS = ("trip", "line", "vehicle", "days", "season", "stop", "arrive", "depart")
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -236,7 +236,7 @@ def import_timetable(session: Session, text: str) -> int:
         trip.stop_times = calls
         session.add(trip)
     session.flush()
-    session.info.pop(CACHE_KEY, None)
+    changed(session)
     return len(parsed)
 
 
@@ -274,4 +274,4 @@ def set_stop(session: Session, stop: Stop, is_hub: bool, transfer_minutes: int) 
         raise ValidationFailed([Problem("transfer_minutes", N_("Sorting takes 0 to 240 minutes."))])
     stop.is_hub, stop.transfer_minutes = is_hub, transfer_minutes
     session.flush()
-    session.info.pop(CACHE_KEY, None)
+    changed(session)

@@ -9,7 +9,7 @@ import pytest
 from core.users import Role
 from routes.manifests import build_due
 from routes.models import ServicePeriod
-from routes.network import CACHE_KEY
+from routes.network import changed
 from routes.plans import replan
 from tests import factories
 from tests.conftest import login
@@ -123,7 +123,7 @@ def test_an_unreachable_destination_is_refused_at_submission_with_the_date(
     )
     factories.department(session, "DDJ", campus=factories.campus(session, "DJ"))
     item = factories.item(session, code="DJ-001", department="DDJ", campuses=["DJ"])
-    session.info.pop(CACHE_KEY, None)
+    changed(session)
     with at(2026, 11, 17, 9, 30):
         headers = bearer(client, session)
         refused = client.post(
@@ -161,7 +161,7 @@ def test_the_form_offers_to_accept_the_later_date_when_unreachable(client, sessi
     )
     factories.department(session, "DDJ", campus=factories.campus(session, "DJ"))
     item = factories.item(session, code="DJ-002", department="DDJ", campuses=["DJ"])
-    session.info.pop(CACHE_KEY, None)
+    changed(session)
     factories.user(session, "li", Role.TEACHER)
     with at(2026, 11, 17, 9, 30):
         login(client, "li")

@@ -8,7 +8,7 @@ from core.users import Role
 from courier.consignments import record_web_event
 from courier.scans import Scan, process_scans
 from routes.models import LegStatus, ServicePeriod
-from routes.network import CACHE_KEY
+from routes.network import changed
 from routes.plans import check_reachable, history, plan_of, replan
 from tests import factories
 from tests.factories import LABEL_KEY
@@ -131,7 +131,7 @@ def test_a_destination_no_shuttle_reaches_is_refused_with_the_earliest_date(sess
         ServicePeriod(name="寒假", starts_on=dt.date(2026, 11, 16), ends_on=dt.date(2026, 11, 30))
     )
     session.flush()
-    session.info.pop(CACHE_KEY, None)
+    changed(session)
     with at(2026, 11, 17, 9, 30):
         consignment = factories.consignment(session, department_campus="DJ")
         with pytest.raises(DomainError) as refused:
