@@ -24,7 +24,7 @@ from core.errors import N_, Conflict, DomainError, Forbidden, Problem, Validatio
 from core.events import publish
 from core.users import Role, User
 from courier import sla
-from courier.custody import EventInput, Outcome, record_event
+from courier.custody import EventInput, Outcome, must, record_event
 from courier.events import MaterialsRequested, ResultAtDesk
 from courier.models import Consignment, MaterialsRequest, Source
 from courier.states import AGENT_STATES, AGENT_STEPS, Kind, Leg, State
@@ -47,12 +47,6 @@ TO_PLACE_STATES = (State.RESULT_READY, State.RETURN_ARRIVED)
 MAX_NOTE = 500
 
 
-def _must(outcome: Outcome) -> Outcome:
-    if not outcome.ok:
-        raise Conflict(outcome.reason_code or "refused", outcome.reason or "", **outcome.params)
-    return outcome
-
-
 def _require_clerk(user: User) -> None:
     if not user.has_role(Role.CLERK, Role.ADMIN):
         raise Forbidden("not_a_clerk", N_("Only agent clerks handle consignments."))
@@ -66,7 +60,7 @@ def _record(
     key: str,
     notes: str = "",
 ) -> Outcome:
-    return _must(
+    return must(
         record_event(
             session,
             consignment,

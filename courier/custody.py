@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from catalog.models import Location
 from core import clock
-from core.errors import N_
+from core.errors import N_, Conflict
 from core.events import publish
 from core.users import Role, User
 from courier import sla
@@ -93,6 +93,14 @@ class EventInput:
     device: str | None = None
     notes: str = ""
     photo: Photo | None = None
+
+
+def must(outcome: Outcome) -> Outcome:
+    """The outcome, or its refusal raised as a :class:`Conflict` (for callers that answer a
+    person at once rather than report per item, as scans do)."""
+    if not outcome.ok:
+        raise Conflict(outcome.reason_code or "refused", outcome.reason or "", **outcome.params)
+    return outcome
 
 
 def may_record(user: User, consignment: Consignment, kind: Kind) -> bool:

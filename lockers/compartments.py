@@ -13,7 +13,7 @@ from core import clock
 from core.errors import N_, Conflict, DomainError, NotFound
 from core.events import publish
 from core.users import User
-from courier.custody import EventInput, Outcome, find_event, record_event
+from courier.custody import EventInput, Outcome, find_event, must, record_event
 from courier.models import Consignment, Source
 from courier.states import Kind, State
 from lockers import pickup_codes
@@ -221,8 +221,7 @@ def place_for_pickup(
     outcome = record_at_locker(
         session, consignment, chosen, Kind.PLACED_FOR_PICKUP, key, Source.WEB, actor=actor
     )
-    if not outcome.ok:
-        raise Conflict(outcome.reason_code or "refused", outcome.reason or "", **outcome.params)
+    must(outcome)
     fill(chosen, consignment)
     code, digits = pickup_codes.issue_code(session, chosen, consignment.id)
     publish(

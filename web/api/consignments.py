@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from catalog.models import Location
 from core import codes
-from core.errors import N_, Conflict, DomainError, Forbidden, Problem, ValidationFailed
+from core.errors import N_, DomainError, Forbidden, Problem, ValidationFailed
 from core.users import Role
 from courier.consignments import (
     NewConsignment,
@@ -21,7 +21,7 @@ from courier.consignments import (
     may_see,
     record_web_event,
 )
-from courier.custody import Outcome, may_record
+from courier.custody import Outcome, may_record, must
 from courier.models import Consignment, CustodyEvent, Photo, Priority, ScanRecord
 from courier.states import Kind, State
 from courier.timeline import timeline
@@ -322,9 +322,8 @@ def add_event(code: str) -> Any:
         notes=str(body.get("notes") or "")[:2000],
         photo=photo,
     )
-    if not outcome.ok:
-        # The request was understood; the consignment's state refuses it.
-        raise Conflict(outcome.reason_code or "refused", outcome.reason or "", **outcome.params)
+    # The request was understood; a refusal comes from the consignment's state (409).
+    must(outcome)
     return jsonify(outcome_json(outcome)), 200 if outcome.duplicate else 201
 
 
