@@ -75,3 +75,28 @@ def verify(text: str, key: str) -> str:
 def grouped(code: str) -> str:
     """``8KQ2-M9XR-7H2PQ``: easier to read aloud and to type."""
     return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+#: How many digits a pickup or handover code has: what a recipient types at a locker or desk.
+PIN_DIGITS = 6
+
+
+def pin_hash(salt: str, digits: str) -> str:
+    """How a code is kept (and what a locker controller compares with): SHA-256 of
+    ``salt:digits``, hex."""
+    return hashlib.sha256(f"{salt}:{digits}".encode()).hexdigest()
+
+
+def new_pin() -> tuple[str, str, str]:
+    """A fresh code as ``(digits, salt, hash)``; the digits go to the recipient and are never
+    stored, only the salt and the hash."""
+    digits = f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
+    salt = secrets.token_hex(8)
+    return digits, salt, pin_hash(salt, digits)
+
+
+def pin_matches(salt: str, expected: str, digits: str) -> bool:
+    """Whether ``digits`` is the code kept as ``salt`` and ``expected`` (in constant time)."""
+    if not (len(digits) == PIN_DIGITS and digits.isdigit()):
+        return False
+    return hmac.compare_digest(pin_hash(salt, digits), expected)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import hashlib
-import hmac
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -19,7 +17,7 @@ from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from catalog.models import Affiliation, Department
-from core import clock
+from core import clock, codes
 from core.errors import N_, Conflict, DomainError, Forbidden, Problem, ValidationFailed
 from core.events import publish
 from core.users import Role, User
@@ -317,18 +315,12 @@ def receive_materials(session: Session, consignment: Consignment, clerk: User, k
     return outcome
 
 
-def _desk_hash(salt: str, digits: str) -> str:
-    return hashlib.sha256(f"{salt}:{digits}".encode()).hexdigest()
-
-
 def place_at_desk(session: Session, consignment: Consignment, clerk: User, key: str) -> str:
     """Keep the result at the service desk; returns the handover code (its only copy: the
     recipient's notice carries it)."""
     _require_clerk(clerk)
     _record(session, consignment, clerk, Kind.PLACED_AT_DESK, key)
-    digits = f"{secrets.randbelow(10**6):06d}"
-    consignment.desk_code_salt = secrets.token_hex(8)
-    consignment.desk_code_hash = _desk_hash(consignment.desk_code_salt, digits)
+    digits, consignment.desk_code_salt, consignment.desk_code_hash = codes.new_pin()
     session.flush()
     publish(
         session,
@@ -363,12 +355,9 @@ def hand_over(
         raise ValidationFailed([Problem("collected_by", N_("Who collects it?"))])
     digits = "".join(ch for ch in code if ch.isdigit())
     by_code = bool(
-        digits
-        and consignment.desk_code_salt
+        consignment.desk_code_salt
         and consignment.desk_code_hash
-        and hmac.compare_digest(
-            _desk_hash(consignment.desk_code_salt, digits), consignment.desk_code_hash
-        )
+        and codes.pin_matches(consignment.desk_code_salt, consignment.desk_code_hash, digits)
     )
     if digits and not by_code:
         raise DomainError("wrong_code", N_("That code is not right for this result."))

@@ -17,9 +17,9 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from core.codes import pin_hash
 from firmware_bridge.connection import BrokerAddress, connect, new_client
 from firmware_bridge.contract import topic_for
-from lockers.pickup_codes import code_hash
 
 log = logging.getLogger(__name__)
 FIRMWARE = "sim-1.0"
@@ -185,7 +185,7 @@ class SimulatedController:
             ok = bool(
                 entry
                 and entry["valid_until"] > dt.datetime.now(dt.UTC).isoformat()
-                and code_hash(entry["salt"], digits) == entry["hash"]
+                and pin_hash(entry["salt"], digits) == entry["hash"]
             )
             attempts = self._get("attempts", {})
             attempt = attempts.get(str(compartment), 0) + 1
@@ -205,7 +205,7 @@ class SimulatedController:
         with self.lock:
             codes = self._get("codes", {})
         for number, entry in codes.items():
-            if code_hash(entry["salt"], digits) == entry["hash"]:
+            if pin_hash(entry["salt"], digits) == entry["hash"]:
                 return self.keypad(int(number), digits)
         self.emit("code_rejected", {"compartment": None, "attempts": 1})
         return False

@@ -7,26 +7,17 @@ wrong tries on a compartment lock it for a quarter of an hour and alert an admin
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import secrets
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core import clock
+from core import clock, codes
 from lockers.alerts import raise_alert
 from lockers.models import AlertKind, Compartment, PickupCode
 
-CODE_DIGITS = 6
 DEFAULT_VALIDITY = dt.timedelta(hours=72)
 MAX_WRONG_TRIES = 5
 LOCKOUT = dt.timedelta(minutes=15)
-
-
-def code_hash(salt: str, digits: str) -> str:
-    """The hash a controller compares with: SHA-256 of ``salt:digits``, hex."""
-    return hashlib.sha256(f"{salt}:{digits}".encode()).hexdigest()
 
 
 def issue_code(
@@ -39,13 +30,12 @@ def issue_code(
     once: they go to the recipient and are never stored."""
     now = clock.now()
     revoke(session, compartment)
-    digits = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-    salt = secrets.token_hex(8)
+    digits, salt, hashed = codes.new_pin()
     code = PickupCode(
         compartment_id=compartment.id,
         consignment_id=consignment_id,
         salt=salt,
-        code_hash=code_hash(salt, digits),
+        code_hash=hashed,
         valid_until=now + valid_for,
     )
     session.add(code)
@@ -87,9 +77,7 @@ def is_locked(compartment: Compartment) -> bool:
 
 
 def matches(code: PickupCode | None, digits: str) -> bool:
-    if code is None or not (len(digits) == CODE_DIGITS and digits.isdigit()):
-        return False
-    return hmac.compare_digest(code_hash(code.salt, digits), code.code_hash)
+    return code is not None and codes.pin_matches(code.salt, code.code_hash, digits)
 
 
 def count_wrong_try(session: Session, compartment: Compartment) -> bool:
