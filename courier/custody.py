@@ -8,6 +8,7 @@ backwards. An impossible event is refused with a reason and stores nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ from courier.states import (
     LEADS_TO,
     STARTS_RETURN,
     TERMINAL,
+    TRANSITIONS,
     Kind,
     Leg,
     Refusal,
@@ -122,6 +124,18 @@ def situation(consignment: Consignment, event_campus: int | None = None) -> Situ
         current_campus=consignment.current_campus_id,
         event_campus=event_campus,
     )
+
+
+def allowed_now(consignment: Consignment, kinds: Iterable[Kind]) -> list[Kind]:
+    """Those of ``kinds`` the state machine would accept now, in the order given (pages offer
+    only buttons that can work)."""
+    now = situation(consignment)
+    return [
+        kind
+        for kind in kinds
+        if consignment.state in TRANSITIONS.get(kind, {})
+        and not isinstance(next_state(kind, now), Refusal)
+    ]
 
 
 def _refused(consignment: Consignment, kind: Kind, refusal: Refusal) -> Outcome:

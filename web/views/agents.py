@@ -15,9 +15,9 @@ from core.errors import DomainError
 from core.users import Role, User, UserRole
 from courier import agents, sla
 from courier.consignments import find_consignment
-from courier.custody import situation
+from courier.custody import allowed_now
 from courier.models import Consignment, SlaAlert
-from courier.states import TRANSITIONS, Kind, Refusal, State, next_state
+from courier.states import Kind, State
 from courier.timeline import timeline
 from lockers.compartments import place_for_pickup
 from lockers.models import BankKind, LockerBank
@@ -63,22 +63,13 @@ def _consignment(code: str) -> Consignment:
     return find_consignment(db(), code, label_key())
 
 
-def _possible(consignment: Consignment, kinds: tuple[Kind, ...]) -> list[Kind]:
-    now = situation(consignment)
-    return [
-        kind
-        for kind in kinds
-        if consignment.state in TRANSITIONS[kind] and not isinstance(next_state(kind, now), Refusal)
-    ]
-
-
 @desk.get("/<code>")
 @roles_required(*DESK_STAFF)
 def work(code: str) -> str:
     consignment = _consignment(code)
     user = current_user()
     owner = consignment.agent_id in (None, user.id) or user.has_role(Role.ADMIN)
-    placeable = _possible(consignment, (Kind.PLACED_FOR_PICKUP, Kind.PLACED_AT_DESK))
+    placeable = allowed_now(consignment, (Kind.PLACED_FOR_PICKUP, Kind.PLACED_AT_DESK))
     clerks = db().scalars(
         select(User)
         .join(UserRole, UserRole.user_id == User.id)
@@ -91,9 +82,9 @@ def work(code: str) -> str:
         view=timeline(db(), consignment),
         colour=sla.colour(consignment),
         owner=owner,
-        steps=_possible(consignment, agents.SIMPLE_STEPS) if owner else [],
+        steps=allowed_now(consignment, agents.SIMPLE_STEPS) if owner else [],
         can=set(
-            _possible(
+            allowed_now(
                 consignment,
                 (
                     Kind.AGENT_ACCEPTED,

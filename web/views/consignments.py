@@ -28,10 +28,10 @@ from courier.consignments import (
     find_consignment,
     may_see,
 )
-from courier.custody import may_record, situation
+from courier.custody import allowed_now, may_record
 from courier.models import Consignment, Photo, Priority
 from courier.photos import store_photo
-from courier.states import TRANSITIONS, Kind, Refusal, next_state
+from courier.states import Kind
 from courier.timeline import timeline
 from routes.plans import history, plan_of
 from web.api.consignments import label_key, plan_new, record_from_web
@@ -153,14 +153,9 @@ def _visible(code: str) -> Consignment:
 def possible_events(consignment: Consignment) -> list[Kind]:
     """The page's events this user may record now, with the state machine's consent."""
     user = current_user()
-    now = situation(consignment)
-    return [
-        kind
-        for kind in PAGE_EVENTS
-        if consignment.state in TRANSITIONS[kind]
-        and may_record(user, consignment, kind)
-        and not isinstance(next_state(kind, now), Refusal)
-    ]
+    return allowed_now(
+        consignment, (kind for kind in PAGE_EVENTS if may_record(user, consignment, kind))
+    )
 
 
 @consignments.get("/<code>")
