@@ -13,6 +13,7 @@ import enum
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -126,22 +127,22 @@ def scan(session: Session) -> ScanResult:
     """Write the SLA alerts that fell due since the last scan (the scheduler runs this each
     minute). Each alert is written once per consignment and level; paused clocks are skipped."""
     now = clock.now()
-    running = (Consignment.sla_paused_since.is_(None),)
-    breached = session.execute(
-        select(Consignment.id, Consignment.agent_id, Consignment.department_id, Consignment.due_at)
-        .where(Consignment.sla_phase.in_((RUNNING, WARNING)), Consignment.due_at < now, *running)
-        .with_for_update(skip_locked=True)
-    ).all()
-    breached_ids = {row.id for row in breached}
-    warned = [
-        row
-        for row in session.execute(
+
+    def due(*conditions: Any) -> list[Any]:
+        # What an alert needs, of running clocks only; locked so two scans write nothing twice.
+        return session.execute(
             select(
                 Consignment.id, Consignment.agent_id, Consignment.department_id, Consignment.due_at
             )
-            .where(Consignment.sla_phase == RUNNING, Consignment.sla_warn_at <= now, *running)
+            .where(Consignment.sla_paused_since.is_(None), *conditions)
             .with_for_update(skip_locked=True)
         ).all()
+
+    breached = due(Consignment.sla_phase.in_((RUNNING, WARNING)), Consignment.due_at < now)
+    breached_ids = {row.id for row in breached}
+    warned = [
+        row
+        for row in due(Consignment.sla_phase == RUNNING, Consignment.sla_warn_at <= now)
         if row.id not in breached_ids
     ]
     _write(session, warned, WARNING, now)
