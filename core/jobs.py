@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from core.db import for_writing
+from core.db import for_writing, unit_of_work
 
 
 @dataclass(frozen=True)
@@ -27,5 +27,5 @@ class Job:
 
 def run_once(sessions: Callable[[], Session], job: Job) -> object:
     """Run ``job`` in its own transaction: committed when it returns, rolled back if it raises."""
-    with sessions() as session, session.begin():
+    with unit_of_work(sessions) as session:  # type: ignore[arg-type]
         return job.run(for_writing(session))
