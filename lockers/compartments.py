@@ -78,16 +78,24 @@ def _usable(item: Compartment, now: dt.datetime) -> bool:
     )
 
 
+def _fits(item: Compartment, size: Size, now: dt.datetime) -> bool:
+    return _usable(item, now) and SIZE_ORDER[Size(item.size)] >= SIZE_ORDER[size]
+
+
 def _fitting(bank: LockerBank, size: Size, now: dt.datetime) -> list[Compartment]:
     """Usable compartments of at least ``size``, smallest first."""
     return sorted(
-        (
-            c
-            for c in bank.compartments
-            if _usable(c, now) and SIZE_ORDER[Size(c.size)] >= SIZE_ORDER[size]
-        ),
+        (c for c in bank.compartments if _fits(c, size, now)),
         key=lambda c: (SIZE_ORDER[Size(c.size)], c.number),
     )
+
+
+def _reserve(session: Session, item: Compartment, until: dt.datetime) -> Compartment:
+    item.state = CompartmentState.RESERVED
+    item.reserved_until = until
+    item.consignment_id = None
+    session.flush()
+    return item
 
 
 def claim(session: Session, bank: LockerBank, number: int, size: Size = Size.S) -> Compartment:
@@ -95,12 +103,8 @@ def claim(session: Session, bank: LockerBank, number: int, size: Size = Size.S) 
     with the compartment that would fit instead."""
     now = clock.now()
     chosen = compartment(session, bank, number)
-    if _usable(chosen, now) and SIZE_ORDER[Size(chosen.size)] >= SIZE_ORDER[size]:
-        chosen.state = CompartmentState.RESERVED
-        chosen.reserved_until = now + RESERVATION
-        chosen.consignment_id = None
-        session.flush()
-        return chosen
+    if _fits(chosen, size, now):
+        return _reserve(session, chosen, now + RESERVATION)
     fitting = _fitting(bank, size, now)
     if not fitting:
         raise Conflict(
@@ -127,12 +131,7 @@ def allocate(
             "locker_full", N_("No free compartment of size %(size)s in %(name)s."),
             size=size, name=bank.name,
         )  # fmt: skip
-    chosen = fitting[0]
-    chosen.state = CompartmentState.RESERVED
-    chosen.reserved_until = now + hold
-    chosen.consignment_id = None
-    session.flush()
-    return chosen
+    return _reserve(session, fitting[0], now + hold)
 
 
 def fill(item: Compartment, consignment: Consignment) -> None:
