@@ -33,6 +33,7 @@ from firmware_bridge.connection import parse_url
 from firmware_bridge.models import DeviceEvent
 from lockers.compartments import add_bank
 from lockers.models import BankKind, Size
+from services.bootstrap import build_bus
 
 LABEL_KEY = "bench-label-key"
 
@@ -109,7 +110,7 @@ def main() -> None:
     controller = "BENCH-01"
     with tempfile.TemporaryDirectory() as folder, scratch_database() as url:
         engine = make_engine(url)
-        sessions = make_session_factory(engine)
+        sessions = make_session_factory(engine, build_bus())
         with unit_of_work(sessions) as session:
             campus = Campus(code="NH", name="南湖校区")
             place = Location(code="BENCH-SITE", name="bench", campus=campus,

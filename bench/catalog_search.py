@@ -31,6 +31,7 @@ from catalog.models import (
     item_campuses,
 )
 from core.db import make_engine, make_session_factory
+from services.bootstrap import build_bus
 
 SUBJECTS = [
     ("成绩单", "transcript"),
@@ -158,7 +159,7 @@ def baseline_search(session: Session, text: str, limit: int = 50) -> list[Any]:
 def measure(count: int, rounds: int) -> dict[str, Any]:
     with scratch_database() as url:
         engine = make_engine(url)
-        with make_session_factory(engine)() as session:
+        with make_session_factory(engine, build_bus())() as session:
             populate(session, count)
             ours = time_calls(
                 [lambda q=q: search_items(session, SearchQuery(text=q)) for q in QUERIES], rounds

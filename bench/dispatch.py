@@ -31,8 +31,8 @@ from lockers.events import PickupCodeIssued
 from lockers.models import BankKind, LockerBank
 from notifications.dispatcher import Dispatcher
 from notifications.senders import ConsoleSender, Notice
+from services.bootstrap import build_bus
 from web.demo import seed_demo
-from web.notices import wire
 
 LABEL_KEY = "bench-label-key"
 
@@ -107,7 +107,6 @@ def settled(sessions, key: str) -> None:  # type: ignore[no-untyped-def]
 
 def latency(sessions, samples: int) -> list[float]:  # type: ignore[no-untyped-def]
     """Milliseconds from the commit of a PickupCodeIssued to the sender call, ``samples`` times."""
-    wire()
     with unit_of_work(sessions) as session:
         seed_demo(session, LABEL_KEY)
     with sessions() as session:
@@ -157,7 +156,7 @@ def main() -> None:
     with scratch_database() as url:
         engine = make_engine(url)
         try:
-            sessions = make_session_factory(engine)
+            sessions = make_session_factory(engine, build_bus())
             seconds = throughput(sessions, count)
             delays = latency(sessions, samples)
         finally:

@@ -33,6 +33,7 @@ from courier.states import Leg, State
 from routes.csa import Connection, earliest_arrival
 from routes.manifests import build_due
 from routes.models import LegStatus, PlanLeg, RoutePlan, Stop, Trip
+from services.bootstrap import build_bus
 
 CAMPUSES = 10
 TRIPS_PER_DAY = 2000
@@ -174,7 +175,7 @@ def manifest_build(rounds: int) -> dict[str, Any]:
     at = dt.datetime(2026, 11, 17, 9, 30, tzinfo=clock.SHANGHAI)
     with scratch_database() as url:
         engine = make_engine(url)
-        with unit_of_work(make_session_factory(engine)) as session:
+        with unit_of_work(make_session_factory(engine, build_bus())) as session:
             seed_demo(session, LABEL_KEY)
             template = session.scalar(select(Consignment).limit(1))
             trips = [
@@ -238,7 +239,7 @@ def manifest_build(rounds: int) -> dict[str, Any]:
             session.execute(insert(RoutePlan), plans)
             session.execute(insert(PlanLeg), legs)
         samples = []
-        factory = make_session_factory(engine)
+        factory = make_session_factory(engine, build_bus())
         for _ in range(rounds):
             with factory() as session, clock.frozen(at.astimezone(dt.UTC)):
                 started = time.perf_counter()

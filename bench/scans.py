@@ -24,6 +24,7 @@ from bench.harness import emit, scratch_database
 from core.config import Settings
 from core.db import make_engine, make_session_factory, unit_of_work
 from firmware_bridge.broker import free_port, wait_listening
+from services.bootstrap import build_bus
 
 BATCH = 50
 KINDS = ("deposit", "collect", "load", "unload", "sort")
@@ -55,7 +56,7 @@ def populate(url: str, count: int) -> list[str]:
 
     engine = make_engine(url)
     codes = []
-    with unit_of_work(make_session_factory(engine)) as session:
+    with unit_of_work(make_session_factory(engine, build_bus())) as session:
         seed_demo(session, LABEL_KEY)
         from sqlalchemy import select
 

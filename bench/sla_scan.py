@@ -29,6 +29,7 @@ from core.db import make_engine, make_session_factory, unit_of_work
 from courier import sla
 from courier.models import Consignment
 from courier.states import State
+from services.bootstrap import build_bus
 
 LABEL_KEY = "bench-label-key"
 CHUNK = 20_000
@@ -41,7 +42,7 @@ def populate(url: str, open_count: int) -> None:
     from web.demo import seed_demo
 
     engine = make_engine(url)
-    with unit_of_work(make_session_factory(engine)) as session:
+    with unit_of_work(make_session_factory(engine, build_bus())) as session:
         seed_demo(session, LABEL_KEY)
         template = session.scalar(select(Consignment).limit(1))
         base = {
@@ -131,7 +132,7 @@ def main() -> None:
     with scratch_database() as url:
         populate(url, open_count)
         engine = make_engine(url)
-        sessions = make_session_factory(engine)
+        sessions = make_session_factory(engine, build_bus())
         timer = CursorTimer(engine)
 
         def timed_run(moment: dt.datetime, scan: Any) -> tuple[float, float, Any]:

@@ -33,6 +33,7 @@ from core import clock
 from core.config import Settings
 from core.db import make_engine, make_session_factory, unit_of_work
 from firmware_bridge.broker import free_port, wait_listening
+from services.bootstrap import build_bus
 
 DISPLAYS = 20
 #: Streams end this often in the benchmark (25 s in production) so reconnection is measured too.
@@ -44,7 +45,7 @@ def seed(url: str) -> None:
     from web.demo import seed_demo
 
     engine = make_engine(url)
-    with unit_of_work(make_session_factory(engine)) as session:
+    with unit_of_work(make_session_factory(engine, build_bus())) as session:
         seed_demo(session, "bench-label-key")
     engine.dispose()
 
@@ -62,7 +63,7 @@ def operations(engine: Engine, count: int) -> dict[str, Any]:
     from tickets import queue
     from tickets.models import Category, Window
 
-    sessions = make_session_factory(engine)
+    sessions = make_session_factory(engine, build_bus())
     with unit_of_work(sessions) as session:
         category_id = session.scalar(select(Category.id).where(Category.prefix == "A"))
         window_id = queue.window_by_number(session, 1).id

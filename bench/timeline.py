@@ -24,6 +24,7 @@ from courier.consignments import find_consignment
 from courier.models import Consignment, CustodyEvent
 from courier.states import Kind, State
 from courier.timeline import timeline
+from services.bootstrap import build_bus
 
 LABEL_KEY = "bench-label-key"
 EVENTS = [
@@ -47,7 +48,7 @@ def populate(url: str, count: int) -> list[str]:
     from web.demo import seed_demo
 
     engine = make_engine(url)
-    with unit_of_work(make_session_factory(engine)) as session:
+    with unit_of_work(make_session_factory(engine, build_bus())) as session:
         seed_demo(session, LABEL_KEY)
         courier = session.scalar(select(User.id).where(User.login == "courier"))
         template = session.scalar(select(Consignment).limit(1))
@@ -126,7 +127,7 @@ def measure(count: int, lookups: int) -> dict[str, Any]:
         engine = make_engine(url)
         rng = random.Random(11)
         sample = [rng.choice(tracking) for _ in range(lookups)]
-        with make_session_factory(engine)() as session:
+        with make_session_factory(engine, build_bus())() as session:
 
             def lookup(code: str) -> None:
                 session.expunge_all()

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from core.events import BUS_KEY, EventBus, settle
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -104,8 +106,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, bus: EventBus | None = None) -> sessionmaker[Session]:
+    """Sessions on ``engine`` whose domain events go to ``bus``."""
+    info = {BUS_KEY: bus} if bus is not None else {}
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
+
+
+def commit(session: Session) -> None:
+    """End the unit of work: settle what its handlers deferred, then commit.
+
+    Every entry point commits through here (or :func:`unit_of_work`), so that settling a batch's
+    hops is an explicit step of the transaction, not a hook on every session of the process.
+    """
+    settle(session)
+    session.commit()
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
@@ -134,11 +148,12 @@ def _drop_after_commit(session: Session, _previous: Any) -> None:
 
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Open a session for one entry point; commit when the block succeeds, else roll back."""
+    """Open a session for one entry point; settle and commit when the block succeeds, else roll
+    back."""
     with factory() as session:
         try:
             yield session
-            session.commit()
+            commit(session)
         except BaseException:
             session.rollback()
             raise

@@ -6,9 +6,15 @@ caller's language. Domain code marks them with :func:`N_` so that extraction fin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
+
+#: The refusals of the unit of work being watched (see :func:`watch_refusals`).
+_refusals: ContextVar[list[DomainError] | None] = ContextVar("refusals", default=None)
 
 
 def N_(message: str) -> str:
@@ -26,6 +32,9 @@ class DomainError(Exception):
         self.code = code
         self.message = message
         self.params = params
+        refusals = _refusals.get()
+        if refusals is not None:
+            refusals.append(self)
 
 
 class NotFound(DomainError):
@@ -66,3 +75,20 @@ class Problem:
     def text(self) -> str:
         """The message in English, with its parameters filled in."""
         return self.message % self.params if self.params else self.message
+
+
+@contextmanager
+def watch_refusals() -> Iterator[list[DomainError]]:
+    """Collect every :class:`DomainError` raised inside the block, caught or not.
+
+    An entry point that answers a refusal in many ways (an error page, a redirect with a
+    message, the form again) decides in one place to commit nothing when the list is not
+    empty, instead of each handler remembering to roll back what was flushed before the
+    refusal. Domain errors are only ever built to be raised, so building one is the signal.
+    """
+    refusals: list[DomainError] = []
+    token = _refusals.set(refusals)
+    try:
+        yield refusals
+    finally:
+        _refusals.reset(token)

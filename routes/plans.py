@@ -9,7 +9,6 @@ Every change of the ETA is kept with its reason.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from core import clock
 from core.clock import SHANGHAI
 from core.errors import N_, DomainError
+from core.events import settle
 from courier.models import Consignment, CustodyEvent
 from courier.states import Kind, Leg, State
 from routes.models import EtaChange, LegStatus, PlanLeg, RoutePlan
@@ -45,17 +45,14 @@ class Reason:
 
 PLANNED = Reason(N_("Planned at submission."), {})
 
-#: Where hops wait in ``Session.info`` to be settled (see :mod:`routes.wiring`).
+#: Where hops wait in ``Session.info`` to be settled (see :mod:`routes.reactions`).
 PENDING_KEY = "routes.pending_hops"
-#: What settles them; :func:`routes.wiring.wire` registers itself, readers of plans call it.
-settlers: list[Callable[[Session], None]] = []
 
 
 def settle_hops(session: Session) -> None:
     """Bring the plans up to date with the hops recorded in this session so far."""
     if session.info.get(PENDING_KEY):
-        for settler in settlers:
-            settler(session)
+        settle(session)
 
 
 class Unreachable(DomainError):

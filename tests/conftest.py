@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.config import Settings
 from core.db import make_engine
+from core.events import EventBus, attach
+from services.bootstrap import build_bus
 from tests.databases import fresh_database
 
 # A Tuesday morning in term time, in Shanghai.
@@ -51,9 +53,15 @@ def _session_on(connection: Connection) -> Session:
 
 
 @pytest.fixture
-def session(connection: Connection) -> Iterator[Session]:
+def bus() -> EventBus:
+    """Every reaction the entry points wire, on a bus of this test's own."""
+    return build_bus()
+
+
+@pytest.fixture
+def session(connection: Connection, bus: EventBus) -> Iterator[Session]:
     with _session_on(connection) as session:
-        yield session
+        yield attach(session, bus)
 
 
 @pytest.fixture

@@ -3,63 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Settings, load_settings
-from core.db import make_engine, make_session_factory
-from firmware_bridge.wiring import wire
-from routes.wiring import wire as wire_routes
+from services.bootstrap import Services, SessionFactory, bootstrap
 from web.auth import init_auth
-from web.db import init_db
+from web.db import CourierFlask, init_db
 from web.errors import init_errors
 from web.formatting import init_formatting
 from web.i18n import init_i18n
-from web.notices import wire as wire_notices
 
 csrf = CSRFProtect()
 
 
-class LazySessions:
-    """Builds the engine on the first session, so that creating the app stays side-effect free."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._engine: Engine | None = None
-        self._factory: sessionmaker[Session] | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self) -> Session:
-        if self._factory is None:
-            with self._lock:
-                if self._factory is None:
-                    self._engine = make_engine(self.url)
-                    self._factory = make_session_factory(self._engine)
-        return self._factory()
-
-    def dispose(self) -> None:
-        """Close the engine's pooled connections (at shutdown)."""
-        if self._engine is not None:
-            self._engine.dispose()
-
-
 def create_app(
     settings: Settings | None = None,
-    sessions: Any = None,
+    sessions: SessionFactory | None = None,
+    services: Services | None = None,
     **config: Any,
 ) -> Flask:
     """Build the web application.
 
-    ``sessions`` is a session factory (anything callable that returns a ``Session``); tests pass
-    one bound to their own connection. ``config`` overrides Flask settings.
+    ``services`` is what an entry point bootstrapped (``courier run`` shares its own with the
+    bridge); without it the app bootstraps itself from ``settings``, and ``sessions`` replaces
+    the session factory (tests pass one bound to their own connection). ``config`` overrides
+    Flask settings.
     """
-    settings = settings or load_settings()
-    app = Flask(__name__)
+    if services is None:
+        services = bootstrap(settings or load_settings(), sessions)
+    settings = services.settings
+    app = CourierFlask(__name__)
     app.config.update(
         COURIER_SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
@@ -72,11 +48,9 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.config.update(config)
-    app.extensions["courier_sessions"] = sessions or LazySessions(settings.database_url)
+    app.extensions["courier_services"] = services
+    app.extensions["courier_sessions"] = services.sessions
 
-    wire()
-    wire_notices()
-    wire_routes()
     init_i18n(app)
     init_db(app)
     init_auth(app)

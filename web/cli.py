@@ -6,7 +6,7 @@ import getpass
 import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import click
@@ -15,24 +15,27 @@ from sqlalchemy.orm import Session
 
 from catalog.models import Location
 from core.config import Settings, load_settings
-from core.db import make_engine, make_session_factory, unit_of_work
+from core.db import unit_of_work
 from core.errors import DomainError, ValidationFailed
 from core.users import Role, create_user
+from services.bootstrap import Services, bootstrap
+
+
+def _services() -> Services:
+    """What :func:`main` bootstrapped for this command."""
+    services: Services = click.get_current_context().find_root().obj
+    return services
 
 
 def _settings() -> Settings:
-    return load_settings()
+    return _services().settings
 
 
 @contextmanager
-def _transaction(settings: Settings) -> Iterator[Session]:
-    """One unit of work on its own engine, disposed afterwards so no connection lingers."""
-    engine = make_engine(settings.database_url)
-    try:
-        with unit_of_work(make_session_factory(engine)) as session:
-            yield session
-    finally:
-        engine.dispose()
+def _transaction() -> Iterator[Session]:
+    """One unit of work of this command."""
+    with unit_of_work(_services().sessions) as session:  # type: ignore[arg-type]
+        yield session
 
 
 def _fail(error: DomainError) -> None:
@@ -45,15 +48,12 @@ def _fail(error: DomainError) -> None:
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """campus-courier: cross-campus document courier and one-stop service hall."""
-    from firmware_bridge.wiring import wire
-    from routes.wiring import wire as wire_routes
-    from web.notices import wire as wire_notices
-
-    wire()
-    wire_notices()
-    wire_routes()
+    services = bootstrap(load_settings())
+    ctx.obj = services
+    ctx.call_on_close(services.dispose)
 
 
 @main.group()
@@ -89,7 +89,7 @@ def seed_demo_command() -> None:
 def _seed(settings: Settings) -> None:
     from web.demo import DEMO_PASSWORD, seed_demo
 
-    with _transaction(settings) as session:
+    with _transaction() as session:
         report, added = seed_demo(session, settings.label_key)
     click.echo(
         f"demo catalog: {report.created} items created, {report.updated} updated; "
@@ -114,7 +114,7 @@ def _serve(settings: Settings) -> None:
 
     from web.app import create_app
 
-    app = create_app(settings)
+    app = create_app(services=_services())
     click.echo(f"serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)")
     serve(app, host=settings.host, port=settings.port, threads=WEB_THREADS, ident="campus-courier")
 
@@ -129,7 +129,7 @@ def run() -> None:
     settings = _settings()
     migrations.upgrade(settings.database_url)
     click.echo(f"database: {_safe_url(settings.database_url)}")
-    with _transaction(settings) as session:
+    with _transaction() as session:
         empty = not has_users(session)
     if empty and not settings.production:
         _seed(settings)
@@ -139,7 +139,8 @@ def run() -> None:
     signal.signal(signal.SIGTERM, _exit_once)
     from notifications.worker import dispatcher_thread
 
-    with devices(settings), dispatcher_thread(settings.database_url), _scheduler_process():
+    services = _services()
+    with devices(services), dispatcher_thread(services.sessions), _scheduler_process():
         _serve(settings)
 
 
@@ -171,17 +172,11 @@ def scheduler() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # Each job logs its own result; APScheduler's line per run would only repeat it.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    settings = _settings()
-    engine = make_engine(settings.database_url)
     jobs = all_jobs()
     click.echo("scheduler: " + ", ".join(f"{job.id} every {job.every}" for job in jobs))
     signal.signal(signal.SIGTERM, _exit_once)
-    try:
-        build_scheduler(make_session_factory(engine), jobs).start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        engine.dispose()
+    with suppress(KeyboardInterrupt, SystemExit):
+        build_scheduler(_services().sessions, jobs).start()
 
 
 def _exit_once(*_args: object) -> None:
@@ -191,7 +186,7 @@ def _exit_once(*_args: object) -> None:
 
 
 @contextmanager
-def devices(settings: Settings, var_dir: Path | None = None) -> Iterator[None]:
+def devices(services: Services, var_dir: Path | None = None) -> Iterator[None]:
     """The broker (unless COURIER_MQTT_URL names one), the bridge and a simulated controller for
     every locker bank, for as long as the block runs; their files live under ``var_dir``."""
     from core.config import VAR_DIR
@@ -201,7 +196,8 @@ def devices(settings: Settings, var_dir: Path | None = None) -> Iterator[None]:
     from firmware_bridge.simulator import SimulatedController
     from lockers.models import LockerBank
 
-    with _transaction(settings) as session:
+    settings = services.settings
+    with unit_of_work(services.sessions) as session:  # type: ignore[arg-type]
         banks = [
             (bank.campus.code, bank.controller, len(bank.compartments))
             for bank in session.scalars(select(LockerBank).order_by(LockerBank.controller))
@@ -217,8 +213,7 @@ def devices(settings: Settings, var_dir: Path | None = None) -> Iterator[None]:
         bridge_url = broker.url_for(BRIDGE_USER)
         controller_url = broker.url_for
         click.echo(f"mqtt: private {broker.kind} on 127.0.0.1:{broker.port}")
-    engine = make_engine(settings.database_url)
-    bridge = Bridge(parse_url(bridge_url), make_session_factory(engine), settings.label_key)
+    bridge = Bridge(parse_url(bridge_url), services.sessions, settings.label_key)
     bridge.start()
     simulators = [
         SimulatedController(
@@ -239,7 +234,6 @@ def devices(settings: Settings, var_dir: Path | None = None) -> Iterator[None]:
         for simulator in simulators:
             simulator.stop()
         bridge.stop()
-        engine.dispose()
         if broker is not None:
             broker.stop()
 
@@ -258,7 +252,7 @@ def simulate(controllers: int) -> None:
 
     settings = _settings()
     address = parse_url(_broker(settings))
-    with _transaction(settings) as session:
+    with _transaction() as session:
         banks = list(session.scalars(select(LockerBank).order_by(LockerBank.controller)))
         wanted = controllers or len(banks)
         if len(banks) < wanted:
@@ -306,14 +300,13 @@ def bridge(shared: bool) -> None:
     from firmware_bridge.bridge import Bridge, run_forever
     from firmware_bridge.connection import parse_url
 
-    settings = _settings()
-    engine = make_engine(settings.database_url)
+    services = _services()
+    settings = services.settings
     address = parse_url(_broker(settings))
     click.echo(
         f"bridge: {address.host}:{address.port}, database {_safe_url(settings.database_url)}"
     )
-    run_forever(Bridge(address, make_session_factory(engine), settings.label_key, shared=shared))
-    engine.dispose()
+    run_forever(Bridge(address, services.sessions, settings.label_key, shared=shared))
 
 
 @main.command()
@@ -326,7 +319,7 @@ def dispatcher(idle: float) -> None:
 
     settings = _settings()
     done = threading.Event()
-    with dispatcher_for(settings.database_url) as worker:
+    with dispatcher_for(_services().sessions) as worker:
         for number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(number, lambda *_: (done.set(), worker.wake()))
         click.echo(f"dispatcher: {_safe_url(settings.database_url)}")
@@ -358,7 +351,7 @@ def catalog_import(path: str, fmt: str | None) -> None:
 
     text = Path(path).read_text(encoding="utf-8-sig")
     try:
-        with _transaction(_settings()) as session:
+        with _transaction() as session:
             report = import_catalog(session, text, _format_of(path, fmt))
     except DomainError as error:
         _fail(error)
@@ -372,7 +365,7 @@ def catalog_export(fmt: str, output: str | None) -> None:
     """Export the whole catalog."""
     from catalog.transfer import export_csv, export_yaml
 
-    with _transaction(_settings()) as session:
+    with _transaction() as session:
         text = export_yaml(session) if fmt == "yaml" else export_csv(session)
     if output:
         Path(output).write_text(text, encoding="utf-8")
@@ -413,7 +406,7 @@ def user_add(
         if getpass.getpass("again: ") != password:
             raise click.ClickException("the passwords differ")
     try:
-        with _transaction(_settings()) as session:
+        with _transaction() as session:
             create_user(
                 session, login, password, name, {Role(r) for r in roles}, phone=phone, email=email
             )
@@ -435,7 +428,7 @@ def holidays_import(path: str) -> None:
 
     text = Path(path).read_text(encoding="utf-8-sig")
     try:
-        with _transaction(_settings()) as session:
+        with _transaction() as session:
             years = import_schedule(session, parse_schedule(text, _format_of(path, None)), path)
     except DomainError as error:
         _fail(error)

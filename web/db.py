@@ -1,14 +1,29 @@
-"""The request owns the transaction: one session per request, committed once at its end."""
+"""The request owns the transaction: one session per request, committed once at its end.
+
+A request that ends in a refusal commits nothing, whatever it answers (an error, a redirect
+with a message, the form again): domain functions may have flushed part of a change before
+refusing, and a view should not have to remember to roll it back.
+"""
 
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
-from core.db import for_writing
+from core.db import commit, for_writing
+from core.errors import watch_refusals
 
 #: Methods that only read; other requests' transactions are declared writers.
 READING = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CourierFlask(Flask):
+    """Flask that notes every domain refusal built while a request is dispatched."""
+
+    def full_dispatch_request(self) -> Response:
+        with watch_refusals() as refusals:
+            g.refusals = refusals
+            return super().full_dispatch_request()
 
 
 def db() -> Session:
@@ -21,6 +36,11 @@ def db() -> Session:
     return g.db  # type: ignore[no-any-return]
 
 
+def refused() -> bool:
+    """Whether the current request met a domain refusal (caught or not)."""
+    return bool(g.get("refusals"))
+
+
 def init_db(app: Flask) -> None:
     @app.after_request
     def _commit(response: Response) -> Response:
@@ -28,10 +48,9 @@ def init_db(app: Flask) -> None:
         if session is None:
             return response
         try:
-            # A refused request changes nothing: domain functions may have flushed part of a
-            # change before refusing. Commit failures surface as a 500, not a silent success.
-            if response.status_code < 400:
-                session.commit()
+            # Commit failures surface as a 500, not a silent success.
+            if response.status_code < 400 and not refused():
+                commit(session)
             else:
                 session.rollback()
         finally:

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from core.config import Settings
 from core.db import make_engine, make_session_factory, unit_of_work
+from services.bootstrap import build_bus
 from tests.databases import fresh_database
 
 CHROMIUM = os.environ.get("COURIER_CHROMIUM", "/usr/bin/chromium")
@@ -56,7 +57,7 @@ def live_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     with fresh_database(tmp_path_factory.mktemp("browser")) as url:
         engine = make_engine(url)
-        with unit_of_work(make_session_factory(engine)) as session:
+        with unit_of_work(make_session_factory(engine, build_bus())) as session:
             seed_demo(session, "l")
         engine.dispose()
         yield url

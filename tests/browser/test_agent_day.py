@@ -18,13 +18,13 @@ from werkzeug.serving import make_server
 
 from core.config import Settings
 from core.db import make_engine, make_session_factory, unit_of_work
-from core.events import bus
 from core.users import User
 from courier.consignments import NewConsignment, create_consignment
 from courier.models import Consignment
 from courier.scans import Scan, process_scans
 from courier.states import State
 from lockers.events import PickupCodeIssued
+from services.bootstrap import build_bus
 from tests.browser.conftest import log_in, screenshot
 from tests.databases import fresh_database
 
@@ -34,6 +34,7 @@ LABEL_KEY = "l"
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """Demo data plus a consignment of 陈老师 (XL) for SCI-001, sorted at the XL agent desk."""
+    from services.bootstrap import bootstrap
     from web.app import create_app
     from web.cli import devices
     from web.demo import seed_demo
@@ -41,7 +42,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     folder = tmp_path_factory.mktemp("agent-day")
     with fresh_database(folder) as url:
         engine = make_engine(url)
-        with unit_of_work(make_session_factory(engine)) as session:
+        with unit_of_work(make_session_factory(engine, build_bus())) as session:
             seed_demo(session, LABEL_KEY)
             teacher = session.scalar(select(User).where(User.login == "teacher2"))
             courier = session.scalar(select(User).where(User.login == "courier"))
@@ -65,9 +66,10 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         def remember(_session: object, event: PickupCodeIssued) -> None:
             codes.append(event.digits)
 
-        bus.subscribe(PickupCodeIssued, remember)
-        with devices(settings, folder):
-            app = create_app(settings)
+        services = bootstrap(settings)
+        services.bus.subscribe(PickupCodeIssued, remember)
+        with devices(services, folder):
+            app = create_app(services=services)
             server = make_server("127.0.0.1", 0, app, threaded=True)
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
@@ -82,13 +84,12 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 server.shutdown()
                 thread.join()
                 server.server_close()
-                app.extensions["courier_sessions"].dispose()
-                bus.unsubscribe(PickupCodeIssued, remember)
+                services.dispose()
         engine.dispose()
 
 
 def state_of(system: dict) -> str:
-    with make_session_factory(system["engine"])() as session:
+    with make_session_factory(system["engine"], build_bus())() as session:
         return session.scalar(
             select(Consignment.state).where(Consignment.tracking_code == system["code"])
         )

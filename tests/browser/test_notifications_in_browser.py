@@ -14,6 +14,7 @@ from core.users import User
 from notifications.dispatcher import Dispatcher
 from notifications.notify import notify
 from notifications.senders import ConsoleSender, Notice, PermanentFailure
+from services.bootstrap import build_bus
 from tests.browser.conftest import log_in, screenshot
 
 
@@ -36,7 +37,7 @@ class Refusing:
 def notices(live_database: str) -> Iterator[dict[str, int]]:
     """One pickup notice sent through the console, one dead at the provider."""
     engine = make_engine(live_database)
-    sessions = make_session_factory(engine)
+    sessions = make_session_factory(engine, build_bus())
     params = {
         "tracking_code": "CC-BROWSER-1",
         "code": "246810",

@@ -4,7 +4,6 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import Conflict, DomainError, Forbidden, ValidationFailed
-from core.events import bus, subscribe
 from courier import agents
 from courier.events import MaterialsRequested, ResultAtDesk
 from courier.models import CustodyEvent, MaterialsRequest
@@ -20,13 +19,12 @@ MATERIALS = [
 
 
 @pytest.fixture
-def heard():
+def heard(bus):
     """Domain events published during the test."""
     events = []
-    subscribe(MaterialsRequested, lambda _s, e: events.append(e))
-    subscribe(ResultAtDesk, lambda _s, e: events.append(e))
-    yield events
-    bus.clear()
+    bus.subscribe(MaterialsRequested, lambda _s, e: events.append(e))
+    bus.subscribe(ResultAtDesk, lambda _s, e: events.append(e))
+    return events
 
 
 def test_the_first_clerk_to_accept_owns_the_consignment(session):

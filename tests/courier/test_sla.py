@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import select
 
 from core import clock
-from core.events import bus, subscribe
 from courier import agents, sla
 from courier.events import SlaAlerted
 from courier.models import SlaAlert
@@ -29,11 +28,10 @@ def before_national_day():
 
 
 @pytest.fixture
-def alerts():
+def alerts(bus):
     heard = []
-    subscribe(SlaAlerted, lambda _s, e: heard.append(e))
-    yield heard
-    bus.clear()
+    bus.subscribe(SlaAlerted, lambda _s, e: heard.append(e))
+    return heard
 
 
 def test_the_due_time_skips_the_national_day_holiday(session, before_national_day):

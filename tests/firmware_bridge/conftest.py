@@ -16,7 +16,7 @@ from core.db import make_engine, make_session_factory, unit_of_work
 from firmware_bridge.bridge import Bridge
 from firmware_bridge.broker import free_port, wait_listening
 from firmware_bridge.connection import BrokerAddress, parse_url
-from firmware_bridge.wiring import wire
+from services.bootstrap import build_bus
 from tests.databases import fresh_database
 from tests.factories import LABEL_KEY
 
@@ -76,7 +76,7 @@ def database(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def sessions(database: str) -> Iterator[Callable[[], Session]]:
     engine = make_engine(database)
-    yield make_session_factory(engine)
+    yield make_session_factory(engine, build_bus())
     engine.dispose()
 
 
@@ -93,7 +93,6 @@ def write(sessions: Callable[[], Session]) -> Callable[[Callable[[Session], Any]
 
 @pytest.fixture
 def bridge(mosquitto: Mosquitto, sessions: Callable[[], Session]) -> Iterator[Bridge]:
-    wire()
     running = Bridge(mosquitto.address, sessions, LABEL_KEY, client_id="test-bridge")
     running.start()
     yield running

@@ -3,24 +3,15 @@
 import pytest
 from sqlalchemy import select
 
-from core.events import bus
 from core.users import Role
 from courier import agents
 from courier.states import State
 from firmware_bridge.models import Command
-from firmware_bridge.wiring import wire
 from lockers import pickup_codes
 from lockers.compartments import add_bank, place_for_pickup
 from lockers.models import BankKind, CompartmentState, Size
 from tests import factories
 from tests.lockers.test_lockers import ready_for_pickup
-
-
-@pytest.fixture(autouse=True)
-def wired():
-    wire()
-    yield
-    bus.clear()
 
 
 @pytest.fixture

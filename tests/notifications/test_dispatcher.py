@@ -11,6 +11,7 @@ from notifications.dispatcher import Dispatcher, backoff, max_tries_from_env, re
 from notifications.models import ConsoleMessage
 from notifications.notify import notify
 from notifications.senders import ConsoleSender, Notice, TemporaryFailure
+from services.bootstrap import build_bus
 from tests.databases import fresh_database
 from tests.notifications.conftest import reload
 
@@ -154,7 +155,7 @@ def test_a_notice_left_sending_by_a_crash_is_not_sent_again_when_the_console_has
 def committed_database(tmp_path):
     with fresh_database(tmp_path) as url:
         engine = make_engine(url)
-        yield make_session_factory(engine)
+        yield make_session_factory(engine, build_bus())
         engine.dispose()
 
 
@@ -220,21 +221,22 @@ def test_notify_queues_nothing_new_for_a_repeated_key(session, console_dispatche
 def test_the_dispatcher_thread_of_courier_run_sends_as_soon_as_a_notice_commits(tmp_path):
     from notifications.worker import dispatcher_thread
 
-    with fresh_database(tmp_path) as url, dispatcher_thread(url, idle=30):
+    with fresh_database(tmp_path) as url:
         engine = make_engine(url)
-        sessions = make_session_factory(engine)
-        with sessions() as session, session.begin():
-            (row,) = notify(session, "turn_near", phone="+8613800000010",
-                            params={"ticket": "A1", "ahead": 2, "area": "一楼"},
-                            dedupe_key="woken")  # fmt: skip
-        deadline = time.monotonic() + 5
-        status = None
-        while status != OutboxStatus.SENT and time.monotonic() < deadline:
-            time.sleep(0.02)
-            with sessions() as session:
-                status = session.scalar(
-                    select(OutboxMessage.status).where(OutboxMessage.id == row.id)
-                )
+        sessions = make_session_factory(engine, build_bus())
+        with dispatcher_thread(sessions, idle=30):
+            with sessions() as session, session.begin():
+                (row,) = notify(session, "turn_near", phone="+8613800000010",
+                                params={"ticket": "A1", "ahead": 2, "area": "一楼"},
+                                dedupe_key="woken")  # fmt: skip
+            deadline = time.monotonic() + 5
+            status = None
+            while status != OutboxStatus.SENT and time.monotonic() < deadline:
+                time.sleep(0.02)
+                with sessions() as session:
+                    status = session.scalar(
+                        select(OutboxMessage.status).where(OutboxMessage.id == row.id)
+                    )
         engine.dispose()
     assert status == OutboxStatus.SENT
 

@@ -10,7 +10,6 @@ from core.outbox import OutboxMessage, OutboxStatus
 from core.users import Role
 from courier.events import MaterialsRequested, SlaAlerted
 from firmware_bridge.models import Command
-from firmware_bridge.wiring import wire as wire_bridge
 from lockers import pickup_codes
 from lockers.compartments import add_bank, compartment, place_for_pickup
 from lockers.jobs import JOBS
@@ -18,19 +17,13 @@ from lockers.models import Alert, AlertKind, BankKind, Size
 from lockers.pickups import deposit
 from lockers.uncollected import remind_uncollected
 from notifications.dispatcher import Dispatcher
+from services.notices import turn_near
 from tests import factories
 from tests.factories import LABEL_KEY
 from tests.lockers.test_lockers import ready_for_pickup
 from tests.notifications.conftest import messages_path, reload, twilio_message
-from web.notices import turn_near, wire
 
 PHONE = "+8613800000042"
-
-
-@pytest.fixture(autouse=True)
-def wired():
-    wire()
-    wire_bridge()
 
 
 @pytest.fixture

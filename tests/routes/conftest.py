@@ -6,7 +6,6 @@ from core import clock
 from routes.dropboxes import set_rounds
 from routes.models import DayType, Stop
 from routes.timetable import import_timetable, set_stop
-from routes.wiring import wire
 from tests import factories
 
 TIMETABLE = """trip,line,vehicle,days,season,stop,arrive,depart
@@ -29,11 +28,6 @@ NX-W0900,NH-XL,B3,dayoff,all,XL-STOP,09:40,
 
 def local(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=clock.SHANGHAI)
-
-
-@pytest.fixture(autouse=True)
-def wired():
-    wire()
 
 
 @pytest.fixture

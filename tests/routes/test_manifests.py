@@ -2,6 +2,7 @@ import uuid
 
 from sqlalchemy import select
 
+from core.db import commit
 from core.users import Role
 from courier.models import CustodyEvent, Source
 from courier.scans import Scan, process_scans
@@ -62,7 +63,7 @@ def test_scans_tick_off_the_manifest(session, network, at):
         scan(
             session, consignment, ("deposit", "NH-BOX"), ("collect", "NH-BOX"), ("load", "NH-STOP")
         )
-        session.commit()  # the request's commit settles the hops
+        commit(session)  # the unit of work settles the hops before it commits
     done = {i.action: i.done_at is not None for i in manifest.items}
     assert done == {
         ManifestAction.COLLECT: True,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from core.db import make_engine, make_session_factory, unit_of_work
 from core.users import Role
+from services.bootstrap import build_bus
 from tests import factories
 from tests.databases import backend, fresh_database
 from tests.tickets.conftest import make_hall
@@ -23,7 +24,7 @@ TAKES = 10
 def test_kiosks_taking_numbers_at_once_get_unique_gap_free_numbers(tmp_path, frozen_clock):
     with fresh_database(tmp_path) as url:
         engine = make_engine(url, pool_size=KIOSKS)
-        sessions = make_session_factory(engine)
+        sessions = make_session_factory(engine, build_bus())
         with unit_of_work(sessions) as session:
             make_hall(session)
         start = threading.Barrier(KIOSKS)
@@ -54,7 +55,7 @@ def test_kiosks_taking_numbers_at_once_get_unique_gap_free_numbers(tmp_path, fro
 def test_windows_calling_at_once_never_get_the_same_ticket(tmp_path, frozen_clock):
     with fresh_database(tmp_path) as url:
         engine = make_engine(url, pool_size=KIOSKS)
-        sessions = make_session_factory(engine)
+        sessions = make_session_factory(engine, build_bus())
         with unit_of_work(sessions) as session:
             hall = make_hall(session)
             windows = [hall.one]

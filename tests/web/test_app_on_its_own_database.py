@@ -11,6 +11,7 @@ import pytest
 from core.config import Settings
 from core.db import make_engine, make_session_factory, unit_of_work
 from core.users import LoginFailure, Role, create_user
+from services.bootstrap import build_bus
 from tests.databases import fresh_database
 
 
@@ -20,7 +21,7 @@ def running(tmp_path) -> Iterator[tuple[object, str]]:
 
     with fresh_database(tmp_path) as url:
         engine = make_engine(url)
-        with unit_of_work(make_session_factory(engine)) as session:
+        with unit_of_work(make_session_factory(engine, build_bus())) as session:
             create_user(session, "zhang", "password123", "张老师", {Role.TEACHER})
         app = create_app(Settings(database_url=url, mqtt_url=None, secret_key="s", label_key="l"))
         app.config.update(WTF_CSRF_ENABLED=False)
@@ -37,5 +38,5 @@ def test_a_wrong_password_while_logged_in_is_refused_and_counted(running):
     )
     response = client.post("/login", data={"login": "zhang", "password": "wrong-one"})
     assert response.status_code == 401
-    with make_session_factory(engine)() as session:
+    with make_session_factory(engine, build_bus())() as session:
         assert session.query(LoginFailure).count() == 1

@@ -1,26 +1,26 @@
-"""Routes' reactions to domain events; entry points call :func:`wire` once at start-up.
+"""Routes' reactions to hops: :func:`on_hop` handles the event, :func:`settle` is a settle step.
 
-A hop only notes the consignment in the session; the notes are settled together (manifests
-ticked, legs moved on, plans re-planned) before the transaction commits or when someone reads a
-plan, so a batch of scans pays for its plans once instead of flushing after every scan.
+``services.bootstrap`` subscribes both. A hop only notes the consignment in the session; the notes
+are settled together (manifests ticked, legs moved on, plans re-planned) before the unit of work
+commits or when someone reads a plan, so a batch of scans pays for its plans once instead of
+flushing after every scan.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from core.errors import N_
-from core.events import subscribe
 from courier.events import HopRecorded
 from courier.models import Consignment
 from courier.states import Kind, State
 from routes import manifests
 from routes.models import LegStatus, PlanLeg, RoutePlan
 from routes.planner import Planner
-from routes.plans import LOAD_GRACE, PENDING_KEY, Reason, drop_boxes, replan, settlers
+from routes.plans import LOAD_GRACE, PENDING_KEY, Reason, drop_boxes, replan
 
 #: States in which the envelope rides (or waits for) its planned shuttles.
 ON_ROUTE = frozenset({State.COLLECTED, State.IN_TRANSIT, State.RETURN_IN_TRANSIT})
@@ -118,15 +118,3 @@ def _move_legs(plan: RoutePlan, kind: Kind) -> None:
         for leg in plan.legs:
             if leg.status == LegStatus.LOADED:
                 leg.status = LegStatus.DONE
-
-
-def _before_commit(session: Session) -> None:
-    settle(session)
-
-
-def wire() -> None:
-    subscribe(HopRecorded, on_hop)
-    if settle not in settlers:
-        settlers.append(settle)
-    if not event.contains(Session, "before_commit", _before_commit):
-        event.listen(Session, "before_commit", _before_commit)

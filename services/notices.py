@@ -1,4 +1,4 @@
-"""Which domain events become which notices; entry points call :func:`wire` once at start-up.
+"""Which domain events become which notices; :func:`services.bootstrap.build_bus` subscribes them.
 
 Every handler runs in the transaction of the event, so a notice is queued exactly when the
 change it tells of commits. Dedupe keys name the fact told (the code issued, the request made),
@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.models import Affiliation, Campus, Location
-from core.events import subscribe
 from core.users import Role, User, UserRole
 from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAlerted
 from courier.models import Consignment
@@ -219,15 +218,3 @@ def ticket_turn_near(session: Session, event: TurnNear) -> None:
         user=session.get(User, event.user_id) if event.user_id else None,
         phone=event.phone,
     )
-
-
-def wire() -> None:
-    """Subscribe the notices to their events (idempotent)."""
-    subscribe(PickupCodeIssued, pickup_ready)
-    subscribe(PickupReminderDue, pickup_reminder)
-    subscribe(HopRecorded, deposit_receipt)
-    subscribe(MaterialsRequested, materials_missing)
-    subscribe(SlaAlerted, sla_alert)
-    subscribe(AlertRaised, locker_alarm)
-    subscribe(ResultAtDesk, desk_ready)
-    subscribe(TurnNear, ticket_turn_near)

@@ -1,10 +1,12 @@
-"""The bridge's reactions to domain events; entry points call :func:`wire` once at start-up."""
+"""Locker commands that follow from domain events, queued in the bridge's command outbox.
+
+:func:`services.bootstrap.build_bus` subscribes them.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from core.events import subscribe
 from courier.events import HopRecorded
 from courier.states import Kind
 from firmware_bridge.commands import queue_command
@@ -52,9 +54,3 @@ def move_to_desk(session: Session, event: HopRecorded) -> None:
             {"compartment": item.number},
             reason="result moved to the service desk",
         )
-
-
-def wire() -> None:
-    subscribe(PickupCodeIssued, send_code_to_controller)
-    subscribe(CompartmentReleaseRequested, open_released_compartment)
-    subscribe(HopRecorded, move_to_desk)

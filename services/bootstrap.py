@@ -1,0 +1,98 @@
+"""The composition root: the one place where domain events meet their handlers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.db import make_engine, make_session_factory
+from core.events import EventBus, attach
+from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAlerted
+from lockers.events import (
+    AlertRaised,
+    CompartmentReleaseRequested,
+    PickupCodeIssued,
+    PickupReminderDue,
+)
+from routes import reactions as routes
+from services import locker_commands, notices
+from tickets.events import TurnNear
+
+SessionFactory = Callable[[], Session]
+
+
+def build_bus() -> EventBus:
+    """A bus with every cross-package reaction subscribed, in the order they must run."""
+    bus = EventBus()
+    # Routes first: a hop notes the consignment for re-planning before anyone reads its plan.
+    bus.subscribe(HopRecorded, routes.on_hop)
+    bus.on_settle(routes.settle)
+
+    bus.subscribe(PickupCodeIssued, locker_commands.send_code_to_controller)
+    bus.subscribe(CompartmentReleaseRequested, locker_commands.open_released_compartment)
+    bus.subscribe(HopRecorded, locker_commands.move_to_desk)
+
+    bus.subscribe(PickupCodeIssued, notices.pickup_ready)
+    bus.subscribe(PickupReminderDue, notices.pickup_reminder)
+    bus.subscribe(HopRecorded, notices.deposit_receipt)
+    bus.subscribe(MaterialsRequested, notices.materials_missing)
+    bus.subscribe(SlaAlerted, notices.sla_alert)
+    bus.subscribe(AlertRaised, notices.locker_alarm)
+    bus.subscribe(ResultAtDesk, notices.desk_ready)
+    bus.subscribe(TurnNear, notices.ticket_turn_near)
+    return bus
+
+
+class LazySessions:
+    """Builds the engine on the first session, so that bootstrapping stays side-effect free."""
+
+    def __init__(self, url: str, bus: EventBus) -> None:
+        self.url = url
+        self._bus = bus
+        self._engine: Engine | None = None
+        self._factory: SessionFactory | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Session:
+        if self._factory is None:
+            with self._lock:
+                if self._factory is None:
+                    self._engine = make_engine(self.url)
+                    self._factory = make_session_factory(self._engine, self._bus)
+        return self._factory()
+
+    def dispose(self) -> None:
+        """Close the engine's pooled connections (at shutdown)."""
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+@dataclass
+class Services:
+    """What an entry point needs: its settings, its bus and sessions that publish on it."""
+
+    settings: Settings
+    bus: EventBus
+    sessions: SessionFactory
+
+    def dispose(self) -> None:
+        """Close the engine's pooled connections (at shutdown)."""
+        if isinstance(self.sessions, LazySessions):
+            self.sessions.dispose()
+
+
+def bootstrap(settings: Settings, sessions: SessionFactory | None = None) -> Services:
+    """Build the bus and the session factory of one entry point.
+
+    ``sessions`` replaces the factory (tests pass one bound to their own connection); every
+    session it makes gets this entry point's bus.
+    """
+    bus = build_bus()
+    if sessions is None:
+        return Services(settings, bus, LazySessions(settings.database_url, bus))
+    return Services(settings, bus, lambda: attach(sessions(), bus))
