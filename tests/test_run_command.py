@@ -34,7 +34,7 @@ def running(tmp_path):
             yield process, f"http://127.0.0.1:{port}"
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            process.wait(timeout=30)
             process.stdout.close()
 
 
@@ -57,5 +57,5 @@ def test_courier_run_migrates_seeds_and_serves(running):
     ) as response:
         assert json.load(response)["total"] >= 2
     process.terminate()
-    output = process.communicate(timeout=10)[0]
+    output = process.communicate(timeout=30)[0]
     assert "demo users (password demo1234): admin, teacher, teacher2, student" in output

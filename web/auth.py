@@ -11,7 +11,9 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
+from core.db import commit
 from core.users import Role, User, user_for_token
+from services.auth import log_in
 from web.db import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,6 +87,19 @@ def _enforce() -> Any:
         return None
     abort(403)
     return None
+
+
+def check_password(login: str, password: str) -> User | None:
+    """Authenticate and commit the attempt at once, so a failure counts although the request's
+    answer (401) rolls back the rest. It uses the request's own session: a second one would
+    wait for the write lock the request holds on SQLite.
+
+    Raises :class:`core.users.TooManyAttempts` while the login name or address is locked out.
+    """
+    session = db()
+    user = log_in(session, login, password, request.remote_addr or "unknown")
+    commit(session)
+    return user
 
 
 def login_user(user: User) -> None:

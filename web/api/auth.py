@@ -8,9 +8,8 @@ from flask import abort, jsonify, request
 
 from core.users import TooManyAttempts, issue_token
 from web.api import api
-from web.auth import public
+from web.auth import check_password, public
 from web.db import db
-from web.views.auth import check_password
 
 
 @api.post("/auth/token")

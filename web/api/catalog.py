@@ -12,7 +12,7 @@ from catalog.transfer import item_record
 from web.api import api
 from web.auth import public
 from web.db import db
-from web.views.catalog import query_from_args
+from web.params import query_from_args
 
 MAX_PAGE = 100
 

@@ -2,56 +2,35 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
-from flask import Response, abort, current_app, jsonify, request, url_for
+from flask import Response, abort, jsonify, request, url_for
 from sqlalchemy import func, select
 
 from catalog.models import Location
 from core import codes
-from core.errors import N_, DomainError, Forbidden, Problem, ValidationFailed
+from core.errors import N_, Problem, ValidationFailed
 from core.users import Role
 from courier.consignments import (
     NewConsignment,
     consignments_of,
-    create_consignment,
-    find_consignment,
-    may_see,
-    record_web_event,
 )
-from courier.custody import Outcome, may_record, must
+from courier.custody import Outcome, must
 from courier.models import Consignment, CustodyEvent, Photo, Priority, ScanRecord
-from courier.states import Kind, State
+from courier.states import Kind
 from courier.timeline import timeline
-from lockers.compartments import pickup_bank_for, place_for_pickup
 from routes.models import RoutePlan
-from routes.plans import check_reachable, history, plan_of, replan
+from routes.plans import history, plan_of
+from services import consignments
 from web.api import api
 from web.auth import current_user, login_required, roles_required
 from web.db import db
 from web.formatting import translate
 from web.labelling import label_response
+from web.params import label_key, parse_time
 
 SUBMITTERS = (Role.TEACHER, Role.STUDENT)
-
-
-def label_key() -> str:
-    return str(current_app.config["COURIER_SETTINGS"].label_key)
-
-
-def parse_time(value: Any, field: str) -> dt.datetime | None:
-    """An ISO 8601 time; without an offset it is taken as campus time."""
-    if value in (None, ""):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationFailed([Problem(field, N_("Write the time in ISO 8601."))]) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=current_app.config["COURIER_SETTINGS"].tz)
-    return parsed
 
 
 def event_json(event: CustodyEvent, full: bool) -> dict[str, Any]:
@@ -98,14 +77,6 @@ def route_json(plan: RoutePlan | None) -> dict[str, Any]:
             for leg in plan.legs
         ],
     }
-
-
-def plan_new(consignment: Consignment, accept_later: bool) -> RoutePlan | None:
-    """Plan a consignment just created; refuse it when no shuttle reaches its destination
-    soon, unless the submitter accepted the later date offered."""
-    if not accept_later:
-        check_reachable(db(), consignment)
-    return replan(db(), consignment)
 
 
 def consignment_json(consignment: Consignment, full: bool = True) -> dict[str, Any]:
@@ -158,11 +129,7 @@ def consignment_json(consignment: Consignment, full: bool = True) -> dict[str, A
 
 
 def _visible(code: str) -> Consignment:
-    consignment = find_consignment(db(), code, label_key())
-    user = current_user()
-    if user is None or not may_see(user, consignment):
-        raise Forbidden("forbidden", N_("This consignment is not yours."))
-    return consignment
+    return consignments.visible(db(), current_user(), code, label_key())
 
 
 def _int(value: Any, field: str, default: int) -> int:
@@ -203,8 +170,13 @@ def create() -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400)
-    consignment = create_consignment(db(), current_user(), new_consignment_from(body), label_key())
-    plan = plan_new(consignment, bool(body.get("accept_later")))
+    consignment, plan = consignments.submit(
+        db(),
+        current_user(),
+        new_consignment_from(body),
+        label_key(),
+        accept_later=bool(body.get("accept_later")),
+    )
     return (
         jsonify(
             tracking_code=consignment.tracking_code,
@@ -240,28 +212,6 @@ def list_mine() -> Any:
 @login_required
 def show(code: str) -> Any:
     return jsonify(consignment_json(_visible(code)))
-
-
-def record_from_web(consignment: Consignment, kind: Kind, key: str, **details: Any) -> Outcome:
-    """Record an event a person entered; a result placed for pickup goes into a pickup locker
-    on its pickup campus when there is one (the code goes to the recipient, the hash to the
-    locker), else it waits at the desk."""
-    user = current_user()
-    if kind is Kind.PICKED_UP and consignment.state == State.AT_DESK:
-        raise DomainError(
-            "use_handover",
-            N_(
-                "A result at the service desk is handed over on the agent desk, with its code or "
-                "an ID check."
-            ),
-        )
-    if kind is Kind.PLACED_FOR_PICKUP:
-        bank = pickup_bank_for(db(), consignment)
-        if bank is not None:
-            if not may_record(user, consignment, kind):
-                raise Forbidden("forbidden", N_("You may not record %(kind)s."), kind=kind)
-            return place_for_pickup(db(), consignment, bank, actor=user, key=key).outcome
-    return record_web_event(db(), consignment, user, kind, key, **details)
 
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
@@ -313,7 +263,9 @@ def add_event(code: str) -> Any:
             raise ValidationFailed(
                 [Problem("location", N_("Unknown place %(location)s."), location=body["location"])]
             )
-    outcome = record_from_web(
+    outcome = consignments.record(
+        db(),
+        current_user(),
         consignment,
         Kind(body["kind"]),
         f"web:{body.get('id') or uuid.uuid4()}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,14 +16,10 @@ from tickets.models import Call, Ticket, Window, as_dict
 from web.api import api
 from web.auth import current_user, public, roles_required
 from web.db import db
+from web.hall import call_json, near_ahead
 
 #: How many calls ``GET /api/hall/calls`` returns at most.
 MAX_CALLS = 50
-
-
-def near_ahead() -> int:
-    """People ahead at which "your turn is near" goes out (``TICKETS_NEAR_AHEAD``)."""
-    return int(current_app.config.get("TICKETS_NEAR_AHEAD", queue.NEAR_AHEAD))
 
 
 def ticket_json(session: Session, ticket: Ticket) -> dict[str, Any]:
@@ -62,16 +58,6 @@ def hall_calls() -> Any:
     after = request.args.get("after", 0, type=int)
     rows = db().scalars(select(Call).where(Call.id > after).order_by(Call.id).limit(MAX_CALLS))
     return jsonify(calls=[call_json(c) for c in rows])
-
-
-def call_json(call: Call) -> dict[str, Any]:
-    return {
-        "id": call.id,
-        "ticket": call.ticket_id,
-        "number": call.number,
-        "window": call.window_number,
-        "called_at": call.called_at.isoformat(),
-    }
 
 
 def _window_action(window: Window, action: str) -> Ticket | None:

@@ -19,13 +19,13 @@ from courier.custody import allowed_now
 from courier.models import Consignment, SlaAlert
 from courier.states import Kind, State
 from courier.timeline import timeline
-from lockers.compartments import place_for_pickup
 from lockers.models import BankKind, LockerBank
-from web.api.consignments import label_key
+from services import pickup
 from web.auth import current_user, roles_required
 from web.db import db
 from web.errors import problem_list
 from web.formatting import label
+from web.params import label_key
 
 desk = Blueprint("agents", __name__, url_prefix="/clerk")
 STAFF = (Role.CLERK, Role.ADMIN)
@@ -166,31 +166,27 @@ def _locker(consignment: Consignment, user: User, form: Any) -> str:
     bank = db().get(LockerBank, form.get("bank", type=int) or 0)
     if bank is None:
         abort(400)
-    placement = place_for_pickup(
-        db(),
-        consignment,
-        bank,
-        actor=user,
-        key=_key("locker"),
-        number=form.get("compartment", type=int),
+    placed = pickup.place_result(
+        db(), user, consignment, _key("locker"), bank=bank, number=form.get("compartment", type=int)
     )
+    assert placed.compartment is not None  # a bank was given
     return gettext(
         "Placed in %(name)s, compartment %(number)s; the recipient gets the code.",
         name=bank.name,
-        number=placement.compartment.number,
+        number=placed.compartment.number,
     )
 
 
 def _desk(consignment: Consignment, user: User, _form: Any) -> str:
-    agents.place_at_desk(db(), consignment, user, _key("desk"))
+    pickup.keep_at_desk(db(), user, consignment, _key("desk"))
     return gettext("Kept at the desk; the recipient gets a code.")
 
 
 def _handover(consignment: Consignment, user: User, form: Any) -> str:
-    agents.hand_over(
+    pickup.hand_over(
         db(),
-        consignment,
         user,
+        consignment,
         _key("handover"),
         collected_by=form.get("collected_by", ""),
         code=form.get("code", ""),
@@ -222,7 +218,6 @@ def act(code: str, action: str) -> Any:
     try:
         message = handler(consignment, current_user(), request.form)
     except DomainError as error:
-        db().rollback()
         flash(problem_list(error)[0]["message"], "error")
         return redirect(url_for("agents.work", code=consignment.tracking_code))
     flash(message, "success")

@@ -14,24 +14,10 @@ from flask import (
 )
 from flask_babel import gettext
 
-from core.users import TooManyAttempts, User, authenticate
-from web.auth import login_user, public
-from web.db import db
+from core.users import TooManyAttempts
+from web.auth import check_password, login_user, public
 
 auth = Blueprint("auth", __name__)
-
-
-def check_password(login: str, password: str) -> User | None:
-    """Authenticate and commit the attempt at once, so a failure counts although the request's
-    answer (401) rolls back the rest. It uses the request's own session: a second one would
-    wait for the write lock the request holds on SQLite.
-
-    Raises :class:`TooManyAttempts` while the login name or address is locked out.
-    """
-    session = db()
-    user = authenticate(session, login, password, request.remote_addr or "unknown")
-    session.commit()
-    return user
 
 
 def _safe_next(target: str | None) -> str:

@@ -12,24 +12,9 @@ from catalog.items import SearchQuery, get_item, search_items
 from catalog.models import Campus, Channel, Department
 from web.auth import public
 from web.db import db
+from web.params import query_from_args
 
 catalog = Blueprint("catalog", __name__, url_prefix="/catalog")
-PAGE_SIZE = 20
-
-
-def query_from_args(args: Any, page_size: int = PAGE_SIZE, **overrides: Any) -> SearchQuery:
-    """A search from query-string arguments ``q``, ``department``, ``campus``, ``channel``."""
-    channel = args.get("channel") or None
-    page = max(1, args.get("page", 1, type=int) or 1)
-    return SearchQuery(
-        text=args.get("q", "")[:100],
-        department=args.get("department") or None,
-        campus=args.get("campus") or None,
-        channel=Channel(channel) if channel in Channel.__members__.values() else None,
-        limit=page_size,
-        offset=(page - 1) * page_size,
-        **overrides,
-    )
 
 
 def search_page(query: SearchQuery) -> dict[str, Any]:

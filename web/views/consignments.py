@@ -19,27 +19,25 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from catalog.models import Affiliation, Campus, Channel, ItemStatus, ServiceItem
-from core.errors import N_, DomainError, Forbidden
+from core.errors import DomainError
 from core.users import Role
 from courier.consignments import (
     NewConsignment,
     consignments_of,
-    create_consignment,
-    find_consignment,
-    may_see,
 )
-from courier.custody import allowed_now, may_record
+from courier.custody import allowed_now, may_record, must
 from courier.models import Consignment, Photo, Priority
 from courier.photos import store_photo
 from courier.states import Kind
 from courier.timeline import timeline
 from routes.plans import history, plan_of
-from web.api.consignments import label_key, plan_new, record_from_web
+from services import consignments as use_cases
 from web.auth import current_user, login_required, roles_required
 from web.db import db
 from web.errors import problem_list
-from web.formatting import label, translate
+from web.formatting import label
 from web.labelling import label_response, route_text
+from web.params import label_key
 
 consignments = Blueprint("consignments", __name__, url_prefix="/consignments")
 SUBMITTERS = (Role.TEACHER, Role.STUDENT)
@@ -110,7 +108,7 @@ def new() -> Any:
     form = request.form.to_dict()
     to_self = form.get("recipient", "self") == "self"
     try:
-        consignment = create_consignment(
+        consignment, _plan = use_cases.submit(
             db(),
             user,
             NewConsignment(
@@ -126,8 +124,8 @@ def new() -> Any:
                 priority=Priority.URGENT if form.get("urgent") else Priority.NORMAL,
             ),
             label_key(),
+            accept_later=bool(form.get("accept_later")),
         )
-        plan_new(consignment, bool(form.get("accept_later")))
     except DomainError as error:
         offer = error.code == "unreachable" and "earliest" in error.params
         return _form_page(form, problem_list(error), 422, offer_later=offer)
@@ -144,10 +142,7 @@ def mine() -> str:
 
 
 def _visible(code: str) -> Consignment:
-    consignment = find_consignment(db(), code, label_key())
-    if not may_see(current_user(), consignment):
-        raise Forbidden("forbidden", N_("This consignment is not yours."))
-    return consignment
+    return use_cases.visible(db(), current_user(), code, label_key())
 
 
 def possible_events(consignment: Consignment) -> list[Kind]:
@@ -186,23 +181,22 @@ def add_event(code: str) -> Any:
     try:
         if upload is not None and upload.filename:
             photo = store_photo(db(), upload.read(), current_user())
-        outcome = record_from_web(
-            consignment,
-            Kind(kind_text),
-            f"web:{request.form.get('event_id') or uuid.uuid4()}",
-            notes=request.form.get("notes", "")[:2000],
-            photo=photo,
+        must(
+            use_cases.record(
+                db(),
+                current_user(),
+                consignment,
+                Kind(kind_text),
+                f"web:{request.form.get('event_id') or uuid.uuid4()}",
+                notes=request.form.get("notes", "")[:2000],
+                photo=photo,
+            )
         )
     except DomainError as error:
-        message = problem_list(error)[0]["message"]
+        # The request commits nothing, not even the photo that came with the refusal.
+        flash(problem_list(error)[0]["message"], "error")
     else:
-        if outcome.ok:
-            flash(gettext("Recorded: %(kind)s.", kind=label(kind_text, Kind)), "success")
-            return redirect(url_for("consignments.detail", code=consignment.tracking_code))
-        message = translate(outcome.reason or "", outcome.params)
-    # A refusal changes nothing, not even the photo that came with it.
-    db().rollback()
-    flash(message, "error")
+        flash(gettext("Recorded: %(kind)s.", kind=label(kind_text, Kind)), "success")
     return redirect(url_for("consignments.detail", code=consignment.tracking_code))
 
 

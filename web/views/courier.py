@@ -17,9 +17,9 @@ from core.users import Role
 from courier.photos import check_photo
 from courier.scans import Scan
 from courier.states import SCAN_KINDS
-from web.api.scans import answer_scans, scans_from
 from web.auth import roles_required
 from web.db import db
+from web.scanning import answer_scans, scans_from
 
 courier = Blueprint("courier", __name__, url_prefix="/courier")
 

@@ -31,10 +31,10 @@ from core.errors import N_, DomainError
 from core.users import Role
 from tickets import appointments, queue, ratings
 from tickets.models import Booking, Call, Category, Outcome, Status, Ticket, Window
-from web.api.tickets import call_json, near_ahead
 from web.auth import current_user, login_required, public, roles_required
 from web.db import db
 from web.formatting import translate
+from web.hall import call_json, near_ahead
 
 hall = Blueprint("tickets", __name__, url_prefix="/hall")
 

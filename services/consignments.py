@@ -1,0 +1,65 @@
+"""A consignment's life as people drive it: submit and plan, read, record an event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.errors import N_, Forbidden
+from core.users import User
+from courier.consignments import (
+    NewConsignment,
+    create_consignment,
+    find_consignment,
+    may_see,
+    record_web_event,
+)
+from courier.custody import Outcome
+from courier.models import Consignment
+from courier.states import Kind
+from routes.models import RoutePlan
+from routes.plans import check_reachable, replan
+from services.pickup import place_result, refuse_pickup_outside_the_desk
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A consignment just created, with its first route plan (none without a timetable)."""
+
+    consignment: Consignment
+    plan: RoutePlan | None
+
+
+def submit(
+    session: Session, user: User, new: NewConsignment, label_key: str, *, accept_later: bool
+) -> Submitted:
+    """Create and plan a consignment; refuse it when no shuttle reaches its destination soon,
+    unless the submitter accepted the later date offered."""
+    consignment = create_consignment(session, user, new, label_key)
+    if not accept_later:
+        check_reachable(session, consignment)
+    return Submitted(consignment, replan(session, consignment))
+
+
+def visible(session: Session, user: User | None, code: str, label_key: str) -> Consignment:
+    """The consignment a code names, if ``user`` may read it (the one check for pages and API)."""
+    consignment = find_consignment(session, code, label_key)
+    if user is None or not may_see(user, consignment):
+        raise Forbidden("forbidden", N_("This consignment is not yours."))
+    return consignment
+
+
+def record(
+    session: Session, user: User, consignment: Consignment, kind: Kind, key: str, **details: Any
+) -> Outcome:
+    """Record an event a person entered on a page or through the API.
+
+    The roles are checked once here for both; a result placed for pickup goes where
+    :func:`services.pickup.place_result` puts it.
+    """
+    refuse_pickup_outside_the_desk(consignment, kind)
+    if kind is Kind.PLACED_FOR_PICKUP:
+        return place_result(session, user, consignment, key).outcome
+    return record_web_event(session, consignment, user, kind, key, **details)

@@ -1,0 +1,25 @@
+"""The hall's answers shared by its pages and its API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from tickets import queue
+from tickets.models import Call
+
+
+def near_ahead() -> int:
+    """People ahead at which "your turn is near" goes out (``TICKETS_NEAR_AHEAD``)."""
+    return int(current_app.config.get("TICKETS_NEAR_AHEAD", queue.NEAR_AHEAD))
+
+
+def call_json(call: Call) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "ticket": call.ticket_id,
+        "number": call.number,
+        "window": call.window_number,
+        "called_at": call.called_at.isoformat(),
+    }

@@ -1,0 +1,46 @@
+"""What requests carry, read the same way by pages and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+
+from catalog.items import SearchQuery
+from catalog.models import Channel
+from core.errors import N_, Problem, ValidationFailed
+
+PAGE_SIZE = 20
+
+
+def label_key() -> str:
+    return str(current_app.config["COURIER_SETTINGS"].label_key)
+
+
+def parse_time(value: Any, field: str) -> dt.datetime | None:
+    """An ISO 8601 time; without an offset it is taken as campus time."""
+    if value in (None, ""):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed([Problem(field, N_("Write the time in ISO 8601."))]) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=current_app.config["COURIER_SETTINGS"].tz)
+    return parsed
+
+
+def query_from_args(args: Any, page_size: int = PAGE_SIZE, **overrides: Any) -> SearchQuery:
+    """A search from query-string arguments ``q``, ``department``, ``campus``, ``channel``."""
+    channel = args.get("channel") or None
+    page = max(1, args.get("page", 1, type=int) or 1)
+    return SearchQuery(
+        text=args.get("q", "")[:100],
+        department=args.get("department") or None,
+        campus=args.get("campus") or None,
+        channel=Channel(channel) if channel in Channel.__members__.values() else None,
+        limit=page_size,
+        offset=(page - 1) * page_size,
+        **overrides,
+    )
