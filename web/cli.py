@@ -191,10 +191,9 @@ def _exit_once(*_args: object) -> None:
 
 
 @contextmanager
-def devices(settings: Settings, var_dir: Path | None = None) -> Iterator[None]:
+def devices(settings: Settings) -> Iterator[None]:
     """The broker (unless COURIER_MQTT_URL names one), the bridge and a simulated controller for
-    every locker bank, for as long as the block runs; their files live under ``var_dir``."""
-    from core.config import VAR_DIR
+    every locker bank, for as long as the block runs; their files live under the var dir."""
     from firmware_bridge.bridge import Bridge
     from firmware_bridge.broker import BRIDGE_USER, start_private_broker
     from firmware_bridge.connection import parse_url
@@ -212,7 +211,7 @@ def devices(settings: Settings, var_dir: Path | None = None) -> Iterator[None]:
         controller_url = lambda _controller: bridge_url  # noqa: E731
     else:
         broker = start_private_broker(
-            (var_dir or VAR_DIR) / "mqtt", [controller for _c, controller, _n in banks]
+            settings.var_dir / "mqtt", [controller for _c, controller, _n in banks]
         )
         bridge_url = broker.url_for(BRIDGE_USER)
         controller_url = broker.url_for
@@ -226,7 +225,7 @@ def devices(settings: Settings, var_dir: Path | None = None) -> Iterator[None]:
             campus,
             controller,
             count,
-            (var_dir or VAR_DIR) / "simulators",
+            settings.var_dir / "simulators",
         )
         for campus, controller, count in banks
     ]
@@ -250,7 +249,6 @@ def simulate(controllers: int) -> None:
     """Run simulated locker controllers against COURIER_MQTT_URL until interrupted."""
     import threading
 
-    from core.config import VAR_DIR
     from firmware_bridge.connection import parse_url
     from firmware_bridge.simulator import SimulatedController
     from lockers.compartments import add_bank
@@ -273,7 +271,7 @@ def simulate(controllers: int) -> None:
             ]
         chosen = [(b.campus.code, b.controller, len(b.compartments)) for b in banks[:wanted]]
     simulators = [
-        SimulatedController(address, campus, controller, count, VAR_DIR / "simulators")
+        SimulatedController(address, campus, controller, count, settings.var_dir / "simulators")
         for campus, controller, count in chosen
     ]
     for simulator in simulators:

@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 from flask import current_app, g, request, session
 from flask_babel import Babel, Domain, get_locale
 
+from core.clock import SHANGHAI
 from core.config import LANGUAGES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -66,6 +67,6 @@ def init_i18n(app: Any) -> None:
     babel = Babel(
         app,
         locale_selector=select_locale,
-        timezone_selector=lambda: app.config["COURIER_SETTINGS"].timezone,
+        timezone_selector=lambda: SHANGHAI.key,
     )
     babel.domain_instance = PoDomain()  # type: ignore[misc]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
+from core.clock import SHANGHAI
 from core.codes import grouped
 from core.errors import N_, Problem, ValidationFailed
 from courier.models import Consignment, Priority
@@ -34,9 +35,8 @@ def route_text(consignment: Consignment) -> str:
 
 
 def label_data(consignment: Consignment) -> LabelData:
-    tz = current_app.config["COURIER_SETTINGS"].tz
     route = route_text(consignment)
-    due = consignment.due_at.astimezone(tz).strftime("%m-%d %H:%M")
+    due = consignment.due_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
     return LabelData(
         tracking_code=consignment.tracking_code,
         qr_text=public_url(consignment),

@@ -59,14 +59,16 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 [Scan(id=f"s-{kind}", code=code, kind=kind, location=at) for kind, at in scans],
                 LABEL_KEY,
             )
-        settings = Settings(database_url=url, mqtt_url=None, secret_key="b", label_key=LABEL_KEY)
+        settings = Settings(
+            database_url=url, mqtt_url=None, secret_key="b", label_key=LABEL_KEY, var_dir=folder
+        )
         codes: list[str] = []
 
         def remember(_session: object, event: PickupCodeIssued) -> None:
             codes.append(event.digits)
 
         bus.subscribe(PickupCodeIssued, remember)
-        with devices(settings, folder):
+        with devices(settings):
             app = create_app(settings)
             server = make_server("127.0.0.1", 0, app, threaded=True)
             thread = threading.Thread(target=server.serve_forever, daemon=True)
