@@ -55,12 +55,13 @@ LABEL_FORMATS = ("thermal", "a6", "sheet")
 def label_response(consignment: Consignment, fmt: str) -> Response:
     """The consignment's label as a download: PNG for thermal and A6, PDF for an A4 sheet."""
     data = label_data(consignment)
+    font_file = current_app.config["COURIER_SETTINGS"].label_font
     if fmt == "sheet":
-        body, mimetype, suffix = sheet_pdf([data]), "application/pdf", "pdf"
+        body, mimetype, suffix = sheet_pdf([data], font_file), "application/pdf", "pdf"
     elif fmt == "a6":
-        body, mimetype, suffix = a6_png(data), "image/png", "png"
+        body, mimetype, suffix = a6_png(data, font_file), "image/png", "png"
     elif fmt == "thermal":
-        body, mimetype, suffix = thermal_png(data), "image/png", "png"
+        body, mimetype, suffix = thermal_png(data, font_file), "image/png", "png"
     else:
         raise ValidationFailed([Problem("format", N_("Format is thermal, a6 or sheet."))])
     return Response(
