@@ -6,17 +6,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from core.config import Settings
 from core.db import make_engine, make_session_factory
-from notifications.dispatcher import Dispatcher, max_tries_from_env
-from notifications.senders import senders_from_env
+from notifications.dispatcher import Dispatcher
+from notifications.senders import senders_for
 
 
 @contextmanager
-def dispatcher_for(database_url: str) -> Iterator[Dispatcher]:
-    """A dispatcher configured from the environment; its engine and senders close afterwards."""
-    engine = make_engine(database_url)
+def dispatcher_for(settings: Settings) -> Iterator[Dispatcher]:
+    """A dispatcher configured by ``settings``; its engine and senders close afterwards."""
+    engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    dispatcher = Dispatcher(sessions, senders_from_env(sessions), max_tries=max_tries_from_env())
+    dispatcher = Dispatcher(
+        sessions, senders_for(sessions, settings), max_tries=settings.notices.max_tries
+    )
     try:
         yield dispatcher
     finally:
@@ -25,10 +28,10 @@ def dispatcher_for(database_url: str) -> Iterator[Dispatcher]:
 
 
 @contextmanager
-def dispatcher_thread(database_url: str, idle: float = 1.0) -> Iterator[Dispatcher]:
+def dispatcher_thread(settings: Settings, idle: float = 1.0) -> Iterator[Dispatcher]:
     """Run a dispatcher in a background thread for as long as the block runs."""
     stop = threading.Event()
-    with dispatcher_for(database_url) as dispatcher:
+    with dispatcher_for(settings) as dispatcher:
         thread = threading.Thread(
             target=dispatcher.run_forever, args=(stop, idle), name="notice-dispatcher", daemon=True
         )

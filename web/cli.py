@@ -139,7 +139,7 @@ def run() -> None:
     signal.signal(signal.SIGTERM, _exit_once)
     from notifications.worker import dispatcher_thread
 
-    with devices(settings), dispatcher_thread(settings.database_url), _scheduler_process():
+    with devices(settings), dispatcher_thread(settings), _scheduler_process():
         _serve(settings)
 
 
@@ -324,7 +324,7 @@ def dispatcher(idle: float) -> None:
 
     settings = _settings()
     done = threading.Event()
-    with dispatcher_for(settings.database_url) as worker:
+    with dispatcher_for(settings) as worker:
         for number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(number, lambda *_: (done.set(), worker.wake()))
         click.echo(f"dispatcher: {_safe_url(settings.database_url)}")
