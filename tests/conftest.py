@@ -105,3 +105,12 @@ def jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 120, 40)).save(buffer, format="JPEG")
     return buffer.getvalue()
+
+
+@pytest.fixture
+def restored_notice_language() -> Iterator[None]:
+    """Notices to people who chose no language are in Chinese again after the test."""
+    from notifications.notify import set_default_language
+
+    yield
+    set_default_language("zh_CN")

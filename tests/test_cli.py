@@ -3,6 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
+from notifications.notify import notify
 from tests.databases import fresh_database
 from web.cli import main
 
@@ -20,6 +21,16 @@ def run(tmp_path, monkeypatch):
 
         invoke("db", "upgrade")
         yield invoke
+
+
+def test_courier_language_is_the_language_of_notices_to_people_who_chose_none(
+    run, monkeypatch, session, restored_notice_language
+):
+    monkeypatch.setenv("COURIER_LANGUAGE", "en")
+    run("db", "upgrade")
+    turn = {"ticket": "A1", "ahead": 2, "area": "Hall"}
+    (row,) = notify(session, "turn_near", phone="+8613800000010", params=turn, dedupe_key="cli")
+    assert row.payload["language"] == "en"
 
 
 def test_db_upgrade_reports_the_database(run):

@@ -18,6 +18,7 @@ from core.config import Settings, load_settings
 from core.db import make_engine, make_session_factory, unit_of_work
 from core.errors import DomainError, ValidationFailed
 from core.users import Role, create_user
+from notifications.notify import set_default_language
 
 
 def _settings() -> Settings:
@@ -47,6 +48,8 @@ def _fail(error: DomainError) -> None:
 @click.group()
 def main() -> None:
     """campus-courier: cross-campus document courier and one-stop service hall."""
+    set_default_language(_settings().language)
+
     from firmware_bridge.wiring import wire
     from routes.wiring import wire as wire_routes
     from web.notices import wire as wire_notices

@@ -15,6 +15,7 @@ from flask_babel import Babel, Domain, get_locale
 
 from core.clock import SHANGHAI
 from core.config import LANGUAGES
+from notifications.notify import set_default_language
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 #: Display names for the language switch, each in its own language.
@@ -64,6 +65,9 @@ def select_locale() -> str:
 
 
 def init_i18n(app: Any) -> None:
+    """Pages in the visitor's language (see :func:`select_locale`), times in Shanghai's; notices
+    to people who chose no language in the site's."""
+    set_default_language(app.config["COURIER_SETTINGS"].language)
     babel = Babel(
         app,
         locale_selector=select_locale,

@@ -125,3 +125,15 @@ def test_the_resend_button_leaves_a_notice_being_sent_alone(client, session):
     assert session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row.id)) == (
         OutboxStatus.SENDING
     )
+
+
+def test_the_sites_language_is_the_notices_for_people_who_chose_none(
+    settings, session, restored_notice_language
+):
+    from notifications.notify import notify
+    from web.app import create_app
+
+    create_app(replace(settings, language="en"))
+    turn = {"ticket": "A1", "ahead": 2, "area": "Hall"}
+    (row,) = notify(session, "turn_near", phone="+8613800000011", params=turn, dedupe_key="web")
+    assert row.payload["language"] == "en"
