@@ -1,11 +1,16 @@
 """The ``courier`` command, run against a fresh database as an operator would."""
 
+import logging
+import multiprocessing
+
 import pytest
 from click.testing import CliRunner
 
 from notifications.notify import notify
 from tests.databases import fresh_database
 from web.cli import main
+
+pytestmark = pytest.mark.usefixtures("restored_logging")
 
 
 @pytest.fixture
@@ -21,6 +26,17 @@ def run(tmp_path, monkeypatch):
 
         invoke("db", "upgrade")
         yield invoke
+
+
+def test_courier_log_level_sets_the_level_of_every_command(run, monkeypatch):
+    monkeypatch.setenv("COURIER_LOG_LEVEL", "debug")
+    run("db", "upgrade")
+    assert logging.getLogger().level == logging.DEBUG
+
+
+def test_a_commands_log_lines_name_it_as_their_process(run):
+    run("db", "upgrade")
+    assert multiprocessing.current_process().name == "courier-db"
 
 
 def test_courier_language_is_the_language_of_notices_to_people_who_chose_none(

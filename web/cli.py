@@ -17,6 +17,7 @@ from catalog.models import Location
 from core.config import Settings, load_settings
 from core.db import make_engine, make_session_factory, unit_of_work
 from core.errors import DomainError, ValidationFailed
+from core.logs import configure_logging
 from core.users import Role, create_user
 from notifications.notify import set_default_language
 
@@ -48,7 +49,11 @@ def _fail(error: DomainError) -> None:
 @click.group()
 def main() -> None:
     """campus-courier: cross-campus document courier and one-stop service hall."""
-    set_default_language(_settings().language)
+    settings = _settings()
+    configure_logging(
+        settings.log_level, f"courier-{click.get_current_context().invoked_subcommand}"
+    )
+    set_default_language(settings.language)
 
     from firmware_bridge.wiring import wire
     from routes.wiring import wire as wire_routes
@@ -167,13 +172,8 @@ def _scheduler_process() -> Iterator[None]:
 @main.command()
 def scheduler() -> None:
     """Run every package's scheduled jobs (SLA scan, ...); start exactly one."""
-    import logging
-
     from web.scheduler import all_jobs, build_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    # Each job logs its own result; APScheduler's line per run would only repeat it.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = _settings()
     engine = make_engine(settings.database_url)
     jobs = all_jobs()
