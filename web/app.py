@@ -21,6 +21,7 @@ from web.errors import init_errors
 from web.formatting import init_formatting
 from web.i18n import init_i18n
 from web.notices import wire as wire_notices
+from web.request_log import init_request_log
 
 csrf = CSRFProtect()
 
@@ -78,6 +79,7 @@ def create_app(
     wire_notices()
     wire_routes()
     init_i18n(app)
+    init_request_log(app)
     init_db(app)
     init_auth(app)
     init_errors(app)
