@@ -1,35 +1,80 @@
-"""Settings read from environment variables, with defaults that run on a laptop."""
+"""Settings read from environment variables, with defaults that run on a laptop.
+
+:func:`load_settings` is the only place that reads the environment; everything else is given the
+:class:`Settings` it builds (``bench/`` keeps its own ``COURIER_BENCH_*`` variables).
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-#: Where the embedded defaults keep their files (SQLite database, generated keys).
-VAR_DIR = Path(os.environ.get("COURIER_VAR_DIR", "var"))
+from core.clock import SHANGHAI
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_LANGUAGE = "zh_CN"
 LANGUAGES = ("zh_CN", "en")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def _dev_key(name: str) -> str:
-    """Return a random key kept under ``var/`` so that restarts keep sessions and labels valid.
+def _dev_key(var_dir: Path, name: str) -> str:
+    """Return a random key kept under ``var_dir`` so that restarts keep sessions and labels valid.
 
     Production sets the environment variable; a key that silently changed on every start would
     log everybody out and invalidate every printed label.
     """
-    path = VAR_DIR / f"{name}.key"
+    path = var_dir / f"{name}.key"
     if path.exists():
         return path.read_text().strip()
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    var_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(32)
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    """How the outbox dispatcher treats a notice."""
+
+    #: Failed tries before a notice is given up as dead.
+    max_tries: int = 5
+    #: Seconds one provider call may take.
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    """Twilio SMS; without all of sid, token and sender, SMS go to the console sender."""
+
+    account_sid: str = ""
+    auth_token: str = ""
+    #: The number or messaging service SMS come from (``COURIER_TWILIO_FROM``).
+    sender: str = ""
+    #: Another address for Twilio's API (a test server, a regional proxy).
+    base_url: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.account_sid and self.auth_token and self.sender)
+
+
+@dataclass(frozen=True)
+class WeComSettings:
+    """WeCom application messages; without all three ids, WeChat notices go to the console."""
+
+    corp_id: str = ""
+    secret: str = ""
+    agent_id: str = ""
+    #: Another address for WeCom's API (a test server).
+    base_url: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.corp_id and self.secret and self.agent_id)
 
 
 @dataclass(frozen=True)
@@ -42,12 +87,20 @@ class Settings:
     label_key: str
     host: str = "127.0.0.1"
     port: int = 8000
-    timezone: str = DEFAULT_TIMEZONE
+    #: Pages' language unless the visitor chose one; notices' for people who chose none.
     language: str = DEFAULT_LANGUAGE
     max_upload_bytes: int = 10 * 1024 * 1024
     #: The address people reach the site at; label QR codes point there.
     public_url: str = ""
     production: bool = False
+    #: Where the embedded defaults keep their files (SQLite database, keys, broker, simulators).
+    var_dir: Path = Path("var")
+    #: A font file with Chinese glyphs for labels; ``None`` looks for one on the system.
+    label_font: str | None = None
+    log_level: str = "INFO"
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
+    twilio: TwilioSettings = field(default_factory=TwilioSettings)
+    wecom: WeComSettings = field(default_factory=WeComSettings)
 
     @property
     def base_url(self) -> str:
@@ -55,24 +108,20 @@ class Settings:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        """The campus time zone; the product serves mainland China only (see core.clock)."""
+        return SHANGHAI
 
 
-def default_database_url() -> str:
-    return f"sqlite:///{(VAR_DIR / 'courier.sqlite3').resolve()}"
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise RuntimeError(f"{name} must be one of {', '.join(allowed)}")
+    return value
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``environ`` (``os.environ`` by default).
 
-    ``COURIER_DATABASE_URL``  database (default: ``sqlite:///var/courier.sqlite3``)
-    ``COURIER_MQTT_URL``      MQTT broker (default: the broker ``courier run`` starts)
-    ``COURIER_SECRET_KEY``    signs web sessions (default: a key generated under ``var/``)
-    ``COURIER_LABEL_KEY``     signs label codes (default: a key generated under ``var/``)
-    ``COURIER_HOST`` / ``COURIER_PORT``  where the web server listens (127.0.0.1:8000)
-    ``COURIER_PUBLIC_URL``    the site's public address, printed in label QR codes
-    ``COURIER_TIMEZONE``      Asia/Shanghai;  ``COURIER_LANGUAGE``  zh_CN or en
-    ``COURIER_ENV``           ``production`` refuses generated keys and demo users
+    README.md's configuration table lists every variable, its default and its meaning.
     """
     env = os.environ if environ is None else environ
     production = env.get("COURIER_ENV", "development") == "production"
@@ -83,19 +132,40 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             "COURIER_SECRET_KEY and COURIER_LABEL_KEY must be set when COURIER_ENV=production"
         )
     language = env.get("COURIER_LANGUAGE", DEFAULT_LANGUAGE).replace("-", "_")
-    if language not in LANGUAGES:
-        raise RuntimeError(f"COURIER_LANGUAGE must be one of {', '.join(LANGUAGES)}")
-    timezone = env.get("COURIER_TIMEZONE", DEFAULT_TIMEZONE)
-    ZoneInfo(timezone)
+    language = _one_of("COURIER_LANGUAGE", language, LANGUAGES)
+    log_level = _one_of(
+        "COURIER_LOG_LEVEL", env.get("COURIER_LOG_LEVEL", "INFO").upper(), LOG_LEVELS
+    )
+    notices = NoticeSettings()
+    var_dir = Path(env.get("COURIER_VAR_DIR") or "var")
     return Settings(
-        database_url=env.get("COURIER_DATABASE_URL") or default_database_url(),
+        database_url=env.get("COURIER_DATABASE_URL")
+        or f"sqlite:///{(var_dir / 'courier.sqlite3').resolve()}",
         mqtt_url=env.get("COURIER_MQTT_URL") or None,
-        secret_key=secret_key or _dev_key("secret"),
-        label_key=label_key or _dev_key("label"),
+        secret_key=secret_key or _dev_key(var_dir, "secret"),
+        label_key=label_key or _dev_key(var_dir, "label"),
         host=env.get("COURIER_HOST", "127.0.0.1"),
         port=int(env.get("COURIER_PORT", "8000")),
-        timezone=timezone,
         language=language,
         production=production,
         public_url=env.get("COURIER_PUBLIC_URL", ""),
+        var_dir=var_dir,
+        label_font=env.get("COURIER_LABEL_FONT") or None,
+        log_level=log_level,
+        notices=NoticeSettings(
+            max_tries=max(1, int(env.get("COURIER_NOTIFY_MAX_TRIES", notices.max_tries))),
+            timeout=float(env.get("COURIER_NOTIFY_TIMEOUT", notices.timeout)),
+        ),
+        twilio=TwilioSettings(
+            account_sid=env.get("COURIER_TWILIO_ACCOUNT_SID", ""),
+            auth_token=env.get("COURIER_TWILIO_AUTH_TOKEN", ""),
+            sender=env.get("COURIER_TWILIO_FROM", ""),
+            base_url=env.get("COURIER_TWILIO_BASE_URL") or None,
+        ),
+        wecom=WeComSettings(
+            corp_id=env.get("COURIER_WECOM_CORP_ID", ""),
+            secret=env.get("COURIER_WECOM_SECRET", ""),
+            agent_id=env.get("COURIER_WECOM_AGENT_ID", ""),
+            base_url=env.get("COURIER_WECOM_BASE_URL") or None,
+        ),
     )

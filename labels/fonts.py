@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from functools import cache
@@ -50,9 +49,9 @@ def _from_package() -> tuple[str, int] | None:
 
 
 @cache
-def cjk_font_file() -> tuple[str, int]:
-    """The font used for labels: ``COURIER_LABEL_FONT``, a system CJK font, or the packaged one."""
-    configured = os.environ.get("COURIER_LABEL_FONT")
+def cjk_font_file(configured: str | None = None) -> tuple[str, int]:
+    """The font used for labels: ``configured`` (the settings' label font), a system CJK font,
+    or the packaged one."""
     if configured:
         return configured, 0
     for path, index in KNOWN:
@@ -67,6 +66,7 @@ def cjk_font_file() -> tuple[str, int]:
 
 
 @cache
-def font(size: int) -> ImageFont.FreeTypeFont:
-    path, index = cjk_font_file()
+def font(size: int, font_file: str | None = None) -> ImageFont.FreeTypeFont:
+    """The label font at ``size`` dots; ``font_file`` as for :func:`cjk_font_file`."""
+    path, index = cjk_font_file(font_file)
     return ImageFont.truetype(path, size=size, index=index)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import barcode
 import qrcode
 from fpdf import FPDF
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from labels.fonts import font
 
@@ -78,9 +78,10 @@ def draw_code128(
             draw.rectangle((x, top, x + unit - 1, top + height - 1), fill=0)
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, size: int, width: int, lines: int) -> list[str]:
+def _wrap(
+    draw: ImageDraw.ImageDraw, text: str, face: ImageFont.FreeTypeFont, width: int, lines: int
+) -> list[str]:
     """Break ``text`` into at most ``lines`` lines of ``width`` dots (any character may break)."""
-    face = font(size)
     result: list[str] = []
     current = ""
     for char in text:
@@ -106,13 +107,13 @@ def _text_block(
     left: int,
     top: int,
     width: int,
-    size: int,
+    face: ImageFont.FreeTypeFont,
     lines: int = 1,
 ) -> int:
     """Write wrapped text; returns the y below it."""
-    for line in _wrap(draw, text, size, width, lines):
-        draw.text((left, top), line, font=font(size), fill=0)
-        top += round(size * 1.25)
+    for line in _wrap(draw, text, face, width, lines):
+        draw.text((left, top), line, font=face, fill=0)
+        top += round(face.size * 1.25)
     return top
 
 
@@ -122,18 +123,19 @@ def _png(image: Image.Image, dpi: int = DPI) -> bytes:
     return buffer.getvalue()
 
 
-def thermal_image(label: LabelData, dpi: int = DPI) -> Image.Image:
+def thermal_image(label: LabelData, dpi: int = DPI, font_file: str | None = None) -> Image.Image:
     """The 60x40 mm label for thermal printers: QR left, text right, Code128 below.
 
-    ``dpi`` above the printer's 203 gives sharper labels for sheets printed on office printers.
+    ``dpi`` above the printer's 203 gives sharper labels for sheets printed on office printers;
+    ``font_file`` names a font with Chinese glyphs (by default one found on the system).
     """
     k = dpi / DPI
 
     def at(length: float) -> int:
         return mm(length, dpi)
 
-    def size(points: int) -> int:
-        return round(points * k)
+    def face(points: int) -> ImageFont.FreeTypeFont:
+        return font(round(points * k), font_file)
 
     width, height = at(60), at(40)
     image = Image.new("L", (width, height), 255)
@@ -143,40 +145,45 @@ def thermal_image(label: LabelData, dpi: int = DPI) -> Image.Image:
     left, text_width = qr_size + at(1), width - qr_size - at(2)
     y = at(1.5)
     if label.urgent:
-        y = _text_block(draw, "【加急】", left, y, text_width, size(20))
-    y = _text_block(draw, label.department, left, y, text_width, size(24), lines=2)
-    y = _text_block(draw, label.route, left, y + size(2), text_width, size(17))
-    y = _text_block(draw, label.due, left, y, text_width, size(17))
-    _text_block(draw, label.item, left, y, text_width, size(15), lines=2)
+        y = _text_block(draw, "【加急】", left, y, text_width, face(20))
+    y = _text_block(draw, label.department, left, y, text_width, face(24), lines=2)
+    y = _text_block(draw, label.route, left, y + round(2 * k), text_width, face(17))
+    y = _text_block(draw, label.due, left, y, text_width, face(17))
+    _text_block(draw, label.item, left, y, text_width, face(15), lines=2)
     draw_code128(draw, label.tracking_code, 0, at(28), width, at(7.5))
-    code_font = font(size(20))
+    code_font = face(20)
     code_width = draw.textlength(label.grouped_code, font=code_font)
     draw.text(((width - code_width) / 2, at(35.8)), label.grouped_code, font=code_font, fill=0)
     return image
 
 
-def thermal_png(label: LabelData) -> bytes:
-    return _png(thermal_image(label))
+def thermal_png(label: LabelData, font_file: str | None = None) -> bytes:
+    """The thermal label as PNG (see :func:`thermal_image`)."""
+    return _png(thermal_image(label, font_file=font_file))
 
 
-def a6_png(label: LabelData) -> bytes:
+def a6_png(label: LabelData, font_file: str | None = None) -> bytes:
     """The 100x150 mm label: large QR, destination and route in large type, Code128."""
+
+    def face(size: int) -> ImageFont.FreeTypeFont:
+        return font(size, font_file)
+
     width, height = mm(100), mm(150)
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
     margin = mm(5)
     inner = width - 2 * margin
-    y = _text_block(draw, "校园专递 · 跨校区代办", margin, margin, inner, 30)
+    y = _text_block(draw, "校园专递 · 跨校区代办", margin, margin, inner, face(30))
     if label.urgent:
-        y = _text_block(draw, "【加急】", margin, y, inner, 40)
-    y = _text_block(draw, label.department, margin, y + mm(2), inner, 56, lines=2)
-    y = _text_block(draw, label.route, margin, y + mm(1), inner, 36)
-    y = _text_block(draw, label.due, margin, y, inner, 36)
-    y = _text_block(draw, label.item, margin, y + mm(1), inner, 30, lines=2)
+        y = _text_block(draw, "【加急】", margin, y, inner, face(40))
+    y = _text_block(draw, label.department, margin, y + mm(2), inner, face(56), lines=2)
+    y = _text_block(draw, label.route, margin, y + mm(1), inner, face(36))
+    y = _text_block(draw, label.due, margin, y, inner, face(36))
+    y = _text_block(draw, label.item, margin, y + mm(1), inner, face(30), lines=2)
     qr_size = mm(62)
     draw_qr(draw, label.qr_text, (width - qr_size) // 2, y + mm(3), qr_size)
     draw_code128(draw, label.tracking_code, margin, height - mm(33), inner, mm(16))
-    code_font = font(48)
+    code_font = face(48)
     text_width = draw.textlength(label.grouped_code, font=code_font)
     draw.text(
         ((width - text_width) / 2, height - mm(15)), label.grouped_code, font=code_font, fill=0
@@ -190,7 +197,7 @@ SHEET_DPI = 2 * DPI
 SHEET_MARGIN_X, SHEET_MARGIN_Y, SHEET_GAP_X, SHEET_GAP_Y = 10.0, 16.5, 5.0, 4.0
 
 
-def sheet_pdf(labels: Sequence[LabelData]) -> bytes:
+def sheet_pdf(labels: Sequence[LabelData], font_file: str | None = None) -> bytes:
     """An A4 PDF of 60x40 mm labels, 18 a page, with faint cut lines."""
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
@@ -204,7 +211,11 @@ def sheet_pdf(labels: Sequence[LabelData]) -> bytes:
         x = SHEET_MARGIN_X + (slot % SHEET_COLUMNS) * (60 + SHEET_GAP_X)
         y = SHEET_MARGIN_Y + (slot // SHEET_COLUMNS) * (40 + SHEET_GAP_Y)
         pdf.image(
-            io.BytesIO(_png(thermal_image(label, SHEET_DPI), SHEET_DPI)), x=x, y=y, w=60, h=40
+            io.BytesIO(_png(thermal_image(label, SHEET_DPI, font_file), SHEET_DPI)),
+            x=x,
+            y=y,
+            w=60,
+            h=40,
         )
         pdf.rect(x, y, 60, 40)
     if not labels:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -62,12 +61,6 @@ def wake_local_dispatchers() -> None:
 def backoff(attempts: int) -> dt.timedelta:
     """The wait before try ``attempts + 1``: 30 s, 1 min, 2 min ... at most an hour."""
     return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
-
-
-def max_tries_from_env(environ: Mapping[str, str] | None = None) -> int:
-    """``COURIER_NOTIFY_MAX_TRIES``: tries before a notice is dead (default 5)."""
-    env = os.environ if environ is None else environ
-    return max(1, int(env.get("COURIER_NOTIFY_MAX_TRIES", DEFAULT_MAX_TRIES)))
 
 
 @dataclass

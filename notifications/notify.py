@@ -18,7 +18,10 @@ from notifications.dispatcher import wake_local_dispatchers
 from notifications.models import Channel, ChannelChoice, Preference
 from notifications.templates import TEMPLATES, render
 
-DEFAULT_LANGUAGE = "zh_CN"
+#: The language of notices to people who chose none: the settings' ``language``, which
+#: ``services.bootstrap()`` hands to :func:`set_default_language`. A module value rather than an
+#: argument because notices are queued by event handlers, which get only a session and an event.
+_default_language = "zh_CN"
 #: Reminders wait out the night (Asia/Shanghai); notices that something is ready do not.
 QUIET_FROM = dt.time(22, 0)
 QUIET_UNTIL = dt.time(7, 30)
@@ -41,13 +44,19 @@ def quiet_until(at: dt.datetime) -> dt.datetime | None:
     return dt.datetime.combine(day, QUIET_UNTIL, tzinfo=clock.SHANGHAI).astimezone(dt.UTC)
 
 
+def set_default_language(language: str) -> None:
+    """Tell people who chose no language in ``language`` (``zh_CN`` or ``en``) from now on."""
+    global _default_language
+    _default_language = language
+
+
 def preference_of(session: Session, user: User) -> Preference:
-    """The user's stored preferences, or the defaults (SMS, their language or Chinese)."""
+    """The user's stored preferences, or the defaults (SMS, their language or the site's)."""
     stored = session.get(Preference, user.id)
     if stored is not None:
         return stored
     return Preference(
-        user_id=user.id, channel=ChannelChoice.SMS, language=user.language or DEFAULT_LANGUAGE
+        user_id=user.id, channel=ChannelChoice.SMS, language=user.language or _default_language
     )
 
 
@@ -74,7 +83,7 @@ def notify(
     params = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in params.items()}
     if isinstance(params.get("items"), tuple):
         params["items"] = list(params["items"])
-    language, targets = DEFAULT_LANGUAGE, []
+    language, targets = _default_language, []
     if user is not None:
         preference = preference_of(session, user)
         language = preference.language

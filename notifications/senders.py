@@ -6,15 +6,14 @@ or :class:`PermanentFailure` (no point trying again: a number the provider refus
 :meth:`Sender.find` tells whether the provider already has a notice; ``None`` means it surely
 does not, :class:`CannotTell` that nobody can say.
 
-Only the console sender touches the database. Twilio and WeCom are used only when their
-environment variables are set; a channel without a configured provider goes to the console.
+Only the console sender touches the database. Twilio and WeCom are used only when the settings
+configure them; a channel without a configured provider goes to the console.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,6 +22,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.config import Settings
 from core.db import unit_of_work
 from notifications.models import Channel, ConsoleMessage
 
@@ -239,37 +239,24 @@ class WeComSender:
         self.client._http.close()
 
 
-def senders_from_env(
-    sessions: Callable[[], Session], environ: Mapping[str, str] | None = None
-) -> dict[str, Sender]:
-    """One sender per channel: the configured provider, else the console.
-
-    ``COURIER_TWILIO_ACCOUNT_SID`` / ``_AUTH_TOKEN`` / ``_FROM`` (and ``_BASE_URL``) for SMS;
-    ``COURIER_WECOM_CORP_ID`` / ``_SECRET`` / ``_AGENT_ID`` (and ``_BASE_URL``) for WeChat;
-    ``COURIER_NOTIFY_TIMEOUT`` seconds per provider call.
-    """
-    env = os.environ if environ is None else environ
-    timeout = float(env.get("COURIER_NOTIFY_TIMEOUT", DEFAULT_TIMEOUT))
+def senders_for(sessions: Callable[[], Session], settings: Settings) -> dict[str, Sender]:
+    """One sender per channel: the provider the settings configure, else the console."""
+    timeout = settings.notices.timeout
     console = ConsoleSender(sessions)
     senders: dict[str, Sender] = {Channel.SMS: console, Channel.WECHAT: console}
-    sid, token = env.get("COURIER_TWILIO_ACCOUNT_SID"), env.get("COURIER_TWILIO_AUTH_TOKEN")
-    if sid and token and env.get("COURIER_TWILIO_FROM"):
-        public = env.get("COURIER_PUBLIC_URL", "").rstrip("/")
+    twilio, wecom = settings.twilio, settings.wecom
+    if twilio.configured:
+        public = settings.public_url.rstrip("/")
         senders[Channel.SMS] = TwilioSender(
-            sid,
-            token,
-            env["COURIER_TWILIO_FROM"],
-            base_url=env.get("COURIER_TWILIO_BASE_URL") or None,
+            twilio.account_sid,
+            twilio.auth_token,
+            twilio.sender,
+            base_url=twilio.base_url,
             status_callback=f"{public}{TWILIO_STATUS_PATH}" if public else None,
             timeout=timeout,
         )
-    corp, secret = env.get("COURIER_WECOM_CORP_ID"), env.get("COURIER_WECOM_SECRET")
-    if corp and secret and env.get("COURIER_WECOM_AGENT_ID"):
+    if wecom.configured:
         senders[Channel.WECHAT] = WeComSender(
-            corp,
-            secret,
-            env["COURIER_WECOM_AGENT_ID"],
-            base_url=env.get("COURIER_WECOM_BASE_URL") or None,
-            timeout=timeout,
+            wecom.corp_id, wecom.secret, wecom.agent_id, base_url=wecom.base_url, timeout=timeout
         )
     return senders

@@ -8,14 +8,17 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from notifications.dispatcher import Dispatcher, max_tries_from_env
-from notifications.senders import senders_from_env
+from core.config import Settings
+from notifications.dispatcher import Dispatcher
+from notifications.senders import senders_for
 
 
 @contextmanager
-def dispatcher_for(sessions: Callable[[], Session]) -> Iterator[Dispatcher]:
-    """A dispatcher configured from the environment; its senders close afterwards."""
-    dispatcher = Dispatcher(sessions, senders_from_env(sessions), max_tries=max_tries_from_env())
+def dispatcher_for(sessions: Callable[[], Session], settings: Settings) -> Iterator[Dispatcher]:
+    """A dispatcher configured by ``settings``; its senders close afterwards."""
+    dispatcher = Dispatcher(
+        sessions, senders_for(sessions, settings), max_tries=settings.notices.max_tries
+    )
     try:
         yield dispatcher
     finally:
@@ -23,10 +26,12 @@ def dispatcher_for(sessions: Callable[[], Session]) -> Iterator[Dispatcher]:
 
 
 @contextmanager
-def dispatcher_thread(sessions: Callable[[], Session], idle: float = 1.0) -> Iterator[Dispatcher]:
+def dispatcher_thread(
+    sessions: Callable[[], Session], settings: Settings, idle: float = 1.0
+) -> Iterator[Dispatcher]:
     """Run a dispatcher in a background thread for as long as the block runs."""
     stop = threading.Event()
-    with dispatcher_for(sessions) as dispatcher:
+    with dispatcher_for(sessions, settings) as dispatcher:
         thread = threading.Thread(
             target=dispatcher.run_forever, args=(stop, idle), name="notice-dispatcher", daemon=True
         )

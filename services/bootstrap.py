@@ -19,6 +19,7 @@ from lockers.events import (
     PickupCodeIssued,
     PickupReminderDue,
 )
+from notifications.notify import set_default_language
 from routes import reactions as routes
 from services import locker_commands, notices
 from tickets.events import TurnNear
@@ -92,6 +93,7 @@ def bootstrap(settings: Settings, sessions: SessionFactory | None = None) -> Ser
     ``sessions`` replaces the factory (tests pass one bound to their own connection); every
     session it makes gets this entry point's bus.
     """
+    set_default_language(settings.language)
     bus = build_bus()
     if sessions is None:
         return Services(settings, bus, LazySessions(settings.database_url, bus))

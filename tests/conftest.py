@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import multiprocessing
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +18,7 @@ from core import clock
 from core.config import Settings
 from core.db import make_engine
 from core.events import EventBus, attach
+from core.logs import CHATTY, HANDLER_NAME
 from services.bootstrap import build_bus
 from tests.databases import fresh_database
 
@@ -113,3 +116,27 @@ def jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 120, 40)).save(buffer, format="JPEG")
     return buffer.getvalue()
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """Undo what configuring logging (a ``courier`` command run in-process) did to this one."""
+    root = logging.getLogger()
+    level, process = root.level, multiprocessing.current_process().name
+    chatty = {name: logging.getLogger(name).level for name in CHATTY}
+    yield
+    for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    multiprocessing.current_process().name = process
+    for name, chatty_level in chatty.items():
+        logging.getLogger(name).setLevel(chatty_level)
+
+
+@pytest.fixture
+def restored_notice_language() -> Iterator[None]:
+    """Notices to people who chose no language are in Chinese again after the test."""
+    from notifications.notify import set_default_language
+
+    yield
+    set_default_language("zh_CN")

@@ -1,10 +1,16 @@
 """The ``courier`` command, run against a fresh database as an operator would."""
 
+import logging
+import multiprocessing
+
 import pytest
 from click.testing import CliRunner
 
+from notifications.notify import notify
 from tests.databases import fresh_database
 from web.cli import main
+
+pytestmark = pytest.mark.usefixtures("restored_logging")
 
 
 @pytest.fixture
@@ -20,6 +26,27 @@ def run(tmp_path, monkeypatch):
 
         invoke("db", "upgrade")
         yield invoke
+
+
+def test_courier_log_level_sets_the_level_of_every_command(run, monkeypatch):
+    monkeypatch.setenv("COURIER_LOG_LEVEL", "debug")
+    run("db", "upgrade")
+    assert logging.getLogger().level == logging.DEBUG
+
+
+def test_a_commands_log_lines_name_it_as_their_process(run):
+    run("db", "upgrade")
+    assert multiprocessing.current_process().name == "courier-db"
+
+
+def test_courier_language_is_the_language_of_notices_to_people_who_chose_none(
+    run, monkeypatch, session, restored_notice_language
+):
+    monkeypatch.setenv("COURIER_LANGUAGE", "en")
+    run("db", "upgrade")
+    turn = {"ticket": "A1", "ahead": 2, "area": "Hall"}
+    (row,) = notify(session, "turn_near", phone="+8613800000010", params=turn, dedupe_key="cli")
+    assert row.payload["language"] == "en"
 
 
 def test_db_upgrade_reports_the_database(run):

@@ -15,6 +15,7 @@ from web.db import CourierFlask, init_db
 from web.errors import init_errors
 from web.formatting import init_formatting
 from web.i18n import init_i18n
+from web.request_log import init_request_log
 
 csrf = CSRFProtect()
 
@@ -52,6 +53,7 @@ def create_app(
     app.extensions["courier_sessions"] = services.sessions
 
     init_i18n(app)
+    init_request_log(app)
     init_db(app)
     init_auth(app)
     init_errors(app)

@@ -17,6 +17,7 @@ from catalog.models import Location
 from core.config import Settings, load_settings
 from core.db import unit_of_work
 from core.errors import DomainError, ValidationFailed
+from core.logs import configure_logging
 from core.users import Role, create_user
 from services.bootstrap import Services, bootstrap
 
@@ -51,7 +52,9 @@ def _fail(error: DomainError) -> None:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """campus-courier: cross-campus document courier and one-stop service hall."""
-    services = bootstrap(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_level, f"courier-{ctx.invoked_subcommand}")
+    services = bootstrap(settings)
     ctx.obj = services
     ctx.call_on_close(services.dispose)
 
@@ -140,7 +143,7 @@ def run() -> None:
     from notifications.worker import dispatcher_thread
 
     services = _services()
-    with devices(services), dispatcher_thread(services.sessions), _scheduler_process():
+    with devices(services), dispatcher_thread(services.sessions, settings), _scheduler_process():
         _serve(settings)
 
 
@@ -165,13 +168,8 @@ def _scheduler_process() -> Iterator[None]:
 @main.command()
 def scheduler() -> None:
     """Run every package's scheduled jobs (SLA scan, ...); start exactly one."""
-    import logging
-
     from web.scheduler import all_jobs, build_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    # Each job logs its own result; APScheduler's line per run would only repeat it.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     jobs = all_jobs()
     click.echo("scheduler: " + ", ".join(f"{job.id} every {job.every}" for job in jobs))
     signal.signal(signal.SIGTERM, _exit_once)
@@ -186,10 +184,9 @@ def _exit_once(*_args: object) -> None:
 
 
 @contextmanager
-def devices(services: Services, var_dir: Path | None = None) -> Iterator[None]:
+def devices(services: Services) -> Iterator[None]:
     """The broker (unless COURIER_MQTT_URL names one), the bridge and a simulated controller for
-    every locker bank, for as long as the block runs; their files live under ``var_dir``."""
-    from core.config import VAR_DIR
+    every locker bank, for as long as the block runs; their files live under the var dir."""
     from firmware_bridge.bridge import Bridge
     from firmware_bridge.broker import BRIDGE_USER, start_private_broker
     from firmware_bridge.connection import parse_url
@@ -208,7 +205,7 @@ def devices(services: Services, var_dir: Path | None = None) -> Iterator[None]:
         controller_url = lambda _controller: bridge_url  # noqa: E731
     else:
         broker = start_private_broker(
-            (var_dir or VAR_DIR) / "mqtt", [controller for _c, controller, _n in banks]
+            settings.var_dir / "mqtt", [controller for _c, controller, _n in banks]
         )
         bridge_url = broker.url_for(BRIDGE_USER)
         controller_url = broker.url_for
@@ -221,7 +218,7 @@ def devices(services: Services, var_dir: Path | None = None) -> Iterator[None]:
             campus,
             controller,
             count,
-            (var_dir or VAR_DIR) / "simulators",
+            settings.var_dir / "simulators",
         )
         for campus, controller, count in banks
     ]
@@ -244,7 +241,6 @@ def simulate(controllers: int) -> None:
     """Run simulated locker controllers against COURIER_MQTT_URL until interrupted."""
     import threading
 
-    from core.config import VAR_DIR
     from firmware_bridge.connection import parse_url
     from firmware_bridge.simulator import SimulatedController
     from lockers.compartments import add_bank
@@ -267,7 +263,7 @@ def simulate(controllers: int) -> None:
             ]
         chosen = [(b.campus.code, b.controller, len(b.compartments)) for b in banks[:wanted]]
     simulators = [
-        SimulatedController(address, campus, controller, count, VAR_DIR / "simulators")
+        SimulatedController(address, campus, controller, count, settings.var_dir / "simulators")
         for campus, controller, count in chosen
     ]
     for simulator in simulators:
@@ -319,7 +315,7 @@ def dispatcher(idle: float) -> None:
 
     settings = _settings()
     done = threading.Event()
-    with dispatcher_for(_services().sessions) as worker:
+    with dispatcher_for(_services().sessions, settings) as worker:
         for number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(number, lambda *_: (done.set(), worker.wake()))
         click.echo(f"dispatcher: {_safe_url(settings.database_url)}")

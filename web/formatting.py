@@ -6,10 +6,11 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import gettext, lazy_gettext
 
 from catalog.models import Channel, ItemStatus, LocationKind, MaterialForm
+from core.clock import SHANGHAI
 from courier.agents import ResultKind
 from courier.models import Priority
 from courier.sla import Colour, Level
@@ -153,7 +154,7 @@ def localized(record: Any, attribute: str = "name") -> str:
 def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
-    return value.astimezone(current_app.config["COURIER_SETTINGS"].tz).strftime(fmt)
+    return value.astimezone(SHANGHAI).strftime(fmt)
 
 
 def translate(message: str, params: dict[str, Any] | None = None) -> str:

@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 from flask import current_app, g, request, session
 from flask_babel import Babel, Domain, get_locale
 
+from core.clock import SHANGHAI
 from core.config import LANGUAGES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -63,9 +64,10 @@ def select_locale() -> str:
 
 
 def init_i18n(app: Any) -> None:
+    """Pages in the visitor's language (see :func:`select_locale`), times in Shanghai's."""
     babel = Babel(
         app,
         locale_selector=select_locale,
-        timezone_selector=lambda: app.config["COURIER_SETTINGS"].timezone,
+        timezone_selector=lambda: SHANGHAI.key,
     )
     babel.domain_instance = PoDomain()  # type: ignore[misc]

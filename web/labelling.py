@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
+from core.clock import SHANGHAI
 from core.codes import grouped
 from core.errors import N_, Problem, ValidationFailed
 from courier.models import Consignment, Priority
@@ -34,9 +35,8 @@ def route_text(consignment: Consignment) -> str:
 
 
 def label_data(consignment: Consignment) -> LabelData:
-    tz = current_app.config["COURIER_SETTINGS"].tz
     route = route_text(consignment)
-    due = consignment.due_at.astimezone(tz).strftime("%m-%d %H:%M")
+    due = consignment.due_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
     return LabelData(
         tracking_code=consignment.tracking_code,
         qr_text=public_url(consignment),
@@ -55,12 +55,13 @@ LABEL_FORMATS = ("thermal", "a6", "sheet")
 def label_response(consignment: Consignment, fmt: str) -> Response:
     """The consignment's label as a download: PNG for thermal and A6, PDF for an A4 sheet."""
     data = label_data(consignment)
+    font_file = current_app.config["COURIER_SETTINGS"].label_font
     if fmt == "sheet":
-        body, mimetype, suffix = sheet_pdf([data]), "application/pdf", "pdf"
+        body, mimetype, suffix = sheet_pdf([data], font_file), "application/pdf", "pdf"
     elif fmt == "a6":
-        body, mimetype, suffix = a6_png(data), "image/png", "png"
+        body, mimetype, suffix = a6_png(data, font_file), "image/png", "png"
     elif fmt == "thermal":
-        body, mimetype, suffix = thermal_png(data), "image/png", "png"
+        body, mimetype, suffix = thermal_png(data, font_file), "image/png", "png"
     else:
         raise ValidationFailed([Problem("format", N_("Format is thermal, a6 or sheet."))])
     return Response(

@@ -46,7 +46,7 @@ def build_scheduler(
 ) -> BlockingScheduler:
     """A scheduler with each job on its interval; a run that is late or still busy is not
     doubled (one instance, missed runs coalesced)."""
-    scheduler = BlockingScheduler(timezone="Asia/Shanghai")
+    scheduler = BlockingScheduler(timezone=SHANGHAI)
     for job in all_jobs() if jobs is None else jobs:
         scheduler.add_job(
             _runner(sessions, job),

@@ -60,7 +60,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 [Scan(id=f"s-{kind}", code=code, kind=kind, location=at) for kind, at in scans],
                 LABEL_KEY,
             )
-        settings = Settings(database_url=url, mqtt_url=None, secret_key="b", label_key=LABEL_KEY)
+        settings = Settings(
+            database_url=url, mqtt_url=None, secret_key="b", label_key=LABEL_KEY, var_dir=folder
+        )
         codes: list[str] = []
 
         def remember(_session: object, event: PickupCodeIssued) -> None:
@@ -68,7 +70,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
         services = bootstrap(settings)
         services.bus.subscribe(PickupCodeIssued, remember)
-        with devices(services, folder):
+        with devices(services):
             app = create_app(services=services)
             server = make_server("127.0.0.1", 0, app, threaded=True)
             thread = threading.Thread(target=server.serve_forever, daemon=True)

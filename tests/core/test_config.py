@@ -1,34 +1,47 @@
 import pytest
 
+from core import clock
 from core.config import load_settings
 
 
-def test_defaults_run_on_sqlite_in_shanghai_in_chinese(tmp_path, monkeypatch):
-    monkeypatch.setattr("core.config.VAR_DIR", tmp_path)
-    settings = load_settings({})
+def load(tmp_path, **environ):
+    """Settings from ``environ`` alone, their generated files kept under ``tmp_path``."""
+    return load_settings({"COURIER_VAR_DIR": str(tmp_path), **environ})
+
+
+def test_defaults_run_on_sqlite_in_shanghai_in_chinese(tmp_path):
+    settings = load(tmp_path)
     assert settings.database_url == f"sqlite:///{tmp_path.resolve() / 'courier.sqlite3'}"
-    assert settings.timezone == "Asia/Shanghai"
+    assert settings.tz is clock.SHANGHAI
     assert settings.language == "zh_CN"
     assert settings.mqtt_url is None
 
 
-def test_generated_development_keys_survive_a_restart(tmp_path, monkeypatch):
-    monkeypatch.setattr("core.config.VAR_DIR", tmp_path)
-    assert load_settings({}).secret_key == load_settings({}).secret_key
-    assert load_settings({}).label_key != load_settings({}).secret_key
+def test_generated_development_keys_survive_a_restart(tmp_path):
+    assert load(tmp_path).secret_key == load(tmp_path).secret_key
+    assert load(tmp_path).label_key != load(tmp_path).secret_key
 
 
-def test_environment_variables_win(tmp_path, monkeypatch):
-    monkeypatch.setattr("core.config.VAR_DIR", tmp_path)
-    settings = load_settings(
-        {
-            "COURIER_DATABASE_URL": "postgresql+psycopg://db/courier",
-            "COURIER_MQTT_URL": "mqtt://broker:1883",
-            "COURIER_SECRET_KEY": "s",
-            "COURIER_LABEL_KEY": "l",
-            "COURIER_PORT": "9000",
-            "COURIER_LANGUAGE": "en",
-        }
+def test_generated_keys_are_kept_in_the_var_dir(tmp_path):
+    settings = load(tmp_path)
+    assert settings.var_dir == tmp_path
+    assert (tmp_path / "secret.key").read_text() == settings.secret_key
+
+
+def test_the_var_dir_defaults_to_var(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert str(load_settings({}).var_dir) == "var"
+
+
+def test_environment_variables_win(tmp_path):
+    settings = load(
+        tmp_path,
+        COURIER_DATABASE_URL="postgresql+psycopg://db/courier",
+        COURIER_MQTT_URL="mqtt://broker:1883",
+        COURIER_SECRET_KEY="s",
+        COURIER_LABEL_KEY="l",
+        COURIER_PORT="9000",
+        COURIER_LANGUAGE="en",
     )
     assert settings.database_url == "postgresql+psycopg://db/courier"
     assert settings.mqtt_url == "mqtt://broker:1883"
@@ -36,13 +49,88 @@ def test_environment_variables_win(tmp_path, monkeypatch):
     assert settings.language == "en"
 
 
-def test_production_refuses_to_run_without_keys(tmp_path, monkeypatch):
-    monkeypatch.setattr("core.config.VAR_DIR", tmp_path)
+def test_production_refuses_to_run_without_keys(tmp_path):
     with pytest.raises(RuntimeError, match="COURIER_SECRET_KEY"):
-        load_settings({"COURIER_ENV": "production"})
+        load(tmp_path, COURIER_ENV="production")
 
 
-def test_an_unknown_language_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr("core.config.VAR_DIR", tmp_path)
+def test_an_unknown_language_is_refused(tmp_path):
     with pytest.raises(RuntimeError, match="COURIER_LANGUAGE"):
-        load_settings({"COURIER_LANGUAGE": "fr"})
+        load(tmp_path, COURIER_LANGUAGE="fr")
+
+
+def test_a_language_may_be_spelt_with_a_hyphen(tmp_path):
+    assert load(tmp_path, COURIER_LANGUAGE="zh-CN").language == "zh_CN"
+
+
+def test_a_time_zone_in_the_environment_changes_nothing(tmp_path):
+    assert load(tmp_path, COURIER_TIMEZONE="Europe/Paris").tz is clock.SHANGHAI
+
+
+def test_the_log_level_is_info_by_default(tmp_path):
+    assert load(tmp_path).log_level == "INFO"
+
+
+def test_the_log_level_is_read_in_any_case(tmp_path):
+    assert load(tmp_path, COURIER_LOG_LEVEL="debug").log_level == "DEBUG"
+
+
+def test_an_unknown_log_level_is_refused(tmp_path):
+    with pytest.raises(RuntimeError, match="COURIER_LOG_LEVEL"):
+        load(tmp_path, COURIER_LOG_LEVEL="chatty")
+
+
+def test_the_label_font_is_looked_for_unless_one_is_named(tmp_path):
+    assert load(tmp_path).label_font is None
+    assert load(tmp_path, COURIER_LABEL_FONT="/fonts/a.ttc").label_font == "/fonts/a.ttc"
+
+
+def test_notices_are_tried_five_times_ten_seconds_each_by_default(tmp_path):
+    notices = load(tmp_path).notices
+    assert (notices.max_tries, notices.timeout) == (5, 10.0)
+
+
+def test_notice_tries_and_timeout_come_from_the_environment(tmp_path):
+    notices = load(tmp_path, COURIER_NOTIFY_MAX_TRIES="2", COURIER_NOTIFY_TIMEOUT="2.5").notices
+    assert (notices.max_tries, notices.timeout) == (2, 2.5)
+
+
+def test_a_notice_is_tried_at_least_once(tmp_path):
+    assert load(tmp_path, COURIER_NOTIFY_MAX_TRIES="0").notices.max_tries == 1
+
+
+def test_twilio_is_read_from_its_variables(tmp_path):
+    twilio = load(
+        tmp_path,
+        COURIER_TWILIO_ACCOUNT_SID="AC1",
+        COURIER_TWILIO_AUTH_TOKEN="t",
+        COURIER_TWILIO_FROM="+8613800000000",
+        COURIER_TWILIO_BASE_URL="http://127.0.0.1:9/",
+    ).twilio
+    assert (twilio.account_sid, twilio.auth_token) == ("AC1", "t")
+    assert (twilio.sender, twilio.base_url) == ("+8613800000000", "http://127.0.0.1:9/")
+    assert twilio.configured
+
+
+def test_twilio_without_a_sender_is_not_configured(tmp_path):
+    twilio = load(tmp_path, COURIER_TWILIO_ACCOUNT_SID="AC1", COURIER_TWILIO_AUTH_TOKEN="t").twilio
+    assert not twilio.configured
+
+
+def test_wecom_is_read_from_its_variables(tmp_path):
+    wecom = load(
+        tmp_path,
+        COURIER_WECOM_CORP_ID="c",
+        COURIER_WECOM_SECRET="s",
+        COURIER_WECOM_AGENT_ID="1",
+        COURIER_WECOM_BASE_URL="http://127.0.0.1:9/",
+    ).wecom
+    assert (wecom.corp_id, wecom.secret, wecom.agent_id) == ("c", "s", "1")
+    assert wecom.base_url == "http://127.0.0.1:9/"
+    assert wecom.configured
+
+
+def test_no_provider_is_configured_by_default(tmp_path):
+    settings = load(tmp_path)
+    assert not settings.twilio.configured
+    assert not settings.wecom.configured

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 import uuid
 
@@ -118,6 +120,20 @@ def test_bad_payloads_are_dead_lettered_and_the_bridge_keeps_going(
     eventually(lambda: write(lambda s: s.scalar(select(func.count()).select_from(DeadLetter))) == 1)
     eventually(lambda: count(write, DeviceEvent.seq == 2) == 1)
     client.loop_stop()
+
+
+def test_each_stored_batch_is_logged_with_its_size_controllers_and_time(
+    write, mosquitto, drop_box, bridge, caplog
+):
+    caplog.set_level(logging.INFO, logger="firmware_bridge.bridge")
+    client = raw_publisher(mosquitto)
+    client.publish(f"cc/v1/NH/{CTL}/evt", envelope(1), qos=1).wait_for_publish(5)
+    eventually(lambda: count(write) == 1)
+    client.loop_stop()
+    stored = eventually(
+        lambda: [r.getMessage() for r in caplog.records if "stored" in r.getMessage()]
+    )
+    assert re.fullmatch(rf"bridge: stored 1 messages from {CTL} in \d+\.\d ms", stored[0])
 
 
 def presence(write):

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import logging
 
 import pytest
 from sqlalchemy import func, select
@@ -112,6 +113,17 @@ def test_a_bad_payload_goes_to_the_dead_letters(session, bank, payload, reason):
     assert reason in letter.reason
     assert letter.payload == payload
     assert stored(session) == []
+
+
+def test_a_dead_letter_is_logged_as_a_warning_with_its_reason_but_not_its_payload(
+    session, bank, caplog
+):
+    label = "https://courier.example.edu/t/8KQ2M9XR7H2PQ"
+    deposit = event(1, "deposit", {"compartment": 9, "label": label})
+    handle(session, topic("evt"), deposit, LABEL_KEY)
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "unknown compartment 9" in record.getMessage()
+    assert "8KQ2M9XR7H2PQ" not in record.getMessage()
 
 
 def test_a_status_with_a_list_for_its_state_is_dead_lettered(session, bank):

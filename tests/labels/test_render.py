@@ -81,3 +81,8 @@ def test_a_sheet_printed_at_300_dpi_decodes_after_a_half_size_blurred_photo():
 def test_long_texts_are_cut_with_an_ellipsis_not_overflowing():
     long_label = LabelData(**{**LABEL.__dict__, "department": "很长的部门名称" * 10})
     assert decoded(Image.open(io.BytesIO(thermal_png(long_label)))) == EXPECTED
+
+
+def test_a_named_font_file_is_the_one_labels_are_set_in(tmp_path):
+    with pytest.raises(OSError, match="cannot open resource"):
+        thermal_png(LABEL, font_file=str(tmp_path / "missing.ttc"))

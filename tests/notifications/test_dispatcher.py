@@ -1,13 +1,15 @@
 import datetime as dt
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 
+from core.config import NoticeSettings
 from core.db import make_engine, make_session_factory
 from core.outbox import OutboxMessage, OutboxStatus, enqueue
-from notifications.dispatcher import Dispatcher, backoff, max_tries_from_env, resend
+from notifications.dispatcher import Dispatcher, backoff, resend
 from notifications.models import ConsoleMessage
 from notifications.notify import notify
 from notifications.senders import ConsoleSender, Notice, TemporaryFailure
@@ -105,12 +107,17 @@ def test_a_failed_notice_waits_longer_after_each_try(session, sessions, frozen_c
     assert row.attempts == 3
 
 
-def test_a_notice_is_dead_after_the_configured_number_of_tries(
-    session, sessions, frozen_clock, monkeypatch
-):
-    monkeypatch.setenv("COURIER_NOTIFY_MAX_TRIES", "2")
+def test_a_dispatcher_tries_a_notice_as_often_as_the_settings_say(settings, sessions):
+    from notifications.worker import dispatcher_for
+
+    tries_twice = replace(settings, notices=NoticeSettings(max_tries=2))
+    with dispatcher_for(sessions, tries_twice) as dispatcher:
+        assert dispatcher.max_tries == 2
+
+
+def test_a_notice_is_dead_after_the_configured_number_of_tries(session, sessions, frozen_clock):
     flaky = Flaky(failures=10)
-    dispatcher = Dispatcher(sessions, {"sms": flaky}, max_tries=max_tries_from_env())
+    dispatcher = Dispatcher(sessions, {"sms": flaky}, max_tries=2)
     row = queue(session, text="code 654321", code="654321")
     for _ in range(4):
         dispatcher.run_once()
@@ -218,13 +225,13 @@ def test_notify_queues_nothing_new_for_a_repeated_key(session, console_dispatche
     assert [r.id for r in first] == [r.id for r in again]
 
 
-def test_the_dispatcher_thread_of_courier_run_sends_as_soon_as_a_notice_commits(tmp_path):
+def test_the_dispatcher_thread_of_courier_run_sends_as_soon_as_a_notice_commits(tmp_path, settings):
     from notifications.worker import dispatcher_thread
 
     with fresh_database(tmp_path) as url:
         engine = make_engine(url)
         sessions = make_session_factory(engine, build_bus())
-        with dispatcher_thread(sessions, idle=30):
+        with dispatcher_thread(sessions, settings, idle=30):
             with sessions() as session, session.begin():
                 (row,) = notify(session, "turn_near", phone="+8613800000010",
                                 params={"ticket": "A1", "ahead": 2, "area": "一楼"},

@@ -5,7 +5,7 @@ import pytest
 from core import clock
 from core.users import Role
 from notifications.models import ChannelChoice, Preference
-from notifications.notify import notify, quiet_until
+from notifications.notify import notify, quiet_until, set_default_language
 from notifications.templates import MAX_SEGMENTS, TEMPLATES, render, segments
 from tests import factories
 
@@ -42,6 +42,15 @@ def test_a_user_who_chose_both_gets_an_sms_and_a_wechat_message_in_english(sessi
         ("wechat", "li"),
     ]
     assert all("pickup code 123456" in r.payload["text"] for r in rows)
+
+
+def test_a_user_who_chose_no_language_is_told_in_the_sites(
+    session, frozen_clock, restored_notice_language
+):
+    user = factories.user(session, phone="+8613800000004")
+    set_default_language("en")
+    (row,) = notify(session, "pickup_ready", user=user, params=READY, dedupe_key="r5")
+    assert "pickup code 123456" in row.payload["text"]
 
 
 def test_wechat_without_a_wechat_id_falls_back_to_sms(session, frozen_clock):

@@ -3,11 +3,13 @@
 import datetime as dt
 import json
 import time
+from dataclasses import replace
 
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 from werkzeug import Request, Response
 
+from core.config import TwilioSettings, WeComSettings
 from core.outbox import OutboxStatus, enqueue
 from notifications.dispatcher import Dispatcher
 from tests.notifications.conftest import ACCOUNT, FROM, messages_path, reload, twilio_message
@@ -211,21 +213,19 @@ def test_a_wecom_notice_interrupted_by_a_crash_waits_for_an_administrator(
     assert not [r for r, _ in httpserver.log if r.path.endswith("/message/send")]
 
 
-def test_only_configured_providers_are_used(sessions):
-    from notifications.senders import senders_from_env
+def test_only_configured_providers_are_used(sessions, settings):
+    from notifications.senders import senders_for
 
-    senders = senders_from_env(sessions, {"COURIER_TWILIO_ACCOUNT_SID": ACCOUNT})
+    partly = replace(settings, twilio=TwilioSettings(account_sid=ACCOUNT))
+    senders = senders_for(sessions, partly)
     assert {c: s.name for c, s in senders.items()} == {"sms": "console", "wechat": "console"}
-    configured = senders_from_env(
+    configured = senders_for(
         sessions,
-        {
-            "COURIER_TWILIO_ACCOUNT_SID": ACCOUNT,
-            "COURIER_TWILIO_AUTH_TOKEN": "t",
-            "COURIER_TWILIO_FROM": FROM,
-            "COURIER_WECOM_CORP_ID": "c",
-            "COURIER_WECOM_SECRET": "s",
-            "COURIER_WECOM_AGENT_ID": "1",
-        },
+        replace(
+            settings,
+            twilio=TwilioSettings(account_sid=ACCOUNT, auth_token="t", sender=FROM),
+            wecom=WeComSettings(corp_id="c", secret="s", agent_id="1"),
+        ),
     )
     assert {c: s.name for c, s in configured.items()} == {"sms": "twilio", "wechat": "wecom"}
     for sender in configured.values():
@@ -238,18 +238,14 @@ def test_nothing_reaches_twilio_while_nothing_is_due(session, httpserver, twilio
     assert session.scalar(select(1)) == 1
 
 
-def test_twilio_is_told_where_to_report_delivery(session, httpserver: HTTPServer, sessions):
-    from notifications.senders import senders_from_env
+def test_twilio_is_told_where_to_report_delivery(
+    session, httpserver: HTTPServer, sessions, settings
+):
+    from notifications.senders import senders_for
 
-    senders = senders_from_env(
-        sessions,
-        {
-            "COURIER_TWILIO_ACCOUNT_SID": ACCOUNT,
-            "COURIER_TWILIO_AUTH_TOKEN": "t",
-            "COURIER_TWILIO_FROM": FROM,
-            "COURIER_TWILIO_BASE_URL": httpserver.url_for("/"),
-            "COURIER_PUBLIC_URL": "https://courier.example.edu/",
-        },
+    twilio = TwilioSettings(ACCOUNT, "t", FROM, base_url=httpserver.url_for("/"))
+    senders = senders_for(
+        sessions, replace(settings, twilio=twilio, public_url="https://courier.example.edu/")
     )
     row = sms(session)
     httpserver.expect_request(messages_path(), method="POST").respond_with_json(

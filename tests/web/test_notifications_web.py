@@ -1,7 +1,10 @@
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from core.config import TwilioSettings
 from core.outbox import OutboxMessage, OutboxStatus, enqueue
 from core.users import Role
 from notifications.models import ChannelChoice, Preference
@@ -22,12 +25,18 @@ def sent(session):
     return row
 
 
+@pytest.fixture
+def twilio_token(app):
+    """Twilio configured with the token the callbacks below are signed with."""
+    settings = app.config["COURIER_SETTINGS"]
+    app.config["COURIER_SETTINGS"] = replace(settings, twilio=TwilioSettings(auth_token=TOKEN))
+
+
 def signed(url: str, form: dict[str, str], token: str = TOKEN) -> dict[str, str]:
     return {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, form)}
 
 
-def test_a_signed_status_callback_records_the_delivery(client, session, sent, monkeypatch):
-    monkeypatch.setenv("COURIER_TWILIO_AUTH_TOKEN", TOKEN)
+def test_a_signed_status_callback_records_the_delivery(client, session, sent, twilio_token):
     form = {"MessageSid": "SM42", "MessageStatus": "delivered", "To": "+8613800000001"}
     answer = client.post(CALLBACK, data=form, headers=signed("http://localhost" + CALLBACK, form))
     session.expire_all()
@@ -35,8 +44,7 @@ def test_a_signed_status_callback_records_the_delivery(client, session, sent, mo
     assert session.get(OutboxMessage, sent.id).delivery_status == "delivered"
 
 
-def test_a_forged_status_callback_is_refused(client, session, sent, monkeypatch):
-    monkeypatch.setenv("COURIER_TWILIO_AUTH_TOKEN", TOKEN)
+def test_a_forged_status_callback_is_refused(client, session, sent, twilio_token):
     form = {"MessageSid": "SM42", "MessageStatus": "failed"}
     forged = signed("http://localhost" + CALLBACK, form, token="someone-elses-token")
     answer = client.post(CALLBACK, data=form, headers=forged)
@@ -45,8 +53,7 @@ def test_a_forged_status_callback_is_refused(client, session, sent, monkeypatch)
     assert session.get(OutboxMessage, sent.id).delivery_status is None
 
 
-def test_a_status_callback_is_refused_while_twilio_is_not_configured(client, sent, monkeypatch):
-    monkeypatch.delenv("COURIER_TWILIO_AUTH_TOKEN", raising=False)
+def test_a_status_callback_is_refused_while_twilio_is_not_configured(client, sent):
     form = {"MessageSid": "SM42", "MessageStatus": "delivered"}
     answer = client.post(CALLBACK, data=form, headers=signed("http://localhost" + CALLBACK, form))
     assert answer.status_code == 403
@@ -118,3 +125,15 @@ def test_the_resend_button_leaves_a_notice_being_sent_alone(client, session):
     assert session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row.id)) == (
         OutboxStatus.SENDING
     )
+
+
+def test_the_sites_language_is_the_notices_for_people_who_chose_none(
+    settings, session, restored_notice_language
+):
+    from notifications.notify import notify
+    from web.app import create_app
+
+    create_app(replace(settings, language="en"))
+    turn = {"ticket": "A1", "ahead": 2, "area": "Hall"}
+    (row,) = notify(session, "turn_near", phone="+8613800000011", params=turn, dedupe_key="web")
+    assert row.payload["language"] == "en"

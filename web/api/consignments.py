@@ -170,13 +170,14 @@ def create() -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400)
-    consignment, plan = consignments.submit(
+    submitted = consignments.submit(
         db(),
         current_user(),
         new_consignment_from(body),
         label_key(),
         accept_later=bool(body.get("accept_later")),
     )
+    consignment, plan = submitted.consignment, submitted.plan
     return (
         jsonify(
             tracking_code=consignment.tracking_code,

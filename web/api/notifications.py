@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import abort, current_app, jsonify, request
@@ -59,7 +58,7 @@ def twilio_status() -> Any:
     """Twilio's status callback: only a request signed with our auth token counts."""
     from twilio.request_validator import RequestValidator
 
-    token = os.environ.get("COURIER_TWILIO_AUTH_TOKEN", "")
+    token = current_app.config["COURIER_SETTINGS"].twilio.auth_token
     public_url = current_app.config["COURIER_SETTINGS"].public_url.rstrip("/")
     # Behind a proxy Twilio signed the public address, not the one this request arrived at.
     url = public_url + request.full_path.rstrip("?") if public_url else request.url

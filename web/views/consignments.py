@@ -108,7 +108,7 @@ def new() -> Any:
     form = request.form.to_dict()
     to_self = form.get("recipient", "self") == "self"
     try:
-        consignment, _plan = use_cases.submit(
+        consignment = use_cases.submit(
             db(),
             user,
             NewConsignment(
@@ -125,7 +125,7 @@ def new() -> Any:
             ),
             label_key(),
             accept_later=bool(form.get("accept_later")),
-        )
+        ).consignment
     except DomainError as error:
         offer = error.code == "unreachable" and "earliest" in error.params
         return _form_page(form, problem_list(error), 422, offer_later=offer)
