@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from catalog.models import Campus, Department, Location, ServiceItem
 from core import clock
-from core.db import Base
+from core.db import Base, value_enum
 from core.users import User
 from courier.states import Kind, Leg, State
 
@@ -62,12 +62,12 @@ class Consignment(Base):
     documents: Mapped[int] = mapped_column(default=1)
     contains_originals: Mapped[bool] = mapped_column(default=False)
     materials_checked: Mapped[list[str]] = mapped_column(JSON, default=list)
-    priority: Mapped[Priority] = mapped_column(String(8), default=Priority.NORMAL)
+    priority: Mapped[Priority] = mapped_column(value_enum(Priority, 8), default=Priority.NORMAL)
     due_at: Mapped[dt.datetime]
     due_provisional: Mapped[bool] = mapped_column(default=False)
-    state: Mapped[State] = mapped_column(String(24), index=True)
+    state: Mapped[State] = mapped_column(value_enum(State, 24), index=True)
     state_since: Mapped[dt.datetime]
-    leg: Mapped[Leg] = mapped_column(String(8), default=Leg.OUTBOUND)
+    leg: Mapped[Leg] = mapped_column(default=Leg.OUTBOUND)
     damaged: Mapped[bool] = mapped_column(default=False)
     #: Device time of the newest event that moved the state; older events arrive "late".
     last_event_at: Mapped[dt.datetime]
@@ -114,19 +114,19 @@ class CustodyEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"))
-    kind: Mapped[Kind] = mapped_column(String(24))
+    kind: Mapped[Kind] = mapped_column(value_enum(Kind, 24))
     device_at: Mapped[dt.datetime]
     server_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     campus_id: Mapped[int | None] = mapped_column(ForeignKey("campuses.id"))
     device: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[Source] = mapped_column(String(8))
+    source: Mapped[Source] = mapped_column(value_enum(Source, 8))
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id"))
     #: The state after this event; equal to the state before for annotations and late events.
-    state_after: Mapped[State] = mapped_column(String(24))
+    state_after: Mapped[State] = mapped_column(value_enum(State, 24))
     #: Arrived with a device time older than an event already applied: kept, state unchanged.
     late: Mapped[bool] = mapped_column(default=False)
 
