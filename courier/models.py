@@ -37,6 +37,22 @@ class Source(enum.StrEnum):
     SYSTEM = "system"
 
 
+class ResultKind(enum.StrEnum):
+    """What comes back to the recipient."""
+
+    SIGNED_FORM = "signed_form"
+    STAMPED_COPY = "stamped_copy"
+    CERTIFICATE = "certificate"
+    RETURNED_ORIGINAL = "returned_original"
+
+
+class Level(enum.StrEnum):
+    """The two SLA alerts."""
+
+    WARNING = "warning"
+    BREACH = "breach"
+
+
 class Consignment(Base):
     """One envelope or folder of paper, submitted for one service item."""
 
@@ -83,7 +99,7 @@ class Consignment(Base):
     #: Set while the SLA clock is stopped (waiting for the submitter's materials).
     sla_paused_since: Mapped[dt.datetime | None]
     sla_paused_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
-    result_kind: Mapped[str | None] = mapped_column(String(24))
+    result_kind: Mapped[ResultKind | None] = mapped_column(value_enum(ResultKind, 24))
     result_ready_at: Mapped[dt.datetime | None]
     #: Who took the result at the service desk (a locker pickup needs no name: the code is proof).
     collected_by: Mapped[str | None] = mapped_column(String(100))
@@ -150,7 +166,7 @@ class ScanRecord(Base):
     scanned_at: Mapped[dt.datetime]
     consignment_id: Mapped[int | None] = mapped_column(ForeignKey("consignments.id"), index=True)
     ok: Mapped[bool]
-    state: Mapped[str | None] = mapped_column(String(24))
+    state: Mapped[State | None] = mapped_column(value_enum(State, 24))
     reason_code: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(String(300))
     reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -184,7 +200,7 @@ class SlaAlert(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"))
-    level: Mapped[str] = mapped_column(String(8))
+    level: Mapped[Level] = mapped_column(value_enum(Level, 8))
     clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     due_at: Mapped[dt.datetime]

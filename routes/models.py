@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from catalog.models import Location
 from core import clock
 from core.db import Base, value_enum
+from courier.states import Leg
 
 
 class DayType(enum.StrEnum):
@@ -202,7 +203,7 @@ class PlanLeg(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("route_plans.id", ondelete="CASCADE"))
     seq: Mapped[int]
-    leg: Mapped[str] = mapped_column(String(8))  # courier.states.Leg
+    leg: Mapped[Leg]
     trip_id: Mapped[int] = mapped_column(ForeignKey("route_trips.id"))
     service_date: Mapped[dt.date] = mapped_column(Date)
     board_stop_id: Mapped[int] = mapped_column(ForeignKey("route_stops.id"))
