@@ -137,7 +137,7 @@ class ServiceItem(Base):
     @property
     def channels(self) -> list[Channel]:
         order = list(Channel)
-        return sorted((Channel(row.channel) for row in self.channel_rows), key=order.index)
+        return sorted((row.channel for row in self.channel_rows), key=order.index)
 
     @property
     def proxy_allowed(self) -> bool:

@@ -66,7 +66,7 @@ class InboxRow:
 @dataclass(frozen=True)
 class Inbox:
     rows: list[InboxRow]
-    counts: dict[str, int]
+    counts: dict[State, int]
     to_place: list[Consignment]
 
 
@@ -111,7 +111,7 @@ def inbox(
             )
         ).unique()
     )
-    counts = Counter(str(c.state) for c in consignments)
+    counts = Counter(c.state for c in consignments)
     if state:
         consignments = [c for c in consignments if c.state == state]
     rows = [InboxRow(c, sla.colour(c, now), c.agent_id == clerk.id) for c in consignments]
@@ -337,7 +337,7 @@ def hand_over(
         raise Conflict(
             "not_at_desk",
             N_("This result is not at the service desk; it is %(state)s."),
-            state=State(consignment.state),
+            state=consignment.state,
         )
     collected_by = collected_by.strip()[:100]
     if not collected_by:
