@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
-from core.db import Base
+from core.db import Base, value_enum
 
 
 class Channel(enum.StrEnum):
@@ -70,7 +70,7 @@ class Location(Base):
     name: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(150), default="")
     campus_id: Mapped[int] = mapped_column(ForeignKey("campuses.id"), index=True)
-    kind: Mapped[LocationKind] = mapped_column(String(16))
+    kind: Mapped[LocationKind] = mapped_column(value_enum(LocationKind, 16))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     address: Mapped[str] = mapped_column(String(200), default="")
 
@@ -92,7 +92,7 @@ class ItemChannel(Base):
     item_id: Mapped[int] = mapped_column(
         ForeignKey("service_items.id", ondelete="CASCADE"), primary_key=True
     )
-    channel: Mapped[Channel] = mapped_column(String(16), primary_key=True, index=True)
+    channel: Mapped[Channel] = mapped_column(value_enum(Channel, 16), primary_key=True, index=True)
 
 
 class ServiceItem(Base):
@@ -111,7 +111,9 @@ class ServiceItem(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     faq: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    status: Mapped[ItemStatus] = mapped_column(String(12), default=ItemStatus.DRAFT, index=True)
+    status: Mapped[ItemStatus] = mapped_column(
+        value_enum(ItemStatus, 12), default=ItemStatus.DRAFT, index=True
+    )
     version: Mapped[int] = mapped_column(default=0)
     published_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now, onupdate=clock.now)
@@ -135,7 +137,7 @@ class ServiceItem(Base):
     @property
     def channels(self) -> list[Channel]:
         order = list(Channel)
-        return sorted((Channel(row.channel) for row in self.channel_rows), key=order.index)
+        return sorted((row.channel for row in self.channel_rows), key=order.index)
 
     @property
     def proxy_allowed(self) -> bool:
@@ -156,7 +158,7 @@ class Material(Base):
     position: Mapped[int]
     name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(300), default="")
-    form: Mapped[MaterialForm] = mapped_column(String(10))
+    form: Mapped[MaterialForm] = mapped_column(value_enum(MaterialForm, 10))
     copies: Mapped[int] = mapped_column(default=1)
     notes: Mapped[str] = mapped_column(String(500), default="")
 

@@ -8,12 +8,13 @@ through :func:`unit_of_work` or the web layer's request hooks.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -53,11 +54,41 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return None if value is None else value.replace(tzinfo=dt.UTC)
 
 
+def _member_values(enum_class: type[enum.Enum]) -> list[str]:
+    return [member.value for member in enum_class]
+
+
+def value_enum(enum_class: type[enum.Enum], length: int | None = None) -> Enum:
+    """A VARCHAR column holding ``enum_class``'s values that loads as its members.
+
+    SQLAlchemy's default stores the member *names*, in a native ENUM type on PostgreSQL; our
+    columns hold the values in plain VARCHARs, and keep doing so: no database type and no CHECK
+    constraint, so a new member needs no migration. A string that is no value is refused on the
+    way in (``validate_strings``) as it is on the way out. ``length`` keeps a column wider than
+    its longest value, room that was left for values to come.
+    """
+    width = {} if length is None else {"length": length}
+    return Enum(
+        enum_class,
+        native_enum=False,
+        values_callable=_member_values,
+        validate_strings=True,
+        **width,
+    )
+
+
 class Base(DeclarativeBase):
-    """Declarative base of every model; constraint names follow :data:`NAMING_CONVENTION`."""
+    """Declarative base of every model; constraint names follow :data:`NAMING_CONVENTION`.
+
+    A ``Mapped[SomeEnum]`` column without a type of its own gets :func:`value_enum` for that
+    enum, as wide as its longest value.
+    """
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
+        enum.Enum: value_enum(enum.Enum),
+    }
 
 
 def _configure_sqlite(engine: Engine) -> None:

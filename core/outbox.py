@@ -22,7 +22,7 @@ from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import clock
-from core.db import Base
+from core.db import Base, value_enum
 
 
 class OutboxStatus(enum.StrEnum):
@@ -44,7 +44,7 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[OutboxStatus] = mapped_column(
-        String(16), default=OutboxStatus.PENDING, index=True
+        value_enum(OutboxStatus, 16), default=OutboxStatus.PENDING, index=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     available_at: Mapped[dt.datetime] = mapped_column(default=clock.now)

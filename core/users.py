@@ -14,7 +14,7 @@ from sqlalchemy import ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core import clock
-from core.db import Base
+from core.db import Base, value_enum
 from core.errors import N_, Conflict, Problem, ValidationFailed
 
 
@@ -73,7 +73,7 @@ class UserRole(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    role: Mapped[Role] = mapped_column(String(16), primary_key=True)
+    role: Mapped[Role] = mapped_column(value_enum(Role, 16), primary_key=True)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import clock
 from core.clock import SHANGHAI
-from core.db import Base
+from core.db import Base, value_enum
 from core.errors import N_, Problem, ValidationFailed
 
 #: Working days end at this local time; a due date is the close of its last working day.
@@ -38,7 +38,7 @@ class SpecialDay(Base):
     __tablename__ = "special_days"
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    kind: Mapped[DayKind] = mapped_column(String(8))
+    kind: Mapped[DayKind] = mapped_column(value_enum(DayKind, 8))
     name: Mapped[str] = mapped_column(String(64))
     name_en: Mapped[str] = mapped_column(String(64), default="")
 

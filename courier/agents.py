@@ -8,7 +8,6 @@ state machine refuses steps out of order and the timeline shows who did what and
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -24,18 +23,8 @@ from core.users import Role, User
 from courier import sla
 from courier.custody import EventInput, Outcome, must, record_event
 from courier.events import MaterialsRequested, ResultAtDesk
-from courier.models import Consignment, MaterialsRequest, Source
+from courier.models import Consignment, MaterialsRequest, ResultKind, Source
 from courier.states import AGENT_STATES, AGENT_STEPS, Kind, Leg, State
-
-
-class ResultKind(enum.StrEnum):
-    """What comes back to the recipient."""
-
-    SIGNED_FORM = "signed_form"
-    STAMPED_COPY = "stamped_copy"
-    CERTIFICATE = "certificate"
-    RETURNED_ORIGINAL = "returned_original"
-
 
 RESULT_KINDS = tuple(ResultKind)
 #: States that put a consignment in a clerk's inbox: waiting to be taken, being handled.
@@ -77,7 +66,7 @@ class InboxRow:
 @dataclass(frozen=True)
 class Inbox:
     rows: list[InboxRow]
-    counts: dict[str, int]
+    counts: dict[State, int]
     to_place: list[Consignment]
 
 
@@ -122,7 +111,7 @@ def inbox(
             )
         ).unique()
     )
-    counts = Counter(str(c.state) for c in consignments)
+    counts = Counter(c.state for c in consignments)
     if state:
         consignments = [c for c in consignments if c.state == state]
     rows = [InboxRow(c, sla.colour(c, now), c.agent_id == clerk.id) for c in consignments]
@@ -215,7 +204,7 @@ def record_step(
         raise ValidationFailed([Problem("result_kind", N_("Say what the result is."))])
     outcome = _record(session, consignment, clerk, kind, key, notes=note)
     if kind is Kind.RESULT_READY and not outcome.duplicate:
-        consignment.result_kind = result_kind
+        consignment.result_kind = ResultKind(result_kind)
     return outcome
 
 
@@ -348,7 +337,7 @@ def hand_over(
         raise Conflict(
             "not_at_desk",
             N_("This result is not at the service desk; it is %(state)s."),
-            state=State(consignment.state),
+            state=consignment.state,
         )
     collected_by = collected_by.strip()[:100]
     if not collected_by:

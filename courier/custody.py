@@ -116,8 +116,8 @@ def may_record(user: User, consignment: Consignment, kind: Kind) -> bool:
 
 def situation(consignment: Consignment, event_campus: int | None = None) -> Situation:
     return Situation(
-        state=State(consignment.state),
-        leg=Leg(consignment.leg),
+        state=consignment.state,
+        leg=consignment.leg,
         origin_campus=consignment.origin_campus_id,
         department_campus=consignment.department.campus_id,
         pickup_campus=consignment.pickup_campus_id,
@@ -141,13 +141,13 @@ def allowed_now(consignment: Consignment, kinds: Iterable[Kind]) -> list[Kind]:
 def _refused(consignment: Consignment, kind: Kind, refusal: Refusal) -> Outcome:
     params = {
         "kind": kind,
-        "state": State(consignment.state),
+        "state": consignment.state,
         "when": consignment.state_since,
         **refusal.params,
     }
     return Outcome(
         ok=False,
-        state=State(consignment.state),
+        state=consignment.state,
         reason_code=refusal.code,
         reason=refusal.message,
         params=params,
@@ -175,7 +175,7 @@ def record_event(
     if check_duplicate:
         earlier = find_event(session, given.idempotency_key)
         if earlier is not None:
-            return Outcome(ok=True, state=State(consignment.state), event=earlier, duplicate=True)
+            return Outcome(ok=True, state=consignment.state, event=earlier, duplicate=True)
     now = clock.now()
     # A device cannot report the future: a phone whose clock runs fast would otherwise make every
     # later event look late.
@@ -192,14 +192,14 @@ def record_event(
     if not late and consignment.state in LEADS_TO.get(given.kind, ()):
         return Outcome(
             ok=True,
-            state=State(consignment.state),
+            state=consignment.state,
             duplicate=True,
             reason_code="already",
             reason=N_("Already %(state)s since %(when)s: nothing to do."),
-            params={"state": State(consignment.state), "when": consignment.state_since},
+            params={"state": consignment.state, "when": consignment.state_since},
         )
     if late:
-        planned: State | Refusal = State(consignment.state)
+        planned: State | Refusal = consignment.state
     else:
         planned = next_state(given.kind, situation(consignment, event_campus))
     if isinstance(planned, Refusal):
@@ -224,11 +224,11 @@ def record_event(
     session.add(event)
     if not late:
         _apply(session, consignment, given, planned, device_at, event_campus)
-    outcome = Outcome(ok=True, state=State(consignment.state), event=event, late=late)
+    outcome = Outcome(ok=True, state=consignment.state, event=event, late=late)
     if late:
         outcome.reason_code = "late"
         outcome.reason = N_("Recorded in its place in the history; the state stays %(state)s.")
-        outcome.params = {"state": State(consignment.state)}
+        outcome.params = {"state": consignment.state}
     elif planned is State.MISROUTED and given.kind is Kind.UNLOADED:
         outcome.reason_code = "misrouted"
         outcome.reason = N_("Wrong campus: this envelope is misrouted. Load it again for its way.")

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from core.events import DomainEvent
+from courier.models import Level
+from courier.states import Kind, State
 
 
 @dataclass(frozen=True)
@@ -14,8 +16,8 @@ class HopRecorded(DomainEvent):
 
     consignment_id: int
     tracking_code: str
-    kind: str
-    state: str
+    kind: Kind
+    state: State
     at: dt.datetime
     late: bool
     location_id: int | None = None
@@ -38,7 +40,7 @@ class SlaAlerted(DomainEvent):
     (``breach``); told to the owner clerk and the department."""
 
     consignment_id: int
-    level: str
+    level: Level
     clerk_id: int | None
     department_id: int
     due_at: dt.datetime

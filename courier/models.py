@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from catalog.models import Campus, Department, Location, ServiceItem
 from core import clock
-from core.db import Base
+from core.db import Base, value_enum
 from core.users import User
 from courier.states import Kind, Leg, State
 
@@ -35,6 +35,22 @@ class Source(enum.StrEnum):
     MQTT = "mqtt"
     WEB = "web"
     SYSTEM = "system"
+
+
+class ResultKind(enum.StrEnum):
+    """What comes back to the recipient."""
+
+    SIGNED_FORM = "signed_form"
+    STAMPED_COPY = "stamped_copy"
+    CERTIFICATE = "certificate"
+    RETURNED_ORIGINAL = "returned_original"
+
+
+class Level(enum.StrEnum):
+    """The two SLA alerts."""
+
+    WARNING = "warning"
+    BREACH = "breach"
 
 
 class Consignment(Base):
@@ -62,12 +78,12 @@ class Consignment(Base):
     documents: Mapped[int] = mapped_column(default=1)
     contains_originals: Mapped[bool] = mapped_column(default=False)
     materials_checked: Mapped[list[str]] = mapped_column(JSON, default=list)
-    priority: Mapped[Priority] = mapped_column(String(8), default=Priority.NORMAL)
+    priority: Mapped[Priority] = mapped_column(value_enum(Priority, 8), default=Priority.NORMAL)
     due_at: Mapped[dt.datetime]
     due_provisional: Mapped[bool] = mapped_column(default=False)
-    state: Mapped[State] = mapped_column(String(24), index=True)
+    state: Mapped[State] = mapped_column(value_enum(State, 24), index=True)
     state_since: Mapped[dt.datetime]
-    leg: Mapped[Leg] = mapped_column(String(8), default=Leg.OUTBOUND)
+    leg: Mapped[Leg] = mapped_column(default=Leg.OUTBOUND)
     damaged: Mapped[bool] = mapped_column(default=False)
     #: Device time of the newest event that moved the state; older events arrive "late".
     last_event_at: Mapped[dt.datetime]
@@ -83,7 +99,7 @@ class Consignment(Base):
     #: Set while the SLA clock is stopped (waiting for the submitter's materials).
     sla_paused_since: Mapped[dt.datetime | None]
     sla_paused_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
-    result_kind: Mapped[str | None] = mapped_column(String(24))
+    result_kind: Mapped[ResultKind | None] = mapped_column(value_enum(ResultKind, 24))
     result_ready_at: Mapped[dt.datetime | None]
     #: Who took the result at the service desk (a locker pickup needs no name: the code is proof).
     collected_by: Mapped[str | None] = mapped_column(String(100))
@@ -114,19 +130,19 @@ class CustodyEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"))
-    kind: Mapped[Kind] = mapped_column(String(24))
+    kind: Mapped[Kind] = mapped_column(value_enum(Kind, 24))
     device_at: Mapped[dt.datetime]
     server_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     campus_id: Mapped[int | None] = mapped_column(ForeignKey("campuses.id"))
     device: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[Source] = mapped_column(String(8))
+    source: Mapped[Source] = mapped_column(value_enum(Source, 8))
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id"))
     #: The state after this event; equal to the state before for annotations and late events.
-    state_after: Mapped[State] = mapped_column(String(24))
+    state_after: Mapped[State] = mapped_column(value_enum(State, 24))
     #: Arrived with a device time older than an event already applied: kept, state unchanged.
     late: Mapped[bool] = mapped_column(default=False)
 
@@ -150,7 +166,7 @@ class ScanRecord(Base):
     scanned_at: Mapped[dt.datetime]
     consignment_id: Mapped[int | None] = mapped_column(ForeignKey("consignments.id"), index=True)
     ok: Mapped[bool]
-    state: Mapped[str | None] = mapped_column(String(24))
+    state: Mapped[State | None] = mapped_column(value_enum(State, 24))
     reason_code: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(String(300))
     reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -184,7 +200,7 @@ class SlaAlert(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"))
-    level: Mapped[str] = mapped_column(String(8))
+    level: Mapped[Level] = mapped_column(value_enum(Level, 8))
     clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     due_at: Mapped[dt.datetime]

@@ -20,7 +20,7 @@ from core.errors import N_
 from core.users import User
 from courier.custody import EventInput, Outcome, record_event
 from courier.models import Consignment, ScanRecord, Source
-from courier.states import SCAN_KINDS
+from courier.states import SCAN_KINDS, State
 
 MAX_BATCH = 500
 LOGGED = (
@@ -44,7 +44,7 @@ class Scan:
 class ScanResult:
     id: str
     ok: bool
-    state: str | None
+    state: State | None
     reason_code: str | None = None
     reason: str | None = None
     params: dict[str, Any] | None = None
@@ -209,7 +209,5 @@ def _apply(
         record.reason_code = outcome.reason_code
         record.reason = outcome.reason
         record.reason_params = _jsonable(outcome.params)
-    record.state = (
-        str(outcome.state) if outcome else (str(consignment.state) if consignment else None)
-    )
+    record.state = outcome.state if outcome else (consignment.state if consignment else None)
     return record, consignment.tracking_code if consignment else None

@@ -23,13 +23,14 @@ from core import clock
 from core.events import publish
 from core.workdays import WorkCalendar, add_working_days
 from courier.events import SlaAlerted
-from courier.models import Consignment, SlaAlert
+from courier.models import Consignment, Level, SlaAlert
 
 #: Share of the time limit after which the inbox turns amber and the clerk is warned.
 WARN_SHARE = 0.8
 RUNNING = ""
-WARNING = "warning"
-BREACH = "breach"
+#: A consignment's ``sla_phase`` names the last alert raised.
+WARNING = Level.WARNING
+BREACH = Level.BREACH
 DONE = "done"
 
 
@@ -41,13 +42,6 @@ class Colour(enum.StrEnum):
     RED = "red"
     PAUSED = "paused"
     DONE = "done"
-
-
-class Level(enum.StrEnum):
-    """The two SLA alerts."""
-
-    WARNING = WARNING
-    BREACH = BREACH
 
 
 def warn_at(start: dt.datetime, due: dt.datetime, paused_seconds: int = 0) -> dt.datetime:
@@ -150,7 +144,7 @@ def scan(session: Session) -> ScanResult:
     return ScanResult(len(warned), len(breached))
 
 
-def _write(session: Session, rows: list, level: str, now: dt.datetime) -> None:
+def _write(session: Session, rows: list, level: Level, now: dt.datetime) -> None:
     if not rows:
         return
     ids = [row.id for row in rows]

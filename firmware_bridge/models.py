@@ -10,7 +10,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
-from core.db import Base
+from core.db import Base, value_enum
 
 
 class DeviceEvent(Base):
@@ -84,7 +84,7 @@ class Command(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[dt.datetime]
     status: Mapped[CommandStatus] = mapped_column(
-        String(12), default=CommandStatus.PENDING, index=True
+        value_enum(CommandStatus, 12), default=CommandStatus.PENDING, index=True
     )
     tries: Mapped[int] = mapped_column(default=0)
     last_sent_at: Mapped[dt.datetime | None]

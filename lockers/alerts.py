@@ -30,7 +30,7 @@ def raise_alert(
         session,
         AlertRaised(
             alert_id=alert.id,
-            kind=kind.value,
+            kind=kind,
             controller=bank.controller if bank else None,
             compartment=compartment_number,
             message=alert.message,

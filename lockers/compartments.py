@@ -15,7 +15,7 @@ from core.events import publish
 from core.users import User
 from courier.custody import EventInput, Outcome, find_event, must, record_event
 from courier.models import Consignment, Source
-from courier.states import Kind, State
+from courier.states import Kind
 from lockers import pickup_codes
 from lockers.events import PickupCodeIssued
 from lockers.models import (
@@ -79,14 +79,14 @@ def _usable(item: Compartment, now: dt.datetime) -> bool:
 
 
 def _fits(item: Compartment, size: Size, now: dt.datetime) -> bool:
-    return _usable(item, now) and SIZE_ORDER[Size(item.size)] >= SIZE_ORDER[size]
+    return _usable(item, now) and SIZE_ORDER[item.size] >= SIZE_ORDER[size]
 
 
 def _fitting(bank: LockerBank, size: Size, now: dt.datetime) -> list[Compartment]:
     """Usable compartments of at least ``size``, smallest first."""
     return sorted(
         (c for c in bank.compartments if _fits(c, size, now)),
-        key=lambda c: (SIZE_ORDER[Size(c.size)], c.number),
+        key=lambda c: (SIZE_ORDER[c.size], c.number),
     )
 
 
@@ -110,12 +110,12 @@ def claim(session: Session, bank: LockerBank, number: int, size: Size = Size.S) 
         raise Conflict(
             "compartment_unavailable",
             N_("Compartment %(number)s is %(state)s and %(name)s has no other free one."),
-            number=number, state=CompartmentState(chosen.state), name=bank.name,
+            number=number, state=chosen.state, name=bank.name,
         )  # fmt: skip
     raise Conflict(
         "compartment_unavailable",
         N_("Compartment %(number)s is %(state)s: use compartment %(suggested)s."),
-        number=number, state=CompartmentState(chosen.state), suggested=fitting[0].number,
+        number=number, state=chosen.state, suggested=fitting[0].number,
     )  # fmt: skip
 
 
@@ -207,7 +207,7 @@ def place_for_pickup(
             select(Compartment).where(Compartment.consignment_id == consignment.id)
         )
         if held is not None:
-            again = Outcome(ok=True, state=State(consignment.state), event=earlier, duplicate=True)
+            again = Outcome(ok=True, state=consignment.state, event=earlier, duplicate=True)
             return Placement(held, "", again)
     if bank.campus_id != consignment.pickup_campus_id:
         raise DomainError(

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from core.events import DomainEvent
+from lockers.models import AlertKind
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class AlertRaised(DomainEvent):
     """A :class:`lockers.models.Alert` was recorded: administrators are told."""
 
     alert_id: int
-    kind: str
+    kind: AlertKind
     controller: str | None
     compartment: int | None
     message: str

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import Campus, Department, Location
 from core import clock
-from core.db import Base
+from core.db import Base, value_enum
 from courier.models import Consignment
 
 
@@ -54,10 +54,10 @@ class LockerBank(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     controller: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[BankKind] = mapped_column(String(12))
+    kind: Mapped[BankKind] = mapped_column(value_enum(BankKind, 12))
     campus_id: Mapped[int] = mapped_column(ForeignKey("campuses.id"))
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
-    presence: Mapped[Presence] = mapped_column(String(8), default=Presence.UNKNOWN)
+    presence: Mapped[Presence] = mapped_column(value_enum(Presence, 8), default=Presence.UNKNOWN)
     boot: Mapped[int] = mapped_column(default=0)
     firmware: Mapped[str] = mapped_column(String(32), default="")
     last_seen: Mapped[dt.datetime | None]
@@ -77,8 +77,10 @@ class Compartment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     bank_id: Mapped[int] = mapped_column(ForeignKey("locker_banks.id", ondelete="CASCADE"))
     number: Mapped[int]
-    size: Mapped[Size] = mapped_column(String(1), default=Size.M)
-    state: Mapped[CompartmentState] = mapped_column(String(10), default=CompartmentState.FREE)
+    size: Mapped[Size] = mapped_column(default=Size.M)
+    state: Mapped[CompartmentState] = mapped_column(
+        value_enum(CompartmentState, 10), default=CompartmentState.FREE
+    )
     consignment_id: Mapped[int | None] = mapped_column(ForeignKey("consignments.id"), index=True)
     #: Sorting lockers: the department this compartment belongs to.
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
@@ -128,7 +130,7 @@ class Alert(Base):
     __tablename__ = "alerts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[AlertKind] = mapped_column(String(24), index=True)
+    kind: Mapped[AlertKind] = mapped_column(value_enum(AlertKind, 24), index=True)
     bank_id: Mapped[int | None] = mapped_column(ForeignKey("locker_banks.id"), index=True)
     compartment_number: Mapped[int | None]
     message: Mapped[str] = mapped_column(String(300))

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
-from core.db import Base
+from core.db import Base, value_enum
 
 
 class Channel(enum.StrEnum):
@@ -37,7 +37,9 @@ class Preference(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    channel: Mapped[ChannelChoice] = mapped_column(String(8), default=ChannelChoice.SMS)
+    channel: Mapped[ChannelChoice] = mapped_column(
+        value_enum(ChannelChoice, 8), default=ChannelChoice.SMS
+    )
     language: Mapped[str] = mapped_column(String(8), default="zh_CN")
     #: The user's WeCom member id (WeChat notices go there).
     wechat_id: Mapped[str | None] = mapped_column(String(64))

@@ -87,7 +87,7 @@ def notify(
     if user is not None:
         preference = preference_of(session, user)
         language = preference.language
-        for channel in ChannelChoice(preference.channel).channels:
+        for channel in preference.channel.channels:
             address = e164(user.phone or "") if channel is Channel.SMS else preference.wechat_id
             if address:
                 targets.append((channel, address))

@@ -49,7 +49,7 @@ def rounds_before_departures(
 ) -> list[DropBoxEmptying]:
     """Empty the drop box ``minutes_before`` each departure from ``stop``, on the days it runs."""
     departures = {
-        (trip.stop_times[0].depart_minute - minutes_before, DayType(trip.days))
+        (trip.stop_times[0].depart_minute - minutes_before, trip.days)
         for trip in session.scalars(select(Trip))
         if trip.stop_times and trip.stop_times[0].stop_id == stop.id
     }

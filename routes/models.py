@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import Location
 from core import clock
-from core.db import Base
+from core.db import Base, value_enum
+from courier.states import Leg
 
 
 class DayType(enum.StrEnum):
@@ -107,8 +108,8 @@ class Trip(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("route_lines.id"), index=True)
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("route_vehicles.id"), index=True)
-    days: Mapped[DayType] = mapped_column(String(8), default=DayType.WORKDAY)
-    season: Mapped[Season] = mapped_column(String(8), default=Season.ALL)
+    days: Mapped[DayType] = mapped_column(value_enum(DayType, 8), default=DayType.WORKDAY)
+    season: Mapped[Season] = mapped_column(default=Season.ALL)
 
     line: Mapped[Line] = relationship(lazy="joined")
     vehicle: Mapped[Vehicle | None] = relationship(lazy="joined")
@@ -144,7 +145,7 @@ class ServicePeriod(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    season: Mapped[Season] = mapped_column(String(8), default=Season.VACATION)
+    season: Mapped[Season] = mapped_column(default=Season.VACATION)
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
 
@@ -160,7 +161,7 @@ class DropBoxEmptying(Base):
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
     stop_id: Mapped[int] = mapped_column(ForeignKey("route_stops.id"))
     minute: Mapped[int]
-    days: Mapped[DayType] = mapped_column(String(8), default=DayType.WORKDAY)
+    days: Mapped[DayType] = mapped_column(value_enum(DayType, 8), default=DayType.WORKDAY)
     carry_minutes: Mapped[int] = mapped_column(default=10)
 
     location: Mapped[Location] = relationship(lazy="joined")
@@ -202,14 +203,14 @@ class PlanLeg(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("route_plans.id", ondelete="CASCADE"))
     seq: Mapped[int]
-    leg: Mapped[str] = mapped_column(String(8))  # courier.states.Leg
+    leg: Mapped[Leg]
     trip_id: Mapped[int] = mapped_column(ForeignKey("route_trips.id"))
     service_date: Mapped[dt.date] = mapped_column(Date)
     board_stop_id: Mapped[int] = mapped_column(ForeignKey("route_stops.id"))
     alight_stop_id: Mapped[int] = mapped_column(ForeignKey("route_stops.id"))
     departs_at: Mapped[dt.datetime]
     arrives_at: Mapped[dt.datetime]
-    status: Mapped[LegStatus] = mapped_column(String(8), default=LegStatus.PLANNED)
+    status: Mapped[LegStatus] = mapped_column(value_enum(LegStatus, 8), default=LegStatus.PLANNED)
 
     plan: Mapped[RoutePlan] = relationship(back_populates="legs")
     # Loaded on use: re-planning after each hop needs only the times and the status.
@@ -261,7 +262,7 @@ class ManifestItem(Base):
     )
     consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"), index=True)
     tracking_code: Mapped[str] = mapped_column(String(16))
-    action: Mapped[ManifestAction] = mapped_column(String(8))
+    action: Mapped[ManifestAction] = mapped_column(value_enum(ManifestAction, 8))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     #: When it should happen: the round's emptying, the departure, the arrival.
     due_at: Mapped[dt.datetime]

@@ -107,15 +107,14 @@ class Timetable:
                 t.id,
                 t.code,
                 t.line.code,
-                DayType(t.days),
-                Season(t.season),
+                t.days,
+                t.season,
                 tuple((st.stop_id, st.arrive_minute, st.depart_minute) for st in t.stop_times),
             )
             for t in session.scalars(select(Trip).order_by(Trip.id))
         ]
         periods = [
-            (p.starts_on, p.ends_on, Season(p.season))
-            for p in session.scalars(select(ServicePeriod))
+            (p.starts_on, p.ends_on, p.season) for p in session.scalars(select(ServicePeriod))
         ]
         rounds = [
             Round(
@@ -123,7 +122,7 @@ class Timetable:
                 r.location.campus_id,
                 r.stop_id,
                 r.minute,
-                DayType(r.days),
+                r.days,
                 r.carry_minutes,
             )
             for r in session.scalars(select(DropBoxEmptying).order_by(DropBoxEmptying.minute))

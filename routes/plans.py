@@ -127,9 +127,9 @@ def outlook(
     if not tt.configured:
         return None
     now = now or clock.now()
-    state = State(consignment.state)
+    state = consignment.state
     department_campus = consignment.department.campus_id
-    leg = Leg(consignment.leg)
+    leg = consignment.leg
     if state in NO_ROUTE:
         return Outlook(None, None, "pickup", leg)
     if state is State.AWAITING_PICKUP:
@@ -296,7 +296,7 @@ def replan(
                     arrives_at=ride.arrives_at,
                 )
             )
-    riding = State(consignment.state) in (State.IN_TRANSIT, State.RETURN_IN_TRANSIT)
+    riding = consignment.state in (State.IN_TRANSIT, State.RETURN_IN_TRANSIT)
     if riding and not loaded_trips and len(legs) > len(kept):
         # On a shuttle already, though no load scan told which: the first ride is the one.
         legs[len(kept)].status = LegStatus.LOADED

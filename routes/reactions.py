@@ -36,9 +36,7 @@ REASONS = {
 def on_hop(session: Session, hop: HopRecorded) -> None:
     """Note the hop; :func:`settle` handles it before the commit."""
     if not hop.late:
-        session.info.setdefault(PENDING_KEY, []).append(
-            (hop.consignment_id, Kind(hop.kind), hop.at)
-        )
+        session.info.setdefault(PENDING_KEY, []).append((hop.consignment_id, hop.kind, hop.at))
 
 
 def settle(session: Session) -> None:
@@ -105,7 +103,7 @@ def _still_holds(
     were ``planned`` before them gone by (a load counts for a bus up to LOAD_GRACE late)."""
     if plan.eta is None or any(kind not in ON_THE_WAY for kind, _at in hops):
         return False
-    if State(consignment.state) not in ON_ROUTE:
+    if consignment.state not in ON_ROUTE:
         return False
     return all(leg.departs_at >= at - LOAD_GRACE for leg in planned)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import Department
 from core import clock
-from core.db import Base
+from core.db import Base, value_enum
 from core.users import User
 
 
@@ -113,7 +113,9 @@ class Booking(Base):
     slot_id: Mapped[int] = mapped_column(ForeignKey("ticket_slots.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     day: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[BookingStatus] = mapped_column(String(12), default=BookingStatus.BOOKED)
+    status: Mapped[BookingStatus] = mapped_column(
+        value_enum(BookingStatus, 12), default=BookingStatus.BOOKED
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     cancelled_at: Mapped[dt.datetime | None]
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
@@ -144,8 +146,8 @@ class Ticket(Base):
     #: Where waiting starts, for statistics: the issue time, or the slot's start if later.
     wait_from: Mapped[dt.datetime]
     appointment: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[Status] = mapped_column(String(8), default=Status.WAITING)
-    outcome: Mapped[Outcome | None] = mapped_column(String(12))
+    status: Mapped[Status] = mapped_column(value_enum(Status, 8), default=Status.WAITING)
+    outcome: Mapped[Outcome | None] = mapped_column(value_enum(Outcome, 12))
     window_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_windows.id"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     calls: Mapped[int] = mapped_column(default=0)
