@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from catalog.models import Affiliation, Campus, Location
 from core.users import Role, User, UserRole
 from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAlerted
-from courier.models import Consignment
+from courier.models import Consignment, Level
+from courier.states import Kind
 from lockers.compartments import bank_by_controller
 from lockers.events import AlertRaised, PickupCodeIssued, PickupReminderDue
 from lockers.models import AlertKind, LockerBank
@@ -98,7 +99,7 @@ def pickup_reminder(session: Session, event: PickupReminderDue) -> None:
 
 def deposit_receipt(session: Session, event: HopRecorded) -> None:
     """The submitter hears that the envelope is in the network."""
-    if event.kind != "deposited" or event.late:
+    if event.kind is not Kind.DEPOSITED or event.late:
         return
     consignment = session.get(Consignment, event.consignment_id)
     if consignment is None:
@@ -142,7 +143,7 @@ def materials_missing(session: Session, event: MaterialsRequested) -> None:
 def sla_alert(session: Session, event: SlaAlerted) -> None:
     """The owner clerk and the department's clerks hear of a warning or a breach."""
     consignment = session.get(Consignment, event.consignment_id)
-    if consignment is None or event.level not in ("warning", "breach"):
+    if consignment is None or event.level not in (Level.WARNING, Level.BREACH):
         return
     staff = session.scalars(
         select(User)
