@@ -93,6 +93,20 @@ def write(sessions: Callable[[], Session]) -> Callable[[Callable[[Session], Any]
 
 
 @pytest.fixture
+def read(sessions: Callable[[], Session]) -> Callable[[Callable[[Session], Any]], Any]:
+    """Run a function in a transaction of its own that only reads; returns what it returns.
+
+    Unlike :func:`write` it takes no lock, so polling while the bridge commits never waits.
+    """
+
+    def run(work: Callable[[Session], Any]) -> Any:
+        with sessions() as session:
+            return work(session)
+
+    return run
+
+
+@pytest.fixture
 def bridge(mosquitto: Mosquitto, sessions: Callable[[], Session]) -> Iterator[Bridge]:
     wire()
     running = Bridge(mosquitto.address, sessions, LABEL_KEY, client_id="test-bridge")
