@@ -54,6 +54,7 @@ def test_importing_the_same_file_again_updates_instead_of_duplicating(session):
     assert count_items(session) == 2
 
 
+@pytest.mark.slow
 def test_the_demo_catalog_round_trips_through_yaml_without_loss(session):
     import_catalog(session, CATALOG.read_text(encoding="utf-8"), "yaml")
     exported = export_yaml(session)
@@ -61,6 +62,7 @@ def test_the_demo_catalog_round_trips_through_yaml_without_loss(session):
     assert export_yaml(session) == exported
 
 
+@pytest.mark.slow
 def test_the_demo_catalog_round_trips_through_csv_without_loss(session):
     import_catalog(session, CATALOG.read_text(encoding="utf-8"), "yaml")
     exported = export_csv(session)

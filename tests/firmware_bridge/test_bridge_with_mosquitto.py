@@ -22,6 +22,7 @@ from tests import factories
 from tests.factories import LABEL_KEY
 from tests.firmware_bridge.conftest import eventually
 
+pytestmark = pytest.mark.slow
 CTL = "NH-DB-01"
 
 
