@@ -131,7 +131,9 @@ def test_a_duplicate_code_in_one_file_is_refused(session):
 def test_malformed_yaml_is_reported_with_its_line(session):
     with pytest.raises(ValidationFailed) as caught:
         import_catalog(session, "items:\n  - code: [unclosed\n", "yaml")
-    assert caught.value.problems[0].line is not None
+    [problem] = caught.value.problems
+    # The parser notices the unclosed list where the document ends, on the line after it.
+    assert (problem.message, problem.line) == ("Not valid YAML.", 3)
 
 
 def test_a_yaml_document_that_is_not_a_mapping_is_refused(session):
