@@ -29,7 +29,6 @@ class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
-    FAILED = "failed"
     DEAD = "dead"
     #: Claimed, then the dispatcher vanished and the provider could not say whether it sent it.
     UNKNOWN = "unknown"

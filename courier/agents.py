@@ -24,13 +24,11 @@ from courier import sla
 from courier.custody import EventInput, Outcome, must, record_event
 from courier.events import MaterialsRequested, ResultAtDesk
 from courier.models import Consignment, MaterialsRequest, ResultKind, Source
-from courier.states import AGENT_STATES, AGENT_STEPS, Kind, Leg, State
+from courier.states import AGENT_STATES, AGENT_STEPS, Kind, State
 
 RESULT_KINDS = tuple(ResultKind)
 #: States that put a consignment in a clerk's inbox: waiting to be taken, being handled.
 INBOX_STATES = (State.SORTED, *sorted(AGENT_STATES))
-#: Results waiting at the pickup campus to be placed in a locker or at the desk.
-TO_PLACE_STATES = (State.RESULT_READY, State.RETURN_ARRIVED)
 MAX_NOTE = 500
 
 
@@ -368,10 +366,3 @@ def hand_over(
     consignment.desk_code_salt = None
     session.flush()
     return outcome
-
-
-def needs_return_leg(consignment: Consignment) -> bool:
-    """Whether the result travels to another campus before it can be placed."""
-    return consignment.leg == Leg.RETURN and (
-        consignment.department.campus_id != consignment.pickup_campus_id
-    )

@@ -112,12 +112,12 @@ def colour(consignment: Consignment, now: dt.datetime | None = None) -> Colour:
 
 
 @dataclass(frozen=True)
-class ScanResult:
+class AlertsWritten:
     warnings: int
     breaches: int
 
 
-def scan(session: Session) -> ScanResult:
+def scan(session: Session) -> AlertsWritten:
     """Write the SLA alerts that fell due since the last scan (the scheduler runs this each
     minute). Each alert is written once per consignment and level; paused clocks are skipped."""
     now = clock.now()
@@ -141,7 +141,7 @@ def scan(session: Session) -> ScanResult:
     ]
     _write(session, warned, WARNING, now)
     _write(session, breached, BREACH, now)
-    return ScanResult(len(warned), len(breached))
+    return AlertsWritten(len(warned), len(breached))
 
 
 def _write(session: Session, rows: list, level: Level, now: dt.datetime) -> None:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from core import clock
 from core.users import User
-from firmware_bridge.ingest import COMMAND_TTL, Outbound, topic_text
 from firmware_bridge.models import Command, CommandStatus
+from firmware_bridge.outbound import COMMAND_TTL, Outbound, topic_text
 from lockers.alerts import raise_alert
 from lockers.compartments import bank_by_controller
 from lockers.models import AlertKind, LockerBank

@@ -5,9 +5,10 @@ messages to publish once the transaction that stored the input has committed (on
 per controller up to its highest contiguous seq, ``replay`` when a gap opened). It never raises
 for bad input: that goes to the dead-letter table.
 
-The in-order event is the bridge's hot path and is kept lean: its row waits in the batch and all
-of them go in with one ``executemany``, the bank's ``last_seen`` and the ``evt/ack`` are settled
-once per batch, and the batch shares one receive time.
+Here each message is routed to what it means; the in-order event takes the batch fast path
+(:mod:`firmware_bridge.fast_path`), any other event goes through its controller's sequence
+(:mod:`firmware_bridge.sequence`), and both reach the domain through
+:mod:`firmware_bridge.apply`.
 """
 
 from __future__ import annotations
@@ -15,22 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from core import clock
-from core.errors import DomainError
-from courier.models import Source
 from firmware_bridge import contract
+from firmware_bridge.apply import apply_event, numbered
 from firmware_bridge.contract import ContractError
+from firmware_bridge.fast_path import PENDING, finish, hold, pending_of, write_pending_rows
 from firmware_bridge.models import (
     Command,
     CommandStatus,
@@ -38,24 +35,14 @@ from firmware_bridge.models import (
     DeadLetter,
     DeviceEvent,
 )
-from lockers import pickup_codes
+from firmware_bridge.outbound import Outbound, topic_text
+from firmware_bridge.sequence import cached_sequence, current_sequence, received, replay_if_due
 from lockers.alerts import raise_alert
-from lockers.compartments import empty
-from lockers.models import AlertKind, Compartment, CompartmentState, LockerBank, Presence
-from lockers.pickups import deposit, pickup
+from lockers.models import AlertKind, LockerBank, Presence
 
 log = logging.getLogger(__name__)
 HEARTBEAT = dt.timedelta(seconds=30)
 MISSED_HEARTBEATS = 3
-REPLAY_EVERY = dt.timedelta(seconds=10)
-COMMAND_TTL = dt.timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class Outbound:
-    topic: str
-    payload: dict[str, Any]
-    qos: int = 1
 
 
 @dataclass
@@ -64,134 +51,6 @@ class Handled:
 
     outbound: list[Outbound] = field(default_factory=list)
     note: str = ""
-
-
-@dataclass
-class _Pending:
-    """What a transaction still owes once its messages are handled: the in-order events' rows,
-    how far they moved each controller's sequence, the banks whose ``last_seen`` they move and
-    the controllers whose ``evt/ack`` is due.
-
-    The hot path only writes here; :func:`_finish` writes it all with one statement per table,
-    so the ORM has nothing to flush for a batch of in-order events. Anything else that reads a
-    sequence goes through :func:`_sequence`, which first settles the progress kept here.
-    """
-
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-    upto: dict[str, tuple[ControllerSequence, int]] = field(default_factory=dict)
-    seen: dict[str, LockerBank] = field(default_factory=dict)
-    acks: dict[str, tuple[LockerBank, ControllerSequence]] = field(default_factory=dict)
-
-
-PENDING = "firmware_bridge_pending"
-#: The columns of an in-order event's row, in the order :func:`_event` builds it.
-EVENT_COLUMNS = (
-    "controller", "seq", "boot", "type", "device_at", "received_at", "data", "applied", "result"
-)  # fmt: skip
-
-
-def _pending(session: Session) -> _Pending:
-    pending = session.info.get(PENDING)
-    if pending is None:
-        pending = session.info[PENDING] = _Pending()
-    return pending  # type: ignore[no-any-return]
-
-
-def write_pending_rows(session: Session) -> None:
-    """Insert the batch's in-order events in one ``executemany``: the hot path of the bridge."""
-    pending = session.info.get(PENDING)
-    if pending is None or not pending.rows:
-        return
-    connection = session.connection()
-    insert_event = _event_insert(connection.dialect)
-    times: dict[dt.datetime, Any] = {}
-    rows = []
-    for controller, seq, boot, kind, at, received, data, applied, result in pending.rows:
-        if received not in times:
-            times[received] = insert_event.bind_time(received)
-        row = (controller, seq, boot, kind, insert_event.bind_time(at), times[received], data,
-               applied, result)  # fmt: skip
-        rows.append(
-            row if insert_event.order is None else tuple(row[i] for i in insert_event.order)
-        )
-    pending.rows = []
-    if insert_event.order is None:
-        connection.exec_driver_sql(
-            insert_event.sql, [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in rows]
-        )
-    else:
-        connection.exec_driver_sql(insert_event.sql, rows)
-
-
-@dataclass(frozen=True)
-class _EventInsert:
-    """The driver-level INSERT of :data:`EVENT_COLUMNS`: SQL, the row positions its positional
-    parameters take (``None`` for named ones) and the datetime columns' bind processing."""
-
-    sql: str
-    order: tuple[int, ...] | None
-    bind_time: Callable[[dt.datetime], Any]
-
-
-_EVENT_INSERTS: dict[tuple[str, str, str], _EventInsert] = {}
-
-
-def _event_insert(dialect: Dialect) -> _EventInsert:
-    """Made once per kind of database: the rows then skip SQLAlchemy's per-row work."""
-    key = (dialect.name, dialect.driver, dialect.paramstyle)
-    made = _EVENT_INSERTS.get(key)
-    if made is None:
-        table = DeviceEvent.__table__
-        compiled = insert(table).compile(dialect=dialect, column_keys=list(EVENT_COLUMNS))
-        order = (
-            tuple(EVENT_COLUMNS.index(name) for name in compiled.positiontup or ())
-            if compiled.positional
-            else None
-        )
-        process = table.c.device_at.type.dialect_impl(dialect).bind_processor(dialect)
-        made = _EVENT_INSERTS[key] = _EventInsert(compiled.string, order, process or _same)
-    return made
-
-
-def _same(value: dt.datetime) -> dt.datetime:
-    return value
-
-
-_SEQUENCE_UPTO = (
-    update(ControllerSequence)
-    .where(ControllerSequence.controller == bindparam("of"))
-    .values(contiguous=bindparam("upto"), highest=bindparam("upto"))
-)
-_LAST_SEEN = (
-    update(LockerBank).where(LockerBank.id == bindparam("of")).values(last_seen=bindparam("at"))
-)
-
-
-def _finish(session: Session, received_at: dt.datetime) -> list[Outbound]:
-    """Write what the batch left pending; returns the ``evt/ack`` each controller is due."""
-    pending = session.info.get(PENDING)
-    if pending is None:
-        return []
-    write_pending_rows(session)
-    connection = session.connection()
-    if pending.upto:
-        connection.execute(
-            _SEQUENCE_UPTO,
-            [{"of": controller, "upto": upto} for controller, (_s, upto) in pending.upto.items()],
-        )
-        for sequence, upto in pending.upto.values():
-            # What the statement wrote, as if loaded: the ORM keeps no stale change to flush.
-            set_committed_value(sequence, "contiguous", upto)
-            set_committed_value(sequence, "highest", upto)
-    if pending.seen:
-        connection.execute(
-            _LAST_SEEN, [{"of": bank.id, "at": received_at} for bank in pending.seen.values()]
-        )
-        for bank in pending.seen.values():
-            set_committed_value(bank, "last_seen", received_at)
-    acks = [_ack(bank, sequence) for bank, sequence in pending.acks.values()]
-    session.info.pop(PENDING, None)
-    return acks
 
 
 def handle_batch(
@@ -206,7 +65,7 @@ def handle_batch(
             if handled.note:
                 log.debug("%s: %s", topic, handled.note)
             outbound += handled.outbound
-        outbound += _finish(session, received_at)
+        outbound += finish(session, received_at)
     finally:
         session.info.pop(PENDING, None)
     return outbound
@@ -223,7 +82,7 @@ def handle(
     received_at = received_at or clock.now()
     try:
         handled = _handle(session, topic, payload, label_key, received_at)
-        return Handled(handled.outbound + _finish(session, received_at), handled.note)
+        return Handled(handled.outbound + finish(session, received_at), handled.note)
     finally:
         session.info.pop(PENDING, None)
 
@@ -301,28 +160,6 @@ def _dead(
     return Handled(note=f"dead letter: {error.reason}")
 
 
-def _sequence(session: Session, controller: str) -> ControllerSequence:
-    """The controller's sequence, up to date with the hot path's progress in this batch."""
-    row = _cached_sequence(session, controller)
-    pending = session.info.get(PENDING)
-    if pending is not None and controller in pending.upto:
-        _row, upto = pending.upto.pop(controller)
-        row.contiguous = row.highest = upto
-    return row
-
-
-def _cached_sequence(session: Session, controller: str) -> ControllerSequence:
-    # Looked up once per session (one batch), usually along with the bank (see _BANK).
-    cache = session.info.setdefault("sequences", {})
-    row = cache.get(controller) or session.get(ControllerSequence, controller)
-    if row is None:
-        row = ControllerSequence(controller=controller, contiguous=0, highest=0)
-        session.add(row)
-        session.flush()
-    cache[controller] = row
-    return row
-
-
 def _event(
     session: Session,
     bank: LockerBank,
@@ -332,41 +169,37 @@ def _event(
     received_at: dt.datetime,
 ) -> Handled:
     controller = bank.controller
-    pending = _pending(session)
+    pending = pending_of(session)
     try:
         envelope = contract.parse_event(topic, payload)
         number = envelope.data.get("compartment")
-        if _int(number) and number not in _numbered(session, bank):
+        if _int(number) and number not in numbered(session, bank):
             raise ContractError(f"unknown compartment {number}", envelope.controller, envelope.seq)
     except ContractError as error:
         handled = _dead(session, topic_text(bank, "evt"), payload, error, received_at)
         if error.controller == controller and error.seq is not None:
             # Asking for it again would only bring the same bad event back: count it as received.
-            sequence = _sequence(session, controller)
-            handled.outbound += _received(
-                session, bank, sequence, error.seq, label_key, received_at
-            )
+            sequence = current_sequence(session, controller)
+            handled.outbound += received(session, bank, sequence, error.seq, label_key, received_at)
         return handled
     pending.seen[controller] = bank
     seq = envelope.seq
     progress = pending.upto.get(controller)
     if progress is None:
-        sequence = _cached_sequence(session, controller)
+        sequence = cached_sequence(session, controller)
         next_in_order = seq == sequence.contiguous + 1 and sequence.highest <= sequence.contiguous
     else:
         sequence = progress[0]
         next_in_order = seq == progress[1] + 1
     pending.acks[controller] = (bank, sequence)
     if next_in_order:
-        # The hot path: applied now, stored and counted with the rest of the batch (_finish).
-        result = _apply(session, bank, envelope.type, envelope.data, seq, envelope.ts, label_key)
-        pending.upto[controller] = (sequence, seq)
-        pending.rows.append(
-            (controller, seq, envelope.boot, envelope.type, envelope.ts, received_at,
-             _JSON.encode(envelope.data).decode(), True, result[:200])
-        )  # fmt: skip
+        # The fast path: applied now, stored and counted with the rest of the batch (finish).
+        result = apply_event(
+            session, bank, envelope.type, envelope.data, seq, envelope.ts, label_key
+        )
+        hold(pending, sequence, envelope, received_at, result)
         return Handled()
-    sequence = _sequence(session, controller)
+    sequence = current_sequence(session, controller)
     # In-order events cost no query: nothing above ``highest`` can be stored.
     if seq <= sequence.contiguous or (
         seq <= sequence.highest
@@ -385,183 +218,11 @@ def _event(
         )
     )  # fmt: skip
     session.flush()
-    return Handled(_received(session, bank, sequence, seq, label_key, received_at))
-
-
-#: ``data`` goes in as JSON text made in C (what the ORM's JSON type would make with json.dumps,
-#: give or take whitespace and escaping: both read back the same).
-_JSON = msgspec.json.Encoder()
-
-
-def topic_text(bank: LockerBank, channel: str) -> str:
-    return contract.topic_for(bank.campus.code, bank.controller, channel)
+    return Handled(received(session, bank, sequence, seq, label_key, received_at))
 
 
 def _int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _received(
-    session: Session,
-    bank: LockerBank,
-    sequence: ControllerSequence,
-    seq: int,
-    label_key: str,
-    received_at: dt.datetime,
-) -> list[Outbound]:
-    """Advance the contiguous mark over what is stored, apply in order, ask for what is missing;
-    the ``evt/ack`` it makes due goes out at the end of the batch."""
-    sequence.highest = max(sequence.highest, seq)
-    if seq > sequence.contiguous + 1 or sequence.highest > sequence.contiguous + 1:
-        stored = set(
-            session.scalars(
-                select(DeviceEvent.seq).where(
-                    DeviceEvent.controller == bank.controller,
-                    DeviceEvent.seq > sequence.contiguous,
-                )
-            )
-        ) | set(
-            session.scalars(
-                select(DeadLetter.seq).where(
-                    DeadLetter.controller == bank.controller,
-                    DeadLetter.seq > sequence.contiguous,
-                )
-            )
-        )
-    else:
-        stored = {seq}
-    while sequence.contiguous + 1 in stored:
-        sequence.contiguous += 1
-    _apply_pending(session, bank, sequence, label_key)
-    _pending(session).acks[bank.controller] = (bank, sequence)
-    return _replay_if_due(bank, sequence, received_at)
-
-
-def _replay_if_due(
-    bank: LockerBank, sequence: ControllerSequence, received_at: dt.datetime
-) -> list[Outbound]:
-    """Ask for the missing events while a gap is open, at most every :data:`REPLAY_EVERY`."""
-    if sequence.highest <= sequence.contiguous:
-        sequence.replay_requested_at = None
-        return []
-    if (
-        sequence.replay_requested_at is not None
-        and received_at - sequence.replay_requested_at < REPLAY_EVERY
-    ):
-        return []
-    sequence.replay_requested_at = received_at
-    return [_replay(bank, sequence.contiguous + 1)]
-
-
-def _ack(bank: LockerBank, sequence: ControllerSequence) -> Outbound:
-    return Outbound(topic_text(bank, "evt/ack"), {"upto_seq": sequence.contiguous})
-
-
-def _replay(bank: LockerBank, from_seq: int) -> Outbound:
-    now = clock.now()
-    return Outbound(
-        topic_text(bank, "cmd"),
-        {
-            "cmd_id": f"replay-{uuid.uuid4()}",
-            "op": "replay",
-            "args": {"from_seq": from_seq},
-            "issued_at": now.isoformat(),
-            "expires_at": (now + COMMAND_TTL).isoformat(),
-        },
-    )
-
-
-def _apply_pending(
-    session: Session, bank: LockerBank, sequence: ControllerSequence, label_key: str
-) -> None:
-    pending = session.scalars(
-        select(DeviceEvent)
-        .where(
-            DeviceEvent.controller == bank.controller,
-            DeviceEvent.applied.is_(False),
-            DeviceEvent.seq <= sequence.contiguous,
-        )
-        .order_by(DeviceEvent.seq)
-    )
-    for event in pending:
-        event.result = _apply(
-            session, bank, event.type, event.data, event.seq, event.device_at, label_key
-        )[:200]
-        event.applied = True
-
-
-def _numbered(session: Session, bank: LockerBank) -> dict[int, Compartment]:
-    """The bank's compartments by number, built once per session."""
-    cache = session.info.setdefault("compartments", {})
-    numbered = cache.get(bank.controller)
-    if numbered is None:
-        numbered = cache[bank.controller] = {c.number: c for c in bank.compartments}
-    return numbered  # type: ignore[no-any-return]
-
-
-def _apply(
-    session: Session,
-    bank: LockerBank,
-    kind: str,
-    data: dict[str, Any],
-    seq: int,
-    device_at: dt.datetime,
-    label_key: str,
-) -> str:
-    """One stored event's effect on the domain; returns what happened, for the log."""
-    item = _numbered(session, bank).get(data.get("compartment"))
-    key = f"mqtt:{bank.controller}:{seq}"
-    try:
-        if kind == "door_opened" and item is not None:
-            if item.state != CompartmentState.OPEN:
-                # Setting it again would still make the flush look at the compartment.
-                item.state = CompartmentState.OPEN
-            return "door open"
-        if kind == "door_closed" and item is not None:
-            if data["occupied"]:
-                item.state = CompartmentState.OCCUPIED
-            else:
-                empty(item)
-            return "door closed"
-        if kind == "deposit" and item is not None:
-            outcome = deposit(
-                session, item, data.get("label"), key=key, label_key=label_key,
-                device_at=device_at,
-            )  # fmt: skip
-            return _said("deposit", outcome.ok, outcome.reason_code, outcome.consignment)
-        if kind == "pickup" and item is not None:
-            if not data["code_ok"]:
-                pickup_codes.count_wrong_try(session, item)
-                return "wrong code"
-            outcome = pickup(
-                session, item, key=key, source=Source.MQTT, verified_by_controller=True,
-                device_at=device_at,
-            )  # fmt: skip
-            return _said("pickup", outcome.ok, outcome.reason_code, outcome.consignment)
-        if kind == "code_rejected":
-            if item is not None:
-                pickup_codes.count_wrong_try(session, item)
-            return "code rejected"
-        if kind in {"tamper", "fault"}:
-            kind = AlertKind.TAMPER if kind == "tamper" else AlertKind.FAULT
-            detail = data.get("kind") or f"{data.get('component')}: {data.get('detail')}"
-            raise_alert(
-                session,
-                kind,
-                f"{bank.controller}: {kind} {detail}",
-                bank=bank,
-                compartment_number=item.number if item else None,
-            )
-            return f"alert {detail}"
-    except DomainError as error:
-        # The device told the truth about the door; the domain refused what it implied.
-        return f"{kind} refused: {error.code}"
-    return kind
-
-
-def _said(what: str, ok: bool, reason: str | None, consignment: Any) -> str:
-    code = consignment.tracking_code if consignment is not None else "-"
-    return f"{what} {code}" if ok else f"{what} {code} refused: {reason}"
 
 
 def _status(bank: LockerBank, status: contract.Status, received_at: dt.datetime) -> Handled:
@@ -586,11 +247,11 @@ def _heartbeat(
     bank.boot = beat.boot
     bank.last_seen = received_at
     bank.presence = Presence.ONLINE
-    sequence = _sequence(session, bank.controller)
+    sequence = current_sequence(session, bank.controller)
     if beat.seq > sequence.highest:
         # Events we never saw: the heartbeat tells how far the controller got.
         sequence.highest = beat.seq
-    return Handled(_replay_if_due(bank, sequence, received_at), note="heartbeat")
+    return Handled(replay_if_due(bank, sequence, received_at), note="heartbeat")
 
 
 def _command_ack(

@@ -280,17 +280,6 @@ def run(session: Session) -> dict[str, int]:
     return {"built": len(built), "missed": len(missed)}
 
 
-def manifests_on(session: Session, day: dt.date) -> list[Manifest]:
-    return list(
-        session.scalars(
-            select(Manifest)
-            .where(Manifest.service_date == day)
-            .options(selectinload(Manifest.items))
-            .order_by(Manifest.departs_at)
-        )
-    )
-
-
 def reports_at(session: Session, stop_ids: Iterable[int], limit: int = 100) -> list[MissedReport]:
     return list(
         session.scalars(

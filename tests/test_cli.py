@@ -53,6 +53,7 @@ def test_db_upgrade_reports_the_database(run):
     assert "database is up to date" in run("db", "upgrade").output
 
 
+@pytest.mark.slow
 def test_seed_demo_is_idempotent(run):
     first = run("seed-demo")
     assert "7 demo users added" in first.output
@@ -68,6 +69,7 @@ def test_seed_demo_refuses_production(run, monkeypatch):
     assert "production" in result.output
 
 
+@pytest.mark.slow
 def test_the_catalog_exports_and_imports_again(run, tmp_path):
     run("seed-demo")
     path = tmp_path / "catalog.csv"

@@ -12,6 +12,8 @@ import pytest
 from firmware_bridge.broker import free_port
 from tests.databases import fresh_database
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def running(tmp_path):

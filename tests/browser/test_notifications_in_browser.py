@@ -10,11 +10,12 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from core.db import make_engine, make_session_factory, unit_of_work
-from core.users import User
+from core.users import Role, User
 from notifications.dispatcher import Dispatcher
 from notifications.notify import notify
 from notifications.senders import ConsoleSender, Notice, PermanentFailure
 from services.bootstrap import build_bus
+from tests import factories
 from tests.browser.conftest import log_in, screenshot
 
 
@@ -79,8 +80,18 @@ def test_an_admin_sees_sent_and_dead_notices_and_sends_a_dead_one_again(page, no
     )
 
 
-def test_a_teacher_chooses_wechat_and_english_notices(page):
-    log_in(page, "teacher")
+@pytest.fixture(scope="module")
+def own_teacher(live_database: str) -> Iterator[str]:
+    """A teacher of this test's own: the demo teacher's settings decide other tests' notices."""
+    engine = make_engine(live_database)
+    with unit_of_work(make_session_factory(engine)) as session:
+        factories.user(session, "prefs_teacher", Role.TEACHER)
+    yield "prefs_teacher"
+    engine.dispose()
+
+
+def test_a_teacher_chooses_wechat_and_english_notices(page, own_teacher):
+    log_in(page, own_teacher, factories.PASSWORD)
     page.click(".who")
     expect(page.locator("h1")).to_have_text("通知方式")
     page.select_option("select[name=channel]", "both")

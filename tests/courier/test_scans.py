@@ -36,7 +36,11 @@ def test_the_qr_text_of_a_label_is_accepted(session):
     consignment = factories.consignment(session)
     qr = f"https://courier.example.edu/t/{consignment.tracking_code}"
     [result] = process_scans(session, courier(session), [scan(qr, "deposit")], LABEL_KEY)
-    assert result.ok
+    assert (result.ok, result.tracking_code, result.state) == (
+        True,
+        consignment.tracking_code,
+        "deposited",
+    )
 
 
 def test_a_repeated_scan_id_returns_the_first_result(session):

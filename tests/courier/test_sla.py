@@ -64,7 +64,7 @@ def test_a_paused_clock_raises_no_alert_however_long_it_waits(session, before_na
     agents.accept(session, consignment, wang)
     agents.request_materials(session, consignment, wang, [], "缺少学院盖章", "m1")
     before_national_day.set(at(2026, 10, 20, 9, 0).astimezone(dt.UTC))
-    assert sla.scan(session) == sla.ScanResult(0, 0)
+    assert sla.scan(session) == sla.AlertsWritten(0, 0)
     assert alerts == []
 
 
@@ -75,8 +75,8 @@ def test_the_breach_scan_alerts_the_owner_clerk_and_the_department_once(
     wang = clerk(session, "wang")
     agents.accept(session, consignment, wang)
     before_national_day.set(at(2026, 10, 9, 17, 31).astimezone(dt.UTC))
-    assert sla.scan(session) == sla.ScanResult(0, 1)
-    assert sla.scan(session) == sla.ScanResult(0, 0)
+    assert sla.scan(session) == sla.AlertsWritten(0, 1)
+    assert sla.scan(session) == sla.AlertsWritten(0, 0)
     row = session.scalars(select(SlaAlert)).one()
     assert (row.level, row.clerk_id, row.department_id) == (
         "breach",
@@ -101,12 +101,12 @@ def test_a_warning_comes_at_eighty_percent_of_the_time_and_then_the_breach(
     assert consignment.sla_warn_at == expected
     before_national_day.set(expected - dt.timedelta(minutes=1))
     assert sla.colour(consignment) == "green"
-    assert sla.scan(session) == sla.ScanResult(0, 0)
+    assert sla.scan(session) == sla.AlertsWritten(0, 0)
     before_national_day.set(expected)
     assert sla.colour(consignment) == "amber"
-    assert sla.scan(session) == sla.ScanResult(1, 0)
+    assert sla.scan(session) == sla.AlertsWritten(1, 0)
     before_national_day.set(consignment.due_at + dt.timedelta(seconds=1))
-    assert sla.scan(session) == sla.ScanResult(0, 1)
+    assert sla.scan(session) == sla.AlertsWritten(0, 1)
     assert [e.level for e in alerts] == ["warning", "breach"]
 
 
@@ -118,7 +118,7 @@ def test_a_result_ready_in_time_stops_the_clock(session, before_national_day):
         session, consignment, wang, Kind.RESULT_READY, "r", result_kind="certificate"
     )
     before_national_day.set(at(2026, 10, 20, 9, 0).astimezone(dt.UTC))
-    assert sla.scan(session) == sla.ScanResult(0, 0)
+    assert sla.scan(session) == sla.AlertsWritten(0, 0)
     assert sla.colour(consignment) == "done"
 
 

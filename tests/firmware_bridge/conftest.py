@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from core.db import make_engine, make_session_factory, unit_of_work
+from core.db import for_writing, make_engine, make_session_factory, unit_of_work
 from firmware_bridge.bridge import Bridge
 from firmware_bridge.broker import free_port, wait_listening
 from firmware_bridge.connection import BrokerAddress, parse_url
@@ -85,7 +85,22 @@ def write(sessions: Callable[[], Session]) -> Callable[[Callable[[Session], Any]
     """Run a function in a committed transaction of its own; returns what it returns."""
 
     def run(work: Callable[[Session], Any]) -> Any:
+        # The running bridge commits between this transaction's reads and its first write.
         with unit_of_work(sessions) as session:  # type: ignore[arg-type]
+            return work(for_writing(session))
+
+    return run
+
+
+@pytest.fixture
+def read(sessions: Callable[[], Session]) -> Callable[[Callable[[Session], Any]], Any]:
+    """Run a function in a transaction of its own that only reads; returns what it returns.
+
+    Unlike :func:`write` it takes no lock, so polling while the bridge commits never waits.
+    """
+
+    def run(work: Callable[[Session], Any]) -> Any:
+        with sessions() as session:
             return work(session)
 
     return run

@@ -24,6 +24,7 @@ from tests import factories
 from tests.factories import LABEL_KEY
 from tests.firmware_bridge.conftest import eventually
 
+pytestmark = pytest.mark.slow
 CTL = "NH-DB-01"
 
 
@@ -47,8 +48,8 @@ def controller(mosquitto, drop_box, tmp_path):
     simulated.stop()
 
 
-def count(write, *where):
-    return write(lambda s: s.scalar(select(func.count()).select_from(DeviceEvent).where(*where)))
+def count(read, *where):
+    return read(lambda s: s.scalar(select(func.count()).select_from(DeviceEvent).where(*where)))
 
 
 def raw_publisher(mosquitto):
@@ -65,29 +66,27 @@ def envelope(seq, kind="door_opened", data=None, ctl=CTL):
                        "data": data or {"compartment": 1}})  # fmt: skip
 
 
-def test_a_deposit_with_a_label_records_the_consignment(write, bridge, controller):
+def test_a_deposit_with_a_label_records_the_consignment(read, write, bridge, controller):
     code = write(
         lambda s: factories.consignment(s, origin="NH", department_campus="XL").tracking_code
     )
     controller.deposit(2, f"http://127.0.0.1/t/{code}")
     assert controller.wait_acked()
-    state = eventually(lambda: write(lambda s: s.scalar(select(Consignment.state))) == "deposited")
+    state = eventually(lambda: read(lambda s: s.scalar(select(Consignment.state))) == "deposited")
     assert state
 
 
-def test_the_same_event_published_twice_is_stored_once(write, mosquitto, drop_box, bridge):
+def test_the_same_event_published_twice_is_stored_once(read, mosquitto, drop_box, bridge):
     client = raw_publisher(mosquitto)
     for _ in range(2):
         client.publish(f"cc/v1/NH/{CTL}/evt", envelope(1), qos=1).wait_for_publish(5)
     client.publish(f"cc/v1/NH/{CTL}/evt", envelope(2), qos=1).wait_for_publish(5)
-    eventually(lambda: count(write) == 2)
+    eventually(lambda: count(read) == 2)
     client.loop_stop()
-    assert count(write, DeviceEvent.seq == 1) == 1
+    assert count(read, DeviceEvent.seq == 1) == 1
 
 
-def test_a_gap_brings_a_replay_request_and_events_apply_in_order(
-    write, mosquitto, drop_box, bridge
-):
+def test_a_gap_brings_a_replay_request_and_events_apply_in_order(read, mosquitto, drop_box, bridge):
     client = raw_publisher(mosquitto)
     asked = threading.Event()
     client.on_message = lambda _c, _u, m: asked.set() if b'"replay"' in m.payload else None
@@ -95,9 +94,9 @@ def test_a_gap_brings_a_replay_request_and_events_apply_in_order(
     client.publish(f"cc/v1/NH/{CTL}/evt", envelope(1), qos=1).wait_for_publish(5)
     client.publish(f"cc/v1/NH/{CTL}/evt", envelope(3), qos=1).wait_for_publish(5)
     assert asked.wait(10)
-    assert count(write, DeviceEvent.applied.is_(True)) == 1
+    assert count(read, DeviceEvent.applied.is_(True)) == 1
     client.publish(f"cc/v1/NH/{CTL}/evt", envelope(2), qos=1).wait_for_publish(5)
-    eventually(lambda: count(write, DeviceEvent.applied.is_(True)) == 3)
+    eventually(lambda: count(read, DeviceEvent.applied.is_(True)) == 3)
     client.loop_stop()
 
 
@@ -112,23 +111,23 @@ def test_a_gap_brings_a_replay_request_and_events_apply_in_order(
     ids=["not-json", "missing-fields", "other-controller", "unknown-compartment"],
 )
 def test_bad_payloads_are_dead_lettered_and_the_bridge_keeps_going(
-    write, mosquitto, drop_box, bridge, payload
+    read, mosquitto, drop_box, bridge, payload
 ):
     client = raw_publisher(mosquitto)
     client.publish(f"cc/v1/NH/{CTL}/evt", payload, qos=1).wait_for_publish(5)
     client.publish(f"cc/v1/NH/{CTL}/evt", envelope(2), qos=1).wait_for_publish(5)
-    eventually(lambda: write(lambda s: s.scalar(select(func.count()).select_from(DeadLetter))) == 1)
-    eventually(lambda: count(write, DeviceEvent.seq == 2) == 1)
+    eventually(lambda: read(lambda s: s.scalar(select(func.count()).select_from(DeadLetter))) == 1)
+    eventually(lambda: count(read, DeviceEvent.seq == 2) == 1)
     client.loop_stop()
 
 
 def test_each_stored_batch_is_logged_with_its_size_controllers_and_time(
-    write, mosquitto, drop_box, bridge, caplog
+    read, mosquitto, drop_box, bridge, caplog
 ):
     caplog.set_level(logging.INFO, logger="firmware_bridge.bridge")
     client = raw_publisher(mosquitto)
     client.publish(f"cc/v1/NH/{CTL}/evt", envelope(1), qos=1).wait_for_publish(5)
-    eventually(lambda: count(write) == 1)
+    eventually(lambda: count(read) == 1)
     client.loop_stop()
     stored = eventually(
         lambda: [r.getMessage() for r in caplog.records if "stored" in r.getMessage()]
@@ -136,30 +135,30 @@ def test_each_stored_batch_is_logged_with_its_size_controllers_and_time(
     assert re.fullmatch(rf"bridge: stored 1 messages from {CTL} in \d+\.\d ms", stored[0])
 
 
-def presence(write):
-    return write(lambda s: bank_by_controller(s, CTL).presence)
+def presence(read):
+    return read(lambda s: bank_by_controller(s, CTL).presence)
 
 
-def test_a_crashed_controller_is_shown_lost_by_its_will(write, bridge, controller):
-    eventually(lambda: presence(write) == Presence.ONLINE)
+def test_a_crashed_controller_is_shown_lost_by_its_will(read, bridge, controller):
+    eventually(lambda: presence(read) == Presence.ONLINE)
     controller.crash()
-    eventually(lambda: presence(write) == Presence.LOST)
+    eventually(lambda: presence(read) == Presence.LOST)
 
 
 def test_a_will_from_an_old_boot_does_not_mark_a_live_controller_lost(
-    write, mosquitto, bridge, controller
+    read, mosquitto, bridge, controller
 ):
-    eventually(lambda: presence(write) == Presence.ONLINE)
+    eventually(lambda: presence(read) == Presence.ONLINE)
     client = raw_publisher(mosquitto)
     old = json.dumps({"state": "lost", "boot": controller.boot - 1})
     client.publish(f"cc/v1/NH/{CTL}/status", old, qos=1).wait_for_publish(5)
     client.publish(f"cc/v1/NH/{CTL}/evt", envelope(99), qos=1).wait_for_publish(5)
-    eventually(lambda: write(lambda s: s.scalar(select(func.count()).select_from(DeviceEvent))))
-    assert presence(write) == Presence.ONLINE
+    eventually(lambda: read(lambda s: s.scalar(select(func.count()).select_from(DeviceEvent))))
+    assert presence(read) == Presence.ONLINE
     client.loop_stop()
 
 
-def test_a_remote_open_is_received_done_and_not_repeated(write, bridge, controller):
+def test_a_remote_open_is_received_done_and_not_repeated(read, write, bridge, controller):
     command_id = write(
         lambda s: (
             commands.queue_command(
@@ -167,27 +166,25 @@ def test_a_remote_open_is_received_done_and_not_repeated(write, bridge, controll
             ).cmd_id
         )
     )
-    status = lambda: write(  # noqa: E731
+    status = lambda: read(  # noqa: E731
         lambda s: s.scalar(select(Command.status).where(Command.cmd_id == command_id))
     )
     eventually(lambda: status() == CommandStatus.DONE)
     assert controller.wait_acked()
-    opened = count(write, DeviceEvent.type == "door_opened")
+    opened = count(read, DeviceEvent.type == "door_opened")
     assert opened == 1
 
 
 def test_an_unanswered_command_is_retried_three_times_then_alerted(
-    write, drop_box, bridge, monkeypatch
+    read, write, drop_box, bridge, monkeypatch
 ):
     monkeypatch.setattr(commands, "RETRY_AFTER", commands.RETRY_AFTER / 20)
     write(lambda s: commands.queue_command(s, bank_by_controller(s, CTL), "snapshot"))
-    eventually(
-        lambda: write(lambda s: s.scalar(select(Alert.kind))) == AlertKind.COMMAND_UNANSWERED
-    )
-    assert write(lambda s: s.scalar(select(Command.tries))) == 3
+    eventually(lambda: read(lambda s: s.scalar(select(Alert.kind))) == AlertKind.COMMAND_UNANSWERED)
+    assert read(lambda s: s.scalar(select(Command.tries))) == 3
 
 
-def test_wrong_codes_on_the_keypad_lock_the_compartment(write, mosquitto, bridge, tmp_path):
+def test_wrong_codes_on_the_keypad_lock_the_compartment(read, write, mosquitto, bridge, tmp_path):
     def setup(session):
         place = factories.location(session, "NH-LOCKER-2", "NH", kind="locker_site")
         add_bank(session, "NH-PU-01", "取件柜", BankKind.PICKUP, place, [Size.S] * 2)
@@ -199,7 +196,7 @@ def test_wrong_codes_on_the_keypad_lock_the_compartment(write, mosquitto, bridge
     for _ in range(5):
         locker.keypad(1, "123456")
     assert locker.wait_acked()
-    eventually(lambda: write(lambda s: s.scalar(select(Alert.kind))) == AlertKind.LOCKOUT)
+    eventually(lambda: read(lambda s: s.scalar(select(Alert.kind))) == AlertKind.LOCKOUT)
     locker.stop()
 
 
@@ -226,14 +223,14 @@ def start_bridge_process(mosquitto, database):
     )
 
 
-def assert_every_event_stored_once(write, controller):
+def assert_every_event_stored_once(read, controller):
     """Every door event of the stream is stored, and every seq the controller used exactly once
     (replays add ``replay_done`` events of their own)."""
-    eventually(lambda: count(write, DeviceEvent.type == "door_opened") == STREAM, timeout=120)
+    eventually(lambda: count(read, DeviceEvent.type == "door_opened") == STREAM, timeout=120)
     assert controller.wait_acked(timeout=60)
     sent = controller.seq
-    assert count(write) == sent
-    assert write(lambda s: s.scalar(select(func.count(func.distinct(DeviceEvent.seq))))) == sent
+    assert count(read) == sent
+    assert read(lambda s: s.scalar(select(func.count(func.distinct(DeviceEvent.seq))))) == sent
 
 
 def stream_events(controller, count):
@@ -242,38 +239,43 @@ def stream_events(controller, count):
 
 
 def test_a_bridge_killed_mid_stream_loses_and_duplicates_nothing(
-    write, mosquitto, database, controller
+    read, mosquitto, database, controller
 ):
     import signal
 
-    process = start_bridge_process(mosquitto, database)
+    bridges = [start_bridge_process(mosquitto, database)]
     streamer = threading.Thread(target=stream_events, args=(controller, STREAM))
     streamer.start()
-    eventually(lambda: count(write) > STREAM // 5, timeout=60)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
-    streamer.join()
-    process = start_bridge_process(mosquitto, database)
     try:
-        assert_every_event_stored_once(write, controller)
+        eventually(lambda: count(read) > STREAM // 5, timeout=60)
+        bridges[0].send_signal(signal.SIGKILL)
+        bridges[0].wait(timeout=10)
+        streamer.join()
+        bridges.append(start_bridge_process(mosquitto, database))
+        assert_every_event_stored_once(read, controller)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        # Also when the test fails: a bridge left running would write into the next test.
+        streamer.join()
+        for process in bridges:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def test_a_broker_restart_mid_stream_loses_and_duplicates_nothing(
-    write, mosquitto, bridge, controller
+    read, mosquitto, bridge, controller
 ):
     streamer = threading.Thread(target=stream_events, args=(controller, STREAM))
     streamer.start()
-    eventually(lambda: count(write) > STREAM // 5, timeout=60)
+    eventually(lambda: count(read) > STREAM // 5, timeout=60)
     mosquitto.stop()
     streamer.join()
     mosquitto.start()
-    assert_every_event_stored_once(write, controller)
+    assert_every_event_stored_once(read, controller)
 
 
-def test_the_journey_runs_its_deposit_and_pickup_through_mqtt(write, mosquitto, bridge, tmp_path):
+def test_the_journey_runs_its_deposit_and_pickup_through_mqtt(
+    read, write, mosquitto, bridge, tmp_path
+):
     """Deposit reported by a drop box, pickup with the code typed on a pickup locker's keypad:
     real MQTT messages both ways, the hops between by scans and the agent."""
     from courier.custody import EventInput, record_event
@@ -300,7 +302,7 @@ def test_the_journey_runs_its_deposit_and_pickup_through_mqtt(write, mosquitto, 
     drop, locker = boxes
 
     drop.deposit(1, f"http://127.0.0.1:8000/t/{code}")
-    eventually(lambda: write(lambda s: s.scalar(select(Consignment.state))) == "deposited")
+    eventually(lambda: read(lambda s: s.scalar(select(Consignment.state))) == "deposited")
 
     def middle(session):
         consignment = session.scalar(select(Consignment))
@@ -323,8 +325,8 @@ def test_the_journey_runs_its_deposit_and_pickup_through_mqtt(write, mosquitto, 
 
     number, digits = write(middle)
     set_code = select(Command.status).where(Command.op == "set_code")
-    eventually(lambda: write(lambda s: s.scalar(set_code)) == CommandStatus.DONE)
+    eventually(lambda: read(lambda s: s.scalar(set_code)) == CommandStatus.DONE)
     assert locker.keypad(number, digits)
-    eventually(lambda: write(lambda s: s.scalar(select(Consignment.state))) == "picked_up")
+    eventually(lambda: read(lambda s: s.scalar(select(Consignment.state))) == "picked_up")
     for box in boxes:
         box.stop()

@@ -38,7 +38,7 @@ def amqtt():
 
 
 def test_a_controller_reports_through_the_embedded_broker_over_mqtt_311(
-    amqtt, sessions, write, tmp_path
+    read, amqtt, sessions, write, tmp_path
 ):
     def setup(session):
         place = factories.location(session, "NH-LOCKER-1", "NH", kind="locker_site")
@@ -56,8 +56,8 @@ def test_a_controller_reports_through_the_embedded_broker_over_mqtt_311(
         controller.emit("door_opened", {"compartment": 1, "by": "code"})
         assert controller.wait_acked(20)
         count = select(func.count()).select_from(DeviceEvent)
-        eventually(lambda: write(lambda s: s.scalar(count)) == 1)
-        eventually(lambda: write(lambda s: bank_by_controller(s, "NH-DB-01").presence)
+        eventually(lambda: read(lambda s: s.scalar(count)) == 1)
+        eventually(lambda: read(lambda s: bank_by_controller(s, "NH-DB-01").presence)
                    == Presence.ONLINE)  # fmt: skip
     finally:
         controller.stop()

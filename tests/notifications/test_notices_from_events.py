@@ -227,7 +227,7 @@ def test_the_sla_scan_warns_the_owner_clerk_at_eighty_percent(session, frozen_cl
     wang = factories.user(session, "warn_wang", Role.CLERK, phone="+8613800000111")
     agents.accept(session, consignment, wang)
     frozen_clock.set(consignment.sla_warn_at)
-    assert sla.scan(session) == sla.ScanResult(1, 0)
+    assert sla.scan(session) == sla.AlertsWritten(1, 0)
     (notice,) = notices(session, "sla_warning")
     assert notice.recipient == "+8613800000111"
     assert "八成" in notice.payload["text"]

@@ -2,8 +2,11 @@
 
 import datetime as dt
 import json
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
@@ -15,6 +18,13 @@ from notifications.dispatcher import Dispatcher
 from tests.notifications.conftest import ACCOUNT, FROM, messages_path, reload, twilio_message
 
 TO = "+8613800000001"
+
+
+def until(check: Callable[[], Any], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.01)
 
 
 def sms(session, text="您的材料已可取件，取件码 123456", key="n1", **params):
@@ -61,13 +71,18 @@ def test_a_twilio_time_out_is_retried_later(
     session, httpserver: HTTPServer, twilio_dispatcher, frozen_clock
 ):
     row = sms(session)
+    answered = threading.Event()
 
     def slow(_request: Request) -> Response:
-        time.sleep(1.0)
+        answered.wait(5)
         return Response("{}", status=201, content_type="application/json")
 
     httpserver.expect_request(messages_path(), method="POST").respond_with_handler(slow)
     tally = twilio_dispatcher.run_once()
+    # The server answers one request at a time and logs it when it answers: let it finish this
+    # one now, or it would hold up the next test's requests and land in that test's log.
+    answered.set()
+    until(lambda: httpserver.log)
     row = reload(session, row)
     assert tally.retrying == 1
     assert row.status == OutboxStatus.PENDING

@@ -7,12 +7,15 @@ import re
 import pytest
 
 from core.users import Role
-from routes.manifests import build_due
+from courier.scans import Scan, process_scans
+from routes.manifests import build_due, close_departed
 from routes.models import ServicePeriod
 from routes.network import changed
 from routes.plans import replan
 from tests import factories
 from tests.conftest import login
+from tests.factories import LABEL_KEY
+from tests.pages import visible_text
 from tests.routes.conftest import TIMETABLE
 
 
@@ -92,9 +95,26 @@ def test_the_manifest_is_a_checklist_of_the_departure(client, session, courier, 
     assert "NH-BOX" in page
 
 
-def test_a_hub_page_lists_its_missed_departures(client, session, courier, network):
-    page = client.get("/network/hubs/NH-STOP")
-    assert page.status_code == 200
+def test_a_hub_page_lists_its_missed_departures(client, session, courier, network, at):
+    with at(2026, 11, 17, 9, 30):
+        consignment = factories.consignment(session)
+        replan(session, consignment)
+    with at(2026, 11, 17, 9, 50):
+        build_due(session)
+    with at(2026, 11, 17, 10, 20):
+        scans = [("deposit", "NH-BOX"), ("collect", "NH-BOX")]
+        process_scans(
+            session,
+            factories.user(session, None, Role.COURIER),
+            [Scan(id=f"s-{kind}", code=consignment.tracking_code, kind=kind, location=place)
+             for kind, place in scans],
+            LABEL_KEY,
+        )  # fmt: skip
+    with at(2026, 11, 17, 10, 45):
+        close_departed(session)
+        session.flush()
+        text = visible_text(client.get("/network/hubs/NH-STOP"))
+    assert f"{consignment.tracking_code} NX-1030 11-17 10:30 11-17 14:55 11-17 10:45" in text
 
 
 def test_the_api_gives_the_eta_and_the_route_from_the_plan(client, session, network, at):

@@ -7,6 +7,7 @@ from core.users import Role
 from core.workdays import SpecialDay
 from tests import factories
 from tests.conftest import login
+from tests.pages import visible_text
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_a_bad_schedule_is_refused_with_its_lines(admin, session):
         content_type="multipart/form-data",
     )
     assert response.status_code == 422
-    assert "2" in response.get_data(as_text=True)
+    assert "第 2 行: 日期格式应为 YYYY-MM-DD。" in visible_text(response)
 
 
 def test_an_admin_marks_one_day_off(admin, session):

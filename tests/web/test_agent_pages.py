@@ -186,7 +186,7 @@ def test_an_sla_alert_shows_in_the_owners_inbox_until_they_mark_it_seen(
 
     agents.accept(session, waiting, wang)
     frozen_clock.set(waiting.due_at + dt.timedelta(minutes=1))
-    assert sla.scan(session) == sla.ScanResult(0, 1)
+    assert sla.scan(session) == sla.AlertsWritten(0, 1)
     session.flush()
     page = client.get("/clerk/").get_data(as_text=True)
     assert 'data-test="sla-alerts"' in page

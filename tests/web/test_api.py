@@ -13,9 +13,11 @@ def transcript(session):
 
 def test_a_token_is_issued_for_the_right_password(client, session):
     factories.user(session, "wang", Role.TEACHER)
-    response = client.post("/api/auth/token", json={"login": "wang", "password": "password123"})
-    assert response.status_code == 200
-    assert response.get_json()["token"]
+    token = client.post(
+        "/api/auth/token", json={"login": "wang", "password": "password123"}
+    ).get_json()["token"]
+    mine = client.get("/api/consignments?mine=1", headers={"Authorization": f"Bearer {token}"})
+    assert (mine.status_code, mine.get_json()) == (200, {"consignments": []})
 
 
 def test_a_wrong_password_gets_a_json_error(client, session):

@@ -1,12 +1,14 @@
 import pytest
 from sqlalchemy import select
 
+from core import clock
 from core.users import Role
-from firmware_bridge.models import Command
+from firmware_bridge.models import Command, DeadLetter
 from lockers.compartments import add_bank
 from lockers.models import BankKind, Size
 from tests import factories
 from tests.conftest import login
+from tests.pages import visible_text
 
 
 @pytest.fixture
@@ -38,8 +40,19 @@ def test_a_remote_open_needs_a_reason_and_is_audited(admin, session):
     assert command.requested_by_id is not None
 
 
-def test_dead_letters_have_a_page(admin):
-    assert admin.get("/admin/dead-letters").status_code == 200
+def test_the_dead_letters_page_shows_each_letters_topic_problem_and_payload(admin, session):
+    session.add(
+        DeadLetter(
+            topic="cc/v1/NH/NH-DB-01/evt",
+            payload=b'{"v": 1, "seq": "x"}',
+            reason="seq is missing or not a positive integer",
+            controller="NH-DB-01",
+            received_at=clock.now(),
+        )
+    )
+    session.flush()
+    row = 'cc/v1/NH/NH-DB-01/evt seq is missing or not a positive integer {"v": 1, "seq": "x"}'
+    assert row in visible_text(admin.get("/admin/dead-letters"))
 
 
 def test_the_kiosk_sends_the_code_to_the_controller_as_its_keypad_would(client, session, banks):
