@@ -98,6 +98,17 @@ class Settings:
     #: A font file with Chinese glyphs for labels; ``None`` looks for one on the system.
     label_font: str | None = None
     log_level: str = "INFO"
+    #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+    proxy_hops: int = 0
+    #: Where throttle counters live: ``memory://`` (one process), ``redis://host:port/db``.
+    throttle_storage_uri: str = "memory://"
+    #: Regions whose mobile numbers are accepted (ISO codes; mainland China by default).
+    phone_regions: tuple[str, ...] = ("CN",)
+    #: Largest catalog import read, checked before parsing.
+    max_import_bytes: int = 1024 * 1024
+    #: Display streams open at once, per address and overall.
+    max_streams_per_address: int = 10
+    max_streams: int = 300
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     wecom: WeComSettings = field(default_factory=WeComSettings)
@@ -152,6 +163,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         var_dir=var_dir,
         label_font=env.get("COURIER_LABEL_FONT") or None,
         log_level=log_level,
+        proxy_hops=max(0, int(env.get("COURIER_PROXY_HOPS", "0"))),
+        throttle_storage_uri=env.get("COURIER_THROTTLE_STORAGE", "memory://"),
+        phone_regions=tuple(
+            region.strip().upper()
+            for region in env.get("COURIER_PHONE_REGIONS", "CN").split(",")
+            if region.strip()
+        ),
+        max_import_bytes=int(env.get("COURIER_MAX_IMPORT_BYTES", str(1024 * 1024))),
+        max_streams_per_address=int(env.get("COURIER_MAX_STREAMS_PER_ADDRESS", "10")),
+        max_streams=int(env.get("COURIER_MAX_STREAMS", "300")),
         notices=NoticeSettings(
             max_tries=max(1, int(env.get("COURIER_NOTIFY_MAX_TRIES", notices.max_tries))),
             timeout=float(env.get("COURIER_NOTIFY_TIMEOUT", notices.timeout)),

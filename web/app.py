@@ -16,6 +16,7 @@ from web.errors import init_errors
 from web.formatting import init_formatting
 from web.i18n import init_i18n
 from web.request_log import init_request_log
+from web.security import init_security
 
 csrf = CSRFProtect()
 
@@ -54,6 +55,7 @@ def create_app(
 
     init_i18n(app)
     init_request_log(app)
+    init_security(app, settings)
     init_db(app)
     init_auth(app)
     init_errors(app)

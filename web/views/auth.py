@@ -16,14 +16,9 @@ from flask_babel import gettext
 
 from core.users import TooManyAttempts
 from web.auth import check_password, login_user, public
+from web.security import safe_redirect_target
 
 auth = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("home.index")
 
 
 @auth.route("/login", methods=["GET", "POST"])
@@ -43,7 +38,7 @@ def login() -> Any:
                 error = gettext("Wrong login or password.")
         if user is not None:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_redirect_target(request.args.get("next"), url_for("home.index")))
     return render_template("login.html", error=error), status
 
 

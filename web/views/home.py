@@ -11,6 +11,7 @@ from catalog.models import Department, ItemStatus, ServiceItem
 from core.config import LANGUAGES
 from web.auth import current_user, public
 from web.db import db
+from web.security import safe_redirect_target
 
 home = Blueprint("home", __name__)
 
@@ -40,10 +41,7 @@ def set_language(code: str) -> Any:
         user = current_user()
         if user is not None:
             user.language = code
-    target = request.form.get("next") or url_for("home.index")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("home.index")
-    return redirect(target)
+    return redirect(safe_redirect_target(request.form.get("next"), url_for("home.index")))
 
 
 @home.get("/healthz")
