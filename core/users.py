@@ -10,12 +10,13 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core import clock
 from core.db import Base, value_enum
-from core.errors import N_, Conflict, Problem, ValidationFailed
+from core.errors import N_, Conflict, NotFound, Problem, ValidationFailed
+from core.passwords import check_new_password
 
 
 class Role(enum.StrEnum):
@@ -27,10 +28,8 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-#: Failed logins allowed per login name or address in :data:`LOGIN_WINDOW` before refusing.
-MAX_LOGIN_FAILURES = 5
-LOGIN_WINDOW = dt.timedelta(minutes=15)
-TOKEN_LIFETIME = dt.timedelta(days=30)
+TOKEN_LIFETIME = dt.timedelta(days=7)
+MAX_TOKEN_LIFETIME = dt.timedelta(days=90)
 
 _hasher = PasswordHasher()
 
@@ -53,6 +52,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Grows when the user logs out or changes password; sessions of an older one are dead.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -83,23 +84,15 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: What the owner called it ("scanner 2"), shown in their list of tokens.
+    name: Mapped[str] = mapped_column(String(64), default="api", server_default="api")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[dt.datetime]
     last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
-
-
-class LoginFailure(Base):
-    """One failed login; counted per login name and per address to slow down guessing."""
-
-    __tablename__ = "login_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    login: Mapped[str] = mapped_column(String(64), index=True)
-    address: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
 
 
 def hash_password(password: str) -> str:
@@ -141,39 +134,16 @@ def create_user(
     return user
 
 
-class TooManyAttempts(Exception):
-    """Raised by :func:`authenticate` while a login name or address is locked out."""
-
-
-def _recent_failures(session: Session, login: str, address: str) -> int:
-    since = clock.now() - LOGIN_WINDOW
-    by_login = session.scalar(
-        select(func.count()).where(LoginFailure.login == login, LoginFailure.at >= since)
-    )
-    by_address = session.scalar(
-        select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since)
-    )
-    return max(by_login or 0, by_address or 0)
-
-
-def authenticate(session: Session, login: str, password: str, address: str) -> User | None:
-    """Return the active user with this login and password, or ``None``.
-
-    A failure is recorded in ``session``; callers give it a session of its own that commits
-    whatever the outcome, so that failures count even when the request that saw them fails.
-    Raises :class:`TooManyAttempts` after :data:`MAX_LOGIN_FAILURES` failures in the window.
-    """
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    """Return the active user with this login and password, or ``None`` (throttling is the
+    caller's: see :func:`services.auth.log_in`)."""
     login = login.strip()[:64]
-    if _recent_failures(session, login, address) >= MAX_LOGIN_FAILURES:
-        raise TooManyAttempts
     user = session.scalar(select(User).where(User.login == login, User.active.is_(True)))
     try:
         verified = _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         verified = False
     if user is None or not verified:
-        session.add(LoginFailure(login=login, address=address))
-        session.flush()
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -184,22 +154,78 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User) -> str:
-    """Create an API token for ``user``; only its SHA-256 is stored, so show it once."""
+def issue_token(
+    session: Session, user: User, name: str = "api", lifetime: dt.timedelta = TOKEN_LIFETIME
+) -> str:
+    """Create an API token named ``name`` for ``user``, valid for ``lifetime`` (at most
+    :data:`MAX_TOKEN_LIFETIME`); only its SHA-256 is stored, so show it once."""
+    name = name.strip()[:64]
+    if not name:
+        raise ValidationFailed([Problem("name", N_("Name the token."))])
     token = secrets.token_urlsafe(32)
     session.add(
         ApiToken(
-            user_id=user.id, token_hash=_digest(token), expires_at=clock.now() + TOKEN_LIFETIME
+            user_id=user.id,
+            name=name,
+            token_hash=_digest(token),
+            expires_at=clock.now() + min(lifetime, MAX_TOKEN_LIFETIME),
         )
     )
     session.flush()
     return token
 
 
+def live_tokens(session: Session, user: User) -> list[ApiToken]:
+    """``user``'s unrevoked, unexpired tokens, newest first."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(
+                ApiToken.user_id == user.id,
+                ApiToken.revoked_at.is_(None),
+                ApiToken.expires_at > clock.now(),
+            )
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> None:
+    """Revoke one of ``user``'s own tokens; another user's id is not found."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("token", N_("There is no such token."))
+    row.revoked_at = row.revoked_at or clock.now()
+    session.flush()
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Make every signed-in session of ``user`` invalid (logout ends it server-side)."""
+    user.session_generation += 1
+    session.flush()
+
+
+def change_password(session: Session, user: User, password: str) -> None:
+    """Set a new password that passes the policy; ends every session and revokes every token."""
+    check_new_password(password, user.login, user.name, user.phone or "", user.email or "")
+    user.password_hash = hash_password(password)
+    now = clock.now()
+    for row in session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ):
+        row.revoked_at = now
+    end_sessions(session, user)
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user an unexpired token belongs to, or ``None``."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None or row.expires_at <= clock.now() or not row.user.active:
+    if (
+        row is None
+        or row.revoked_at is not None
+        or row.expires_at <= clock.now()
+        or not row.user.active
+    ):
         return None
     now = clock.now()
     # Record use coarsely: a write on every API call would serialise readers on SQLite.

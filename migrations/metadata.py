@@ -1,6 +1,7 @@
 """Every model module, imported so that ``Base.metadata`` knows all tables."""
 
 import catalog.models
+import core.audit
 import core.outbox
 import core.users
 import core.workdays

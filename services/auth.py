@@ -4,13 +4,35 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from core.throttle import LOGIN_ACCOUNT, LOGIN_ADDRESS, Throttle
 from core.users import User, authenticate
 
 
-def log_in(session: Session, login: str, password: str, address: str) -> User | None:
-    """The user whose password this is, or None; the attempt is recorded for throttling.
+def log_in(
+    session: Session,
+    throttle: Throttle,
+    login: str,
+    password: str,
+    address: str,
+    *,
+    known_browser: bool = False,
+) -> User | None:
+    """The user whose password this is, or None; a failure counts against the account at this
+    address and against the address.
 
-    Raises :class:`core.users.TooManyAttempts` while the login name or address is locked out.
-    The caller commits at once, so a failure counts although its answer rolls the rest back.
+    ``known_browser`` says the browser logged in to this account before: the address's limit
+    over all accounts then does not apply, so guessing at other accounts from a shared address
+    (a campus NAT) never locks out the right password of this one. Raises
+    :class:`core.throttle.TooManyAttempts` while a limit is used up, before checking anything.
     """
-    return authenticate(session, login, password, address)
+    login = login.strip()[:64]
+    throttle.check(LOGIN_ACCOUNT, login, address)
+    if not known_browser:
+        throttle.check(LOGIN_ADDRESS, address)
+    user = authenticate(session, login, password)
+    if user is None:
+        throttle.hit(LOGIN_ACCOUNT, login, address)
+        throttle.hit(LOGIN_ADDRESS, address)
+        return None
+    throttle.clear(LOGIN_ACCOUNT, login, address)
+    return user

@@ -17,6 +17,7 @@ from web.formatting import init_formatting
 from web.i18n import init_i18n
 from web.request_log import init_request_log
 from web.security import init_security
+from web.throttling import init_throttle
 
 csrf = CSRFProtect()
 
@@ -56,6 +57,7 @@ def create_app(
     init_i18n(app)
     init_request_log(app)
     init_security(app, settings)
+    init_throttle(app, settings)
     init_db(app)
     init_auth(app)
     init_errors(app)

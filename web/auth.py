@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
-from core.db import commit
 from core.users import Role, User, user_for_token
 from services.auth import log_in
 from web.db import db
+from web.throttling import client_address, throttle
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
@@ -62,7 +62,12 @@ def _load_user() -> None:
     user_id = session.get("user_id")
     if user_id is not None:
         user = db().get(User, user_id)
-        if user is not None and user.active and session.get("auth") == user.password_hash[-16:]:
+        if (
+            user is not None
+            and user.active
+            and session.get("auth") == user.password_hash[-16:]
+            and session.get("generation") == user.session_generation
+        ):
             g.user = user
         else:
             session.clear()
@@ -89,29 +94,36 @@ def _enforce() -> Any:
     return None
 
 
-def check_password(login: str, password: str) -> User | None:
-    """Authenticate and commit the attempt at once, so a failure counts although the request's
-    answer (401) rolls back the rest. It uses the request's own session: a second one would
-    wait for the write lock the request holds on SQLite.
+#: Session key listing the accounts this browser logged in to (kept across logouts).
+KNOWN_ACCOUNTS = "known"
 
-    Raises :class:`core.users.TooManyAttempts` while the login name or address is locked out.
+
+def check_password(login: str, password: str) -> User | None:
+    """Authenticate against the throttle; a browser that logged in to ``login`` before is not
+    held by the limit its address has over all accounts.
+
+    Raises :class:`core.throttle.TooManyAttempts` while a limit is used up.
     """
-    session = db()
-    user = log_in(session, login, password, request.remote_addr or "unknown")
-    commit(session)
-    return user
+    known = login.strip() in session.get(KNOWN_ACCOUNTS, [])
+    return log_in(db(), throttle(), login, password, client_address(), known_browser=known)
 
 
 def login_user(user: User) -> None:
     """Start a fresh session for ``user``; a changed password ends its other sessions."""
-    language = session.get("lang")
+    kept = keep_across_sessions()
     session.clear()
+    session.update(kept)
+    session[KNOWN_ACCOUNTS] = sorted({*kept.get(KNOWN_ACCOUNTS, []), user.login})[-10:]
     session["user_id"] = user.id
     session["auth"] = user.password_hash[-16:]
-    if language:
-        session["lang"] = language
+    session["generation"] = user.session_generation
     session.permanent = True
     g.user = user
+
+
+def keep_across_sessions() -> dict[str, Any]:
+    """What outlives logging out: the chosen language and the accounts known to this browser."""
+    return {key: session[key] for key in ("lang", KNOWN_ACCOUNTS) if key in session}
 
 
 def init_auth(app: Flask) -> None:

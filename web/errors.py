@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from core.errors import N_, DomainError, ValidationFailed
+from core.throttle import TooManyAttempts
 from web.formatting import translate
 
 HTTP_MESSAGES = {
@@ -35,6 +36,12 @@ def problem_list(error: DomainError) -> list[dict[str, Any]]:
     return [{"field": None, "line": None, "message": translate(error.message, error.params)}]
 
 
+def too_many_attempts_message(retry_after: int) -> str:
+    """The translated refusal of a throttle, saying how long to wait."""
+    minutes = max(1, -(-retry_after // 60))
+    return gettext("Too many attempts. Try again in %(minutes)s minutes.", minutes=minutes)
+
+
 def wants_json() -> bool:
     """API calls, and pages' scripts that ask for JSON, get errors as JSON."""
     if request.path.startswith("/api/") or request.is_json:
@@ -55,6 +62,15 @@ def init_errors(app: Flask) -> None:
     def _domain(error: DomainError) -> Any:
         extra = {"problems": problem_list(error)} if isinstance(error, ValidationFailed) else {}
         return _answer(error.status, error.code, translate(error.message, error.params), **extra)
+
+    @app.errorhandler(TooManyAttempts)
+    def _throttled(error: TooManyAttempts) -> Any:
+        body, status = _answer(
+            429, "too_many_attempts", too_many_attempts_message(error.retry_after)
+        )
+        response = app.make_response((body, status))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf(_error: CSRFError) -> Any:

@@ -1,6 +1,7 @@
 from flask import Flask
 
-from core.users import MAX_LOGIN_FAILURES, Role
+from core.throttle import LOGIN_ACCOUNT
+from core.users import Role
 from tests import factories
 from tests.conftest import login
 
@@ -35,7 +36,7 @@ def test_an_unknown_login_gets_the_same_message(client):
 
 def test_repeated_failures_are_rate_limited_even_with_the_right_password(client, session):
     factories.user(session, "wang")
-    for _ in range(MAX_LOGIN_FAILURES):
+    for _ in range(LOGIN_ACCOUNT.limits[0].amount):
         login(client, "wang", "wrong-password")
     assert login(client, "wang").status_code == 429
 

@@ -14,8 +14,11 @@ from flask import (
 )
 from flask_babel import gettext
 
-from core.users import TooManyAttempts
-from web.auth import check_password, login_user, public
+from core.throttle import TooManyAttempts
+from core.users import end_sessions
+from web.auth import check_password, current_user, keep_across_sessions, login_user, public
+from web.db import db
+from web.errors import too_many_attempts_message
 from web.security import safe_redirect_target
 
 auth = Blueprint("auth", __name__)
@@ -26,12 +29,14 @@ auth = Blueprint("auth", __name__)
 def login() -> Any:
     error = None
     status = 200
+    headers = {}
     if request.method == "POST":
         try:
             user = check_password(request.form.get("login", ""), request.form.get("password", ""))
-        except TooManyAttempts:
+        except TooManyAttempts as refused:
             user, status = None, 429
-            error = gettext("Too many attempts. Wait a few minutes and try again.")
+            error = too_many_attempts_message(refused.retry_after)
+            headers["Retry-After"] = str(refused.retry_after)
         else:
             if user is None:
                 status = 401
@@ -39,14 +44,17 @@ def login() -> Any:
         if user is not None:
             login_user(user)
             return redirect(safe_redirect_target(request.args.get("next"), url_for("home.index")))
-    return render_template("login.html", error=error), status
+    return render_template("login.html", error=error), status, headers
 
 
 @auth.post("/logout")
 @public
 def logout() -> Any:
-    language = session.get("lang")
+    user = current_user()
+    if user is not None:
+        # The cookie may have been copied: end the session on the server, not only here.
+        end_sessions(db(), user)
+    kept = keep_across_sessions()
     session.clear()
-    if language:
-        session["lang"] = language
+    session.update(kept)
     return redirect(url_for("home.index"))
