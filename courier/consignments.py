@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from catalog.models import Affiliation, Campus, Channel, ItemStatus, ServiceItem
 from core import clock, codes
 from core.errors import N_, DomainError, Forbidden, NotFound, Problem, ValidationFailed
+from core.phones import DEFAULT_REGIONS, mobile_number
 from core.users import Role, User
 from core.workdays import add_working_days
 from courier import sla
@@ -19,7 +19,6 @@ from courier.custody import EventInput, Outcome, may_record, record_event
 from courier.models import Consignment, CustodyEvent, Priority, Source
 from courier.states import Kind, State
 
-PHONE = re.compile(r"^\+?[0-9][0-9 -]{6,19}$")
 MAX_PAGES = 2000
 
 
@@ -46,9 +45,14 @@ def _campus(session: Session, code: str | None) -> Campus | None:
 
 
 def create_consignment(
-    session: Session, submitter: User, request: NewConsignment, label_key: str
+    session: Session,
+    submitter: User,
+    request: NewConsignment,
+    label_key: str,
+    phone_regions: tuple[str, ...] = DEFAULT_REGIONS,
 ) -> Consignment:
-    """Register a consignment: tracking code, due time, and its first custody event."""
+    """Register a consignment: tracking code, due time, and its first custody event; a
+    recipient's number must be a mobile of ``phone_regions``."""
     problems: list[Problem] = []
     item = session.scalar(
         select(ServiceItem).where(ServiceItem.code == request.service_item.strip().upper())
@@ -85,8 +89,11 @@ def create_consignment(
         )
     name = request.recipient_name.strip()
     phone = request.recipient_phone.strip()
-    if name and not PHONE.match(phone):
-        problems.append(Problem("recipient", N_("Give the recipient's mobile number.")))
+    if name:
+        try:
+            phone = mobile_number(phone, phone_regions, field="recipient")
+        except ValidationFailed as refused:
+            problems.extend(refused.problems)
     if not 1 <= request.pages <= MAX_PAGES:
         problems.append(Problem("pages", N_("Pages must be 1 to %(max)s."), max=MAX_PAGES))
     if not 1 <= request.documents <= MAX_PAGES:

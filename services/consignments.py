@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.errors import N_, Forbidden
+from core.phones import DEFAULT_REGIONS
 from core.users import User
 from courier.consignments import (
     NewConsignment,
@@ -33,11 +34,18 @@ class Submitted:
 
 
 def submit(
-    session: Session, user: User, new: NewConsignment, label_key: str, *, accept_later: bool
+    session: Session,
+    user: User,
+    new: NewConsignment,
+    label_key: str,
+    *,
+    accept_later: bool,
+    phone_regions: tuple[str, ...] = DEFAULT_REGIONS,
 ) -> Submitted:
     """Create and plan a consignment; refuse it when no shuttle reaches its destination soon,
-    unless the submitter accepted the later date offered."""
-    consignment = create_consignment(session, user, new, label_key)
+    unless the submitter accepted the later date offered. A recipient's number must be a mobile
+    of ``phone_regions``."""
+    consignment = create_consignment(session, user, new, label_key, phone_regions)
     if not accept_later:
         check_reachable(session, consignment)
     return Submitted(consignment, replan(session, consignment))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core import clock
 from core.errors import N_, Conflict, DomainError, Forbidden, NotFound
 from core.events import publish
+from core.phones import DEFAULT_REGIONS, mobile_number
 from core.users import Role, User
 from tickets.events import TurnNear
 from tickets.models import Call, Category, NumberCounter, Outcome, Status, Ticket, Window
@@ -78,8 +79,29 @@ def take_ticket(
     *,
     phone: str | None = None,
     user: User | None = None,
+    phone_regions: tuple[str, ...] = DEFAULT_REGIONS,
 ) -> Ticket:
-    """Give the next number in ``category`` to a walk-in visitor."""
+    """Give the next number in ``category`` to a walk-in visitor.
+
+    A phone must be a mobile of ``phone_regions`` (the hall texts it when the turn is near) and
+    may hold one active ticket per queue: a second is refused, pointing at the first.
+    """
+    if phone and phone.strip():
+        phone = mobile_number(phone, phone_regions)
+        active = session.scalar(
+            select(Ticket).where(
+                Ticket.category_id == category.id,
+                Ticket.day == today(),
+                Ticket.phone == phone,
+                Ticket.status != Status.DONE,
+            )
+        )
+        if active is not None:
+            raise Conflict(
+                "ticket_active",
+                N_("This phone already holds ticket %(number)s in this queue."),
+                number=active.number,
+            )
     now = clock.now()
     return _issue(session, category, now, now, phone=phone, user=user)
 

@@ -65,6 +65,8 @@ def create_app(
     csrf.init_app(app)
 
     from web.api import api
+    from web.views.account import account
+    from web.views.admin_audit import admin_audit
     from web.views.admin_catalog import admin_catalog
     from web.views.admin_holidays import admin_holidays
     from web.views.agents import desk
@@ -84,8 +86,10 @@ def create_app(
     blueprints = (
         home,
         auth,
+        account,
         catalog,
         admin_catalog,
+        admin_audit,
         admin_holidays,
         consignments,
         desk,

@@ -107,9 +107,14 @@ def _demo_logins() -> str:
     return ", ".join(u.login for u in DEMO_USERS)
 
 
-#: Waitress worker threads. Each display board holds one for the length of its event stream
-#: (web/views/tickets.py ends streams every half-minute), so leave room for 20+ boards.
-WEB_THREADS = 64
+#: Waitress worker threads besides those display boards may hold: each board holds one for the
+#: length of its event stream, and ``COURIER_MAX_STREAMS`` caps them, so pages always have these.
+PAGE_THREADS = 32
+
+
+def web_threads(settings: Settings) -> int:
+    """Waitress threads for ``settings``: every display board allowed, plus the pages'."""
+    return settings.max_streams + PAGE_THREADS
 
 
 def _serve(settings: Settings) -> None:
@@ -119,7 +124,13 @@ def _serve(settings: Settings) -> None:
 
     app = create_app(services=_services())
     click.echo(f"serving on http://{settings.host}:{settings.port}/  (Ctrl+C stops)")
-    serve(app, host=settings.host, port=settings.port, threads=WEB_THREADS, ident="campus-courier")
+    serve(
+        app,
+        host=settings.host,
+        port=settings.port,
+        threads=web_threads(settings),
+        ident="campus-courier",
+    )
 
 
 @main.command()

@@ -18,6 +18,12 @@ def label_key() -> str:
     return str(current_app.config["COURIER_SETTINGS"].label_key)
 
 
+def phone_regions() -> tuple[str, ...]:
+    """The regions whose mobile numbers forms accept (``COURIER_PHONE_REGIONS``)."""
+    regions: tuple[str, ...] = current_app.config["COURIER_SETTINGS"].phone_regions
+    return regions
+
+
 def parse_time(value: Any, field: str) -> dt.datetime | None:
     """An ISO 8601 time; without an offset it is taken as campus time."""
     if value in (None, ""):

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 
 from core.config import Settings
-from core.throttle import Throttle
+from core.throttle import TICKETS, Throttle
+from web.display_feed import CallFeed, StreamGate
 
 
 def init_throttle(app: Flask, settings: Settings) -> None:
-    """Give ``app`` the throttle whose counters live in ``settings.throttle_storage_uri``."""
+    """Give ``app`` its throttle (counters in ``settings.throttle_storage_uri``), the cap on
+    display streams and the call feed they share."""
     app.extensions["courier_throttle"] = Throttle(settings.throttle_storage_uri)
+    app.extensions["courier_stream_gate"] = StreamGate(
+        settings.max_streams_per_address, settings.max_streams
+    )
+    app.extensions["courier_call_feed"] = CallFeed()
 
 
 def throttle() -> Throttle:
     """This app's throttle."""
     throttle: Throttle = current_app.extensions["courier_throttle"]
     return throttle
+
+
+def limit_anonymous_tickets() -> None:
+    """Count a ticket taken without logging in against the caller's address; raises
+    :class:`core.throttle.TooManyAttempts` (answered 429) when its allowance is used up."""
+    if g.get("user") is None:
+        throttle().take(TICKETS, client_address())
 
 
 def client_address() -> str:

@@ -17,6 +17,8 @@ from web.api import api
 from web.auth import current_user, public, roles_required
 from web.db import db
 from web.hall import call_json, near_ahead
+from web.params import phone_regions
+from web.throttling import limit_anonymous_tickets
 
 #: How many calls ``GET /api/hall/calls`` returns at most.
 MAX_CALLS = 50
@@ -40,8 +42,13 @@ def take_ticket() -> Any:
     body = _body()
     category = queue.category_by_prefix(db(), str(body.get("category") or ""))
     phone = body.get("phone")
+    limit_anonymous_tickets()
     ticket = queue.take_ticket(
-        db(), category, phone=str(phone) if phone else None, user=current_user()
+        db(),
+        category,
+        phone=str(phone) if phone else None,
+        user=current_user(),
+        phone_regions=phone_regions(),
     )
     return jsonify(ticket_json(db(), ticket)), 201
 

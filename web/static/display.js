@@ -52,8 +52,19 @@
     speak(text);
   }
 
-  var source = new EventSource(board.dataset.stream + "?after=" + board.dataset.after);
-  source.addEventListener("call", function (event) { show(JSON.parse(event.data)); });
+  var after = board.dataset.after;
+  function listen() {
+    var source = new EventSource(board.dataset.stream + "?after=" + after);
+    source.addEventListener("call", function (event) {
+      after = event.lastEventId || after;
+      show(JSON.parse(event.data));
+    });
+    // A refusal (too many boards, 429/503) closes the stream for good: ask again later.
+    source.addEventListener("error", function () {
+      if (source.readyState === EventSource.CLOSED) { setTimeout(listen, 30000); }
+    });
+  }
+  listen();
 
   board.querySelector("[data-start]").addEventListener("click", function (event) {
     speaking = true;

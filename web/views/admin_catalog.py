@@ -28,9 +28,11 @@ from catalog.models import Campus, Channel, Department, ItemStatus, MaterialForm
 from catalog.transfer import export_csv, export_yaml, import_catalog, item_record
 from core.errors import DomainError, ValidationFailed
 from core.users import Role
-from web.auth import roles_required
+from services import audit
+from web.auth import current_user, roles_required
 from web.db import db
 from web.errors import problem_list
+from web.throttling import client_address
 from web.views.catalog import query_from_args, search_page
 
 admin_catalog = Blueprint("admin_catalog", __name__, url_prefix="/admin/catalog")
@@ -158,6 +160,14 @@ def edit(code: str) -> Any:
 @roles_required(Role.ADMIN)
 def publish(code: str) -> Any:
     item = publish_item(db(), code)
+    audit.record(
+        db(),
+        current_user(),
+        "catalog.publish",
+        item.code,
+        {"version": item.version},
+        client_address(),
+    )
     flash(
         gettext("Published %(code)s, version %(version)s.", code=item.code, version=item.version),
         "success",
@@ -169,6 +179,7 @@ def publish(code: str) -> Any:
 @roles_required(Role.ADMIN)
 def retire(code: str) -> Any:
     item = retire_item(db(), code)
+    audit.record(db(), current_user(), "catalog.retire", item.code, address=client_address())
     flash(
         gettext("Retired %(code)s; it no longer appears in the public catalog.", code=item.code),
         "success",
@@ -211,6 +222,14 @@ def import_file() -> Any:
         return render_template(
             "admin/import.html", problems=problem_list(error), report=None, filename=upload.filename
         ), 422
+    audit.record(
+        db(),
+        current_user(),
+        "catalog.import",
+        upload.filename or fmt,
+        {"format": fmt},
+        client_address(),
+    )
     return render_template(
         "admin/import.html", problems=[], report=report, filename=upload.filename
     )

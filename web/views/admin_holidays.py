@@ -19,9 +19,11 @@ from core.workdays import (
     set_special_day,
     special_days,
 )
-from web.auth import roles_required
+from services import audit
+from web.auth import current_user, roles_required
 from web.db import db
 from web.errors import problem_list
+from web.throttling import client_address
 from web.views.admin_catalog import upload_format
 
 admin_holidays = Blueprint("admin_holidays", __name__, url_prefix="/admin/holidays")
@@ -63,6 +65,14 @@ def set_day() -> Any:
     set_special_day(
         db(), day, kind, request.form.get("name", "").strip(), request.form.get("name_en", "")
     )
+    audit.record(
+        db(),
+        current_user(),
+        "holidays.set_day",
+        day.isoformat(),
+        {"kind": kind_text or "normal"},
+        client_address(),
+    )
     flash(gettext("Saved %(day)s.", day=day.isoformat()), "success")
     return redirect(url_for("admin_holidays.index", year=day.year))
 
@@ -84,6 +94,14 @@ def import_file() -> Any:
         return _page(year, problem_list(error), 422)
     except DomainError as error:
         return _page(year, problem_list(error), 422)
+    audit.record(
+        db(),
+        current_user(),
+        "holidays.import",
+        upload.filename or fmt,
+        {"years": list(years)},
+        client_address(),
+    )
     flash(
         gettext("Imported the schedule of %(years)s.", years=", ".join(map(str, years))), "success"
     )

@@ -37,7 +37,7 @@ from web.db import db
 from web.errors import problem_list
 from web.formatting import label
 from web.labelling import label_response, route_text
-from web.params import label_key
+from web.params import label_key, phone_regions
 
 consignments = Blueprint("consignments", __name__, url_prefix="/consignments")
 SUBMITTERS = (Role.TEACHER, Role.STUDENT)
@@ -125,6 +125,7 @@ def new() -> Any:
             ),
             label_key(),
             accept_later=bool(form.get("accept_later")),
+            phone_regions=phone_regions(),
         ).consignment
     except DomainError as error:
         offer = error.code == "unreachable" and "earliest" in error.params

@@ -13,8 +13,10 @@ from firmware_bridge.commands import queue_command
 from firmware_bridge.models import OPEN_COMMANDS, Command, DeadLetter, DeviceEvent
 from lockers.compartments import bank_by_controller
 from lockers.models import Alert, BankKind, LockerBank
+from services import audit
 from web.auth import current_user, public, roles_required
 from web.db import db
+from web.throttling import client_address
 
 lockers = Blueprint("lockers", __name__)
 
@@ -83,6 +85,14 @@ def remote_open(controller: str) -> Any:
         return redirect(url_for("lockers.detail", controller=controller))
     queue_command(
         db(), bank, "open", {"compartment": number}, reason=reason, requested_by=current_user()
+    )
+    audit.record(
+        db(),
+        current_user(),
+        "locker.remote_open",
+        f"{controller} / {number}",
+        {"reason": reason},
+        client_address(),
     )
     flash(
         gettext("Opening compartment %(number)s: the locker confirms in a moment.", number=number),

@@ -14,8 +14,10 @@ from core.users import Role
 from notifications.dispatcher import CHANNELS, resend
 from notifications.models import ChannelChoice, ConsoleMessage, Preference
 from notifications.notify import preference_of
+from services import audit
 from web.auth import current_user, login_required, roles_required
 from web.db import db
+from web.throttling import client_address
 
 notifications = Blueprint("notifications", __name__)
 
@@ -102,5 +104,12 @@ def resend_notice(outbox_id: int) -> Any:
     if row is None or row.channel not in CHANNELS:
         abort(404)
     resend(db(), outbox_id)
+    audit.record(
+        db(),
+        current_user(),
+        "notice.resend",
+        f"outbox {outbox_id} to {row.recipient}",
+        address=client_address(),
+    )
     flash(gettext("Notice %(id)s will be sent again.", id=outbox_id), "success")
     return redirect(url_for("notifications.admin", status=request.form.get("status", "all")))

@@ -18,6 +18,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -28,13 +29,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.errors import N_, DomainError
+from core.throttle import STREAM_OPENS
 from core.users import Role
 from tickets import appointments, queue, ratings
 from tickets.models import Booking, Call, Category, Outcome, Status, Ticket, Window
 from web.auth import current_user, login_required, public, roles_required
 from web.db import db
+from web.display_feed import CallFeed, StreamGate
 from web.formatting import translate
-from web.hall import call_json, near_ahead
+from web.hall import near_ahead
+from web.params import phone_regions
+from web.throttling import client_address, limit_anonymous_tickets, throttle
 
 hall = Blueprint("tickets", __name__, url_prefix="/hall")
 
@@ -42,6 +47,8 @@ hall = Blueprint("tickets", __name__, url_prefix="/hall")
 STREAM_SECONDS = 25.0
 #: How often a stream looks for new calls.
 POLL_SECONDS = 0.2
+#: Seconds a refused display board waits before asking again.
+STREAM_RETRY_SECONDS = 30
 #: How many past calls the board shows under the current one.
 RECENT_CALLS = 6
 
@@ -101,7 +108,13 @@ def kiosk() -> str:
 def take() -> Any:
     try:
         category = queue.category_by_prefix(db(), request.form.get("category", ""))
-        ticket = queue.take_ticket(db(), category, phone=request.form.get("phone") or None)
+        limit_anonymous_tickets()
+        ticket = queue.take_ticket(
+            db(),
+            category,
+            phone=request.form.get("phone") or None,
+            phone_regions=phone_regions(),
+        )
     except DomainError as error:
         _refuse(error)
         return redirect(url_for("tickets.kiosk"))
@@ -255,7 +268,18 @@ def _last_event_id() -> int:
 @hall.get("/display/stream")
 @public
 def stream() -> Response:
-    """New calls as Server-Sent Events (``event: call``, ``id`` the call's id)."""
+    """New calls as Server-Sent Events (``event: call``, ``id`` the call's id).
+
+    Streams are capped per address and overall (``COURIER_MAX_STREAMS*``) and new ones are
+    throttled per address: beyond, the answer is 429 or 503 with ``Retry-After``.
+    """
+    address = client_address()
+    throttle().take(STREAM_OPENS, address)
+    gate: StreamGate = current_app.extensions["courier_stream_gate"]
+    refused = gate.enter(address)
+    if refused is not None:
+        return _stream_refused(refused)
+    feed: CallFeed = current_app.extensions["courier_call_feed"]
     sessions = current_app.extensions["courier_sessions"]
     lifetime = float(current_app.config.get("TICKETS_STREAM_SECONDS", STREAM_SECONDS))
     poll = float(current_app.config.get("TICKETS_POLL_SECONDS", POLL_SECONDS))
@@ -266,26 +290,33 @@ def stream() -> Response:
         yield "retry: 500\n\n"
         deadline = time.monotonic() + lifetime
         while True:
-            with sessions() as session:
-                calls = [
-                    call_json(c)
-                    for c in session.scalars(
-                        select(Call).where(Call.id > last).order_by(Call.id).limit(50)
-                    )
-                ]
-            for call in calls:
+            remaining = max(0.0, deadline - time.monotonic())
+            for call in feed.calls_after(sessions, last, remaining, poll):
                 last = call["id"]
                 yield f"id: {last}\nevent: call\ndata: {json.dumps(call)}\n\n"
             if time.monotonic() >= deadline:
                 return
-            if not calls:
-                time.sleep(poll)
 
-    return Response(
+    response = Response(
         events(),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+    response.call_on_close(lambda: gate.leave(address))
+    return response
+
+
+def _stream_refused(reason: str) -> Response:
+    if reason == "address":
+        status, code = 429, "too_many_streams"
+        message = gettext("This address has too many display boards open. Close one first.")
+    else:
+        status, code = 503, "streams_full"
+        message = gettext("The hall's display service is full; the board retries by itself.")
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = status
+    response.headers["Retry-After"] = str(STREAM_RETRY_SECONDS)
+    return response
 
 
 @hall.get("/appointments")
