@@ -62,8 +62,26 @@ class ImportReport:
     locations: int = 0
 
 
+#: Largest import read by default (``COURIER_MAX_IMPORT_BYTES``); checked before parsing.
+MAX_IMPORT_BYTES = 1024 * 1024
+#: Cells spreadsheets read as formulas; exported with a leading ``'`` (and read back without).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _AliasRefused(yaml.YAMLError):
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__("aliases are not accepted")
+        self.problem_mark = mark
+
+
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that records the line each mapping starts on under ``__line__``."""
+    """A safe loader that records the line each mapping starts on under ``__line__`` and
+    refuses aliases: a catalog needs none, and nested aliases expand a 1 KB file to gigabytes."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasRefused(self.peek_event().start_mark)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -126,8 +144,22 @@ def export_csv(session: Session) -> str:
         record["proxy_allowed"] = "true" if record["proxy_allowed"] else "false"
         record["materials"] = json.dumps(record["materials"], ensure_ascii=False)
         record["faq"] = json.dumps(record["faq"], ensure_ascii=False)
-        writer.writerow(record)
+        writer.writerow({key: _neutralised(value) for key, value in record.items()})
     return out.getvalue()
+
+
+def _neutralised(value: Any) -> Any:
+    """A cell a spreadsheet would run as a formula, quoted so that it shows as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _unquoted(value: str) -> str:
+    """Undo :func:`_neutralised`, so that export and import stay lossless."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
 
 
 def _read_csv(text: str, problems: list[Problem]) -> list[tuple[int, dict[str, Any]]]:
@@ -147,7 +179,9 @@ def _read_csv(text: str, problems: list[Problem]) -> list[tuple[int, dict[str, A
     rows = []
     for row in reader:
         line = reader.line_num
-        record: dict[str, Any] = dict(row)
+        record: dict[str, Any] = {
+            key: _unquoted(value) if isinstance(value, str) else value for key, value in row.items()
+        }
         for key in ("materials", "faq"):
             cell = (record.get(key) or "").strip()
             if not cell:
@@ -165,6 +199,15 @@ def _read_csv(text: str, problems: list[Problem]) -> list[tuple[int, dict[str, A
 def _read_yaml(text: str, problems: list[Problem]) -> dict[str, Any]:
     try:
         document = yaml.load(text, Loader=_LineLoader)
+    except _AliasRefused as exc:
+        problems.append(
+            Problem(
+                "file",
+                N_("YAML aliases (*name) are not accepted."),
+                line=exc.problem_mark.line + 1,
+            )
+        )
+        return {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(
@@ -211,12 +254,25 @@ def _check_places(
     return sections["campuses"], sections["departments"], sections["locations"]
 
 
-def import_catalog(session: Session, text: str, fmt: str) -> ImportReport:
+def import_catalog(
+    session: Session, text: str, fmt: str, max_bytes: int = MAX_IMPORT_BYTES
+) -> ImportReport:
     """Import a YAML document or a CSV of items; all rows are checked before anything is written.
 
     Existing records (matched by code) are updated, new ones created. Raises
-    :class:`ValidationFailed` with every problem, each with its line, and writes nothing then.
+    :class:`ValidationFailed` with every problem, each with its line, and writes nothing then;
+    a text over ``max_bytes`` is refused before it is parsed.
     """
+    if len(text.encode()) > max_bytes:
+        raise ValidationFailed(
+            [
+                Problem(
+                    "file",
+                    N_("The file is larger than %(kb)s KB."),
+                    kb=max_bytes // 1024,
+                )
+            ]
+        )
     problems: list[Problem] = []
     campuses: list[dict[str, Any]] = []
     departments: list[dict[str, Any]] = []

@@ -96,12 +96,22 @@ def test_user_add_creates_a_user_who_can_log_in(run):
         "--role",
         "hall_staff",
         "--password",
-        "long-enough-pw",
+        "amber-kettle-violin-42",
     )
     assert "added hall2" in result.output
     again = CliRunner().invoke(
         main,
-        ["user", "add", "hall2", "--name", "x", "--role", "admin", "--password", "long-enough-pw"],
+        [
+            "user",
+            "add",
+            "hall2",
+            "--name",
+            "x",
+            "--role",
+            "admin",
+            "--password",
+            "amber-kettle-violin-42",
+        ],
     )
     assert again.exit_code == 1
 

@@ -18,7 +18,10 @@ from core.config import Settings, load_settings
 from core.db import unit_of_work
 from core.errors import DomainError, ValidationFailed
 from core.logs import configure_logging
+from core.passwords import check_new_password
+from core.phones import mobile_number
 from core.users import Role, create_user
+from services import audit
 from services.bootstrap import Services, bootstrap
 
 
@@ -413,10 +416,19 @@ def user_add(
         if getpass.getpass("again: ") != password:
             raise click.ClickException("the passwords differ")
     try:
+        check_new_password(password, login, name, phone or "", email or "")
+        settings = _settings()
         with _transaction() as session:
             create_user(
-                session, login, password, name, {Role(r) for r in roles}, phone=phone, email=email
+                session,
+                login,
+                password,
+                name,
+                {Role(r) for r in roles},
+                phone=mobile_number(phone, settings.phone_regions) if phone else None,
+                email=email,
             )
+            audit.record(session, None, "user.add", login, {"roles": sorted(roles)}, address="cli")
     except DomainError as error:
         _fail(error)
     click.echo(f"added {login} ({', '.join(roles)})")

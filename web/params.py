@@ -18,6 +18,11 @@ def label_key() -> str:
     return str(current_app.config["COURIER_SETTINGS"].label_key)
 
 
+def import_limit() -> int:
+    """The largest import read (``COURIER_MAX_IMPORT_BYTES``)."""
+    return int(current_app.config["COURIER_SETTINGS"].max_import_bytes)
+
+
 def phone_regions() -> tuple[str, ...]:
     """The regions whose mobile numbers forms accept (``COURIER_PHONE_REGIONS``)."""
     regions: tuple[str, ...] = current_app.config["COURIER_SETTINGS"].phone_regions

@@ -32,6 +32,7 @@ from services import audit
 from web.auth import current_user, roles_required
 from web.db import db
 from web.errors import problem_list
+from web.params import import_limit
 from web.throttling import client_address
 from web.views.catalog import query_from_args, search_page
 
@@ -217,7 +218,7 @@ def import_file() -> Any:
             report=None,
         ), 422
     try:
-        report = import_catalog(db(), text, fmt)
+        report = import_catalog(db(), text, fmt, import_limit())
     except ValidationFailed as error:
         return render_template(
             "admin/import.html", problems=problem_list(error), report=None, filename=upload.filename

@@ -9,14 +9,17 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from core.config import LANGUAGES
+from core.errors import ValidationFailed
 from core.outbox import OutboxMessage, OutboxStatus
 from core.users import Role
 from notifications.dispatcher import CHANNELS, resend
 from notifications.models import ChannelChoice, ConsoleMessage, Preference
 from notifications.notify import preference_of
+from notifications.wecom_ids import wecom_user_id
 from services import audit
 from web.auth import current_user, login_required, roles_required
 from web.db import db
+from web.errors import problem_list
 from web.throttling import client_address
 
 notifications = Blueprint("notifications", __name__)
@@ -48,10 +51,18 @@ def save_preferences() -> Any:
     language = request.form.get("language", "")
     if channel not in ChannelChoice.__members__.values() or language not in LANGUAGES:
         abort(400)
+    wechat_id = request.form.get("wechat_id", "").strip()
+    if wechat_id:
+        try:
+            wechat_id = wecom_user_id(wechat_id)
+        except ValidationFailed as refused:
+            for problem in problem_list(refused):
+                flash(problem["message"], "error")
+            return redirect(url_for("notifications.preferences"))
     stored = db().get(Preference, user.id) or Preference(user_id=user.id)
     stored.channel = ChannelChoice(channel)
     stored.language = language
-    stored.wechat_id = request.form.get("wechat_id", "").strip()[:64] or None
+    stored.wechat_id = wechat_id or None
     db().add(stored)
     flash(gettext("Your notice settings are saved."), "success")
     return redirect(url_for("notifications.preferences"))

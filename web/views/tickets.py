@@ -36,6 +36,7 @@ from tickets.models import Booking, Call, Category, Outcome, Status, Ticket, Win
 from web.auth import current_user, login_required, public, roles_required
 from web.db import db
 from web.display_feed import CallFeed, StreamGate
+from web.errors import problem_list
 from web.formatting import translate
 from web.hall import near_ahead
 from web.params import phone_regions
@@ -75,7 +76,8 @@ def _labels() -> dict[str, Any]:
 
 
 def _refuse(error: DomainError) -> None:
-    flash(translate(error.message, error.params), "error")
+    for problem in problem_list(error):
+        flash(problem["message"], "error")
 
 
 def _categories(session: Session) -> list[Category]:
