@@ -144,11 +144,11 @@ def export_csv(session: Session) -> str:
         record["proxy_allowed"] = "true" if record["proxy_allowed"] else "false"
         record["materials"] = json.dumps(record["materials"], ensure_ascii=False)
         record["faq"] = json.dumps(record["faq"], ensure_ascii=False)
-        writer.writerow({key: _neutralised(value) for key, value in record.items()})
+        writer.writerow({key: neutralise_cell(value) for key, value in record.items()})
     return out.getvalue()
 
 
-def _neutralised(value: Any) -> Any:
+def neutralise_cell(value: Any) -> Any:
     """A cell a spreadsheet would run as a formula, quoted so that it shows as text."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
@@ -156,7 +156,7 @@ def _neutralised(value: Any) -> Any:
 
 
 def _unquoted(value: str) -> str:
-    """Undo :func:`_neutralised`, so that export and import stay lossless."""
+    """Undo :func:`neutralise_cell`, so that export and import stay lossless."""
     if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
         return value[1:]
     return value
