@@ -69,12 +69,14 @@ def notify(
     user: User | None = None,
     phone: str | None = None,
     reminder: bool = False,
+    hold_until: dt.datetime | None = None,
     flush: bool = True,
 ) -> list[OutboxMessage]:
     """Queue ``template`` for ``user`` (by their preferences) or for a bare ``phone`` number.
 
     One outbox row per channel, keyed ``<dedupe_key>:<channel>`` so that telling the same thing
-    twice queues it once. A ``reminder`` falling in the quiet hours waits until they end.
+    twice queues it once. A ``reminder`` falling in the quiet hours waits until they end;
+    ``hold_until`` holds any notice until then (a summary of the alarms of a window).
     Returns the rows (none when the person can be reached on no channel); ``flush=False``
     leaves them pending in the session until its next flush.
     """
@@ -97,7 +99,7 @@ def notify(
             targets.append((Channel.WECHAT, preference.wechat_id))
     elif phone:
         targets.append((Channel.SMS, e164(phone)))
-    available_at = quiet_until(clock.now()) if reminder else None
+    available_at = hold_until or (quiet_until(clock.now()) if reminder else None)
     if targets and available_at is None:
         after_commit(session, wake_local_dispatchers)
     rows = []

@@ -79,9 +79,11 @@ _SOURCES: dict[str, dict[str, str]] = {
     },
     "locker_alarm": {
         "zh_CN": "【校园快递】柜机告警 {{ locker }}{% if compartment %} {{ compartment }}号格"
-        "{% endif %}：{{ message }}",
+        "{% endif %}：{{ message }}"
+        "{% if count is defined and count > 1 %}（15 分钟内共 {{ count }} 次）{% endif %}",
         "en": "[Campus courier] Locker alarm {{ locker }}{% if compartment %} "
-        "#{{ compartment }}{% endif %}: {{ message }}",
+        "#{{ compartment }}{% endif %}: {{ message }}"
+        "{% if count is defined and count > 1 %} ({{ count }} times in 15 minutes){% endif %}",
     },
     "turn_near": {
         "zh_CN": "【办事大厅】您的号码 {{ ticket }} 前面还有 {{ ahead }} 位，请到{{ area }}等候。",

@@ -7,20 +7,30 @@ so a replayed event queues nothing new.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Affiliation, Campus, Location
+from core import clock
+from core.outbox import OutboxMessage, OutboxStatus
 from core.users import Role, User, UserRole
 from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAlerted
 from courier.models import Consignment, Level
 from courier.states import Kind
 from lockers.compartments import bank_by_controller
 from lockers.events import AlertRaised, PickupCodeIssued, PickupReminderDue
-from lockers.models import AlertKind, LockerBank
+from lockers.models import Alert, AlertKind, LockerBank
+from notifications.models import Channel
 from notifications.notify import notify, staff_with
+from notifications.templates import render
 from tickets.events import TurnNear
 from tickets.models import Category, Ticket
+
+#: Alarms of one kind at one bank are told once per window of this many minutes.
+ALARM_WINDOW_MINUTES = 15
 
 
 def _place(bank: LockerBank) -> str:
@@ -167,22 +177,66 @@ def sla_alert(session: Session, event: SlaAlerted) -> None:
         )
 
 
+def _alarm_window(at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    start = at - dt.timedelta(
+        minutes=at.minute % ALARM_WINDOW_MINUTES, seconds=at.second, microseconds=at.microsecond
+    )
+    return start, start + dt.timedelta(minutes=ALARM_WINDOW_MINUTES)
+
+
 def locker_alarm(session: Session, event: AlertRaised) -> None:
-    """Administrators hear of every alarm; clerks also of results to take to the desk."""
+    """Administrators hear of alarms (clerks also of results to take to the desk), coalesced:
+    one notice per kind per bank per 15-minute window, carrying the count.
+
+    The first alarm of a window is told at once; the later ones make one summary, held until
+    the window ends and counting every alarm of it. The alert list keeps each one.
+    """
     bank = bank_by_controller(session, event.controller) if event.controller else None
+    alert = session.get(Alert, event.alert_id)
+    start, end = _alarm_window(alert.created_at if alert else clock.now())
+    count = (
+        session.scalar(
+            select(func.count(Alert.id)).where(
+                Alert.kind == event.kind,
+                Alert.bank_id == bank.id if bank else Alert.bank_id.is_(None),
+                Alert.created_at >= start,
+                Alert.created_at < end,
+            )
+        )
+        or 1
+    )
+    window = f"alarm:{event.kind}:{event.controller or '-'}:{start:%Y%m%d%H%M}"
+    params = {
+        "locker": bank.name if bank else (event.controller or ""),
+        "compartment": event.compartment,
+        "message": event.message,
+        "count": count,
+    }
     roles = (Role.ADMIN, Role.CLERK) if event.kind == AlertKind.UNCOLLECTED else (Role.ADMIN,)
     for user in staff_with(session, *roles):
-        notify(
+        if count == 1:
+            notify(
+                session, "locker_alarm", user=user, params=params, dedupe_key=f"{window}:{user.id}"
+            )
+            continue
+        for row in notify(
             session,
             "locker_alarm",
             user=user,
-            params={
-                "locker": bank.name if bank else (event.controller or ""),
-                "compartment": event.compartment,
-                "message": event.message,
-            },
-            dedupe_key=f"alert:{event.alert_id}:{user.id}",
-        )
+            params=params,
+            dedupe_key=f"{window}:summary:{user.id}",
+            hold_until=end,
+        ):
+            _recount(row, params)
+
+
+def _recount(row: OutboxMessage, params: dict[str, Any]) -> None:
+    """Bring a held summary up to the latest count (it is not sent before its window ends)."""
+    if row.status != OutboxStatus.PENDING or row.payload["params"].get("count") == params["count"]:
+        return
+    language = row.payload["language"]
+    text = render("locker_alarm", language, params, sms=row.channel == Channel.SMS.value)
+    row.payload = {**row.payload, "params": params, "text": text}
 
 
 def turn_near(
