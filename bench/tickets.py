@@ -144,11 +144,11 @@ def serve(url: str, port: int) -> None:
     from waitress import serve as waitress_serve
 
     from web.app import create_app
-    from web.cli import web_threads
+    from web.cli import serving_options
 
     settings = Settings(database_url=url, mqtt_url=None, secret_key="b", label_key="l")
     app = create_app(settings, TICKETS_STREAM_SECONDS=STREAM_SECONDS)
-    waitress_serve(app, host="127.0.0.1", port=port, threads=web_threads(settings), _quiet=True)
+    waitress_serve(app, host="127.0.0.1", port=port, **serving_options(settings), _quiet=True)
 
 
 class Display(threading.Thread):

@@ -115,9 +115,11 @@ def _demo_logins() -> str:
 PAGE_THREADS = 32
 
 
-def web_threads(settings: Settings) -> int:
-    """Waitress threads for ``settings``: every display board allowed, plus the pages'."""
-    return settings.max_streams + PAGE_THREADS
+def serving_options(settings: Settings) -> dict[str, int]:
+    """Waitress's threads and connections for ``settings``: every display board allowed, plus
+    the pages' (waitress accepts only 100 connections unless told)."""
+    room = settings.max_streams + PAGE_THREADS
+    return {"threads": room, "connection_limit": room + PAGE_THREADS}
 
 
 def _serve(settings: Settings) -> None:
@@ -131,7 +133,7 @@ def _serve(settings: Settings) -> None:
         app,
         host=settings.host,
         port=settings.port,
-        threads=web_threads(settings),
+        **serving_options(settings),
         ident="campus-courier",
     )
 
