@@ -134,8 +134,13 @@ def results_to_place(session: Session, campus: int | None) -> list[Consignment]:
 
 
 def accept(session: Session, consignment: Consignment, clerk: User) -> Outcome:
-    """Take the consignment: the first clerk to accept owns it until it is closed."""
+    """Take the consignment: the first clerk to accept owns it until it is closed.
+
+    The consignment's row is locked first (PostgreSQL), so of two clerks accepting at once the
+    second waits, then is refused naming the first, rather than failing on the custody log.
+    """
     _require_clerk(clerk)
+    session.refresh(consignment, with_for_update=True)
     if consignment.agent_id is not None and consignment.agent_id != clerk.id:
         owner = consignment.agent
         raise Conflict(

@@ -106,7 +106,13 @@ def must(outcome: Outcome) -> Outcome:
 
 
 def may_record(user: User, consignment: Consignment, kind: Kind) -> bool:
-    """Whether ``user`` may record ``kind`` on ``consignment`` from the web or the API."""
+    """Whether ``user`` may record ``kind`` on ``consignment`` from the web or the API.
+
+    Nobody records a reassignment as a bare event: it would put a note in the custody log
+    without moving the owner. :func:`courier.agents.reassign` does both, with a reason.
+    """
+    if kind is Kind.REASSIGNED:
+        return False
     if user.has_role(Role.ADMIN):
         return True
     if kind is Kind.CANCELLED:
@@ -247,12 +253,17 @@ def record_event(
     return outcome
 
 
+#: What only the clerk who accepted a consignment records while it is with them; anyone else,
+#: administrators too, first reassigns it (with a reason).
+OWNED_KINDS = frozenset({*AGENT_STEPS, Kind.AGENT_ACCEPTED, Kind.RETURNED_TO_SENDER})
+
+
 def _owner_refusal(consignment: Consignment, given: EventInput) -> Refusal | None:
     """First-ask responsibility: once a clerk accepted it, only they record its steps (a
     reassignment, with a reason, hands it on)."""
     if consignment.agent_id is None or given.actor is None:
         return None
-    if given.kind not in (*AGENT_STEPS, Kind.AGENT_ACCEPTED):
+    if given.kind not in OWNED_KINDS:
         return None
     if given.actor.id == consignment.agent_id or consignment.state not in AGENT_STATES:
         return None

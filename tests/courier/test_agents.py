@@ -289,3 +289,34 @@ def test_a_cross_campus_result_goes_on_the_return_leg_before_placing(session):
     walk(session, consignment, Kind.LOADED, Kind.UNLOADED)
     assert consignment.state == State.RETURN_ARRIVED
     assert consignment in agents.results_to_place(session, factories.campus(session, "NH").id)
+
+
+def test_another_clerk_cannot_return_an_owned_consignment_to_its_sender(session):
+    from courier.custody import EventInput, record_event
+    from courier.models import Source
+
+    consignment = at_agent_desk(session)
+    agents.accept(session, consignment, clerk(session, "wang"))
+    outcome = record_event(
+        session,
+        consignment,
+        EventInput(
+            kind=Kind.RETURNED_TO_SENDER,
+            actor=clerk(session, "li"),
+            idempotency_key="rts-1",
+            source=Source.WEB,
+        ),
+    )
+    assert not outcome.ok
+    assert outcome.reason_code == "owned_by_other"
+
+
+def test_nobody_records_a_reassignment_as_a_bare_event(session):
+    from core.users import Role
+    from courier.custody import may_record
+
+    consignment = at_agent_desk(session)
+    agents.accept(session, consignment, clerk(session, "wang"))
+    admin = factories.user(session, "root", Role.ADMIN)
+    assert not may_record(clerk(session, "li"), consignment, Kind.REASSIGNED)
+    assert not may_record(admin, consignment, Kind.REASSIGNED)
