@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlsplit
 
 from flask import Flask, Response
@@ -47,6 +48,9 @@ def init_security(app: Flask, settings: Settings) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
+
+    # One-time keys for forms that create something: a double submit makes one.
+    app.jinja_env.globals["new_form_key"] = lambda: uuid.uuid4().hex
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -217,3 +217,20 @@ def test_a_refused_damage_report_keeps_no_photo(client, session, courier_world, 
         content_type="multipart/form-data",
     )
     assert session.scalar(select(Photo.id)) is None
+
+
+def test_a_double_submitted_form_makes_one_consignment(client, session, teacher):
+    page = client.get("/consignments/new").get_data(as_text=True)
+    key = re.search(r'name="form_key" value="([0-9a-f]+)"', page).group(1)
+    first = submit(client, form_key=key)
+    second = submit(client, form_key=key)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert session.query(Consignment).count() == 1
+
+
+def test_a_new_form_gets_a_new_key(client, teacher):
+    keys = {
+        re.search(r'name="form_key" value="([0-9a-f]+)"', client.get("/consignments/new").text)[1]
+        for _ in range(2)
+    }
+    assert len(keys) == 2

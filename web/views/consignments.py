@@ -122,6 +122,7 @@ def new() -> Any:
                 contains_originals=bool(form.get("contains_originals")),
                 materials_checked=request.form.getlist("materials"),
                 priority=Priority.URGENT if form.get("urgent") else Priority.NORMAL,
+                form_key=form.get("form_key", ""),
             ),
             label_key(),
             accept_later=bool(form.get("accept_later")),
