@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -48,6 +48,7 @@ KIND_ROLES: dict[Kind, frozenset[Role]] = {
     Kind.COLLECTED: frozenset({Role.COURIER}),
     Kind.LOADED: frozenset({Role.COURIER}),
     Kind.UNLOADED: frozenset({Role.COURIER}),
+    Kind.TRANSFERRED: frozenset({Role.COURIER}),
     Kind.SORTED: frozenset({Role.COURIER, Role.CLERK}),
     Kind.AGENT_ACCEPTED: frozenset({Role.CLERK}),
     Kind.REASSIGNED: frozenset({Role.CLERK}),
@@ -129,6 +130,7 @@ def situation(consignment: Consignment, event_campus: int | None = None) -> Situ
         pickup_campus=consignment.pickup_campus_id,
         current_campus=consignment.current_campus_id,
         event_campus=event_campus,
+        transfer_campus=consignment.transfer_campus_id,
     )
 
 
@@ -210,6 +212,11 @@ def record_event(
         planned = next_state(given.kind, situation(consignment, event_campus))
     if isinstance(planned, Refusal):
         return _refused(consignment, given.kind, planned)
+    if planned is State.AT_HUB and given.kind is Kind.UNLOADED:
+        # The unload at the hub is the planned change of bus: logged as such, with the next leg.
+        given = replace(
+            given, kind=Kind.TRANSFERRED, notes=given.notes or consignment.transfer_next
+        )
 
     event = CustodyEvent(
         consignment_id=consignment.id,
@@ -235,6 +242,10 @@ def record_event(
         outcome.reason_code = "late"
         outcome.reason = N_("Recorded in its place in the history; the state stays %(state)s.")
         outcome.params = {"state": consignment.state}
+    elif given.kind is Kind.TRANSFERRED:
+        outcome.reason_code = "transferred"
+        outcome.reason = N_("Change of bus here, as planned: next %(next)s.")
+        outcome.params = {"next": given.notes}
     elif planned is State.MISROUTED and given.kind is Kind.UNLOADED:
         outcome.reason_code = "misrouted"
         outcome.reason = N_("Wrong campus: this envelope is misrouted. Load it again for its way.")
@@ -289,8 +300,14 @@ def _apply(
         consignment.damaged = True
     if event_campus is not None:
         consignment.current_campus_id = event_campus
+    elif kind is Kind.TRANSFERRED:
+        consignment.current_campus_id = consignment.transfer_campus_id
     elif kind is Kind.UNLOADED and planned is not State.MISROUTED:
         consignment.current_campus_id = situation(consignment).expected_campus
+    if kind is Kind.TRANSFERRED:
+        # Planning names the next change of bus, if any, once it re-plans from the hub.
+        consignment.transfer_campus_id = None
+        consignment.transfer_next = ""
     if kind in STARTS_RETURN:
         consignment.leg = Leg.RETURN
     if kind is Kind.RETURNED_TO_SENDER:

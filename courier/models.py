@@ -74,6 +74,11 @@ class Consignment(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     pickup_campus_id: Mapped[int] = mapped_column(ForeignKey("campuses.id"))
     current_campus_id: Mapped[int | None] = mapped_column(ForeignKey("campuses.id"))
+    #: Where the ride it is on (or waits for) ends to change bus, as planning last found; an
+    #: unload there is a transfer, not a misroute. Kept by routes, read by the state machine.
+    transfer_campus_id: Mapped[int | None] = mapped_column(ForeignKey("campuses.id"))
+    #: The leg after that change of bus, as people read it ("NX-1030 10:30 NH-STOP → XL-STOP").
+    transfer_next: Mapped[str] = mapped_column(String(120), default="", server_default="")
     pages: Mapped[int] = mapped_column(default=1)
     documents: Mapped[int] = mapped_column(default=1)
     contains_originals: Mapped[bool] = mapped_column(default=False)
@@ -114,6 +119,7 @@ class Consignment(Base):
     department: Mapped[Department] = relationship()
     pickup_campus: Mapped[Campus] = relationship(foreign_keys=[pickup_campus_id])
     current_campus: Mapped[Campus | None] = relationship(foreign_keys=[current_campus_id])
+    transfer_campus: Mapped[Campus | None] = relationship(foreign_keys=[transfer_campus_id])
     agent: Mapped[User | None] = relationship(foreign_keys=[agent_id])
     events: Mapped[list[CustodyEvent]] = relationship(
         back_populates="consignment",

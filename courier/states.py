@@ -20,6 +20,8 @@ class State(enum.StrEnum):
     DEPOSITED = "deposited"
     COLLECTED = "collected"
     IN_TRANSIT = "in_transit"
+    #: Unloaded at a hub where its plan changes bus: it waits there for the next leg.
+    AT_HUB = "at_hub"
     ARRIVED = "arrived"
     SORTED = "sorted"
     WITH_AGENT = "with_agent"
@@ -48,6 +50,8 @@ class Kind(enum.StrEnum):
     COLLECTED = "collected"
     LOADED = "loaded"
     UNLOADED = "unloaded"
+    #: Unloaded at a hub to change bus as planned (not a misroute): the next leg follows.
+    TRANSFERRED = "transferred"
     SORTED = "sorted"
     AGENT_ACCEPTED = "agent_accepted"
     REASSIGNED = "reassigned"
@@ -106,6 +110,7 @@ SCAN_KINDS = {
     "collect": Kind.COLLECTED,
     "load": Kind.LOADED,
     "unload": Kind.UNLOADED,
+    "transfer": Kind.TRANSFERRED,
     "sort": Kind.SORTED,
 }
 
@@ -121,6 +126,8 @@ class Situation:
     pickup_campus: int
     current_campus: int | None
     event_campus: int | None
+    #: Where the ride it is on ends to change bus, by its plan (None: the ride goes all the way).
+    transfer_campus: int | None = None
 
     @property
     def outbound_crosses_campus(self) -> bool:
@@ -181,10 +188,29 @@ def _load_returned(s: Situation) -> State | Refusal:
     return State.RETURN_IN_TRANSIT
 
 
+def _planned_change(s: Situation) -> bool:
+    """Whether an unload here is the change of bus its plan makes (an unload without a place
+    is taken where the ride is planned to end)."""
+    if s.transfer_campus is None or s.transfer_campus == s.expected_campus:
+        return False
+    return s.event_campus in (None, s.transfer_campus)
+
+
 def _unload(s: Situation) -> State | Refusal:
+    if _planned_change(s):
+        return State.AT_HUB
     if s.event_campus is not None and s.event_campus != s.expected_campus:
         return State.MISROUTED
     return State.RETURN_ARRIVED if s.leg is Leg.RETURN else State.ARRIVED
+
+
+def _transfer(s: Situation) -> State | Refusal:
+    if not _planned_change(s):
+        return _refuse(
+            "no_transfer_planned",
+            N_("No change of bus is planned here for this envelope: unload it instead."),
+        )
+    return State.AT_HUB
 
 
 def _sort_same_campus(s: Situation) -> State | Refusal:
@@ -238,6 +264,7 @@ TRANSITIONS: dict[Kind, dict[State, Guard]] = {
     Kind.LOADED: {
         State.COLLECTED: _load_outbound,
         State.RESULT_READY: _load_return,
+        State.AT_HUB: _load_by_leg,
         State.MISROUTED: _load_by_leg,
         State.MISSING: _load_by_leg,
         State.RETURNED_TO_SENDER: _load_returned,
@@ -246,6 +273,11 @@ TRANSITIONS: dict[Kind, dict[State, Guard]] = {
         State.IN_TRANSIT: _unload,
         State.RETURN_IN_TRANSIT: _unload,
         State.MISSING: _unload,
+    },
+    Kind.TRANSFERRED: {
+        State.IN_TRANSIT: _transfer,
+        State.RETURN_IN_TRANSIT: _transfer,
+        State.MISSING: _transfer,
     },
     Kind.SORTED: {
         State.ARRIVED: _to(State.SORTED),
@@ -297,6 +329,7 @@ TRANSITIONS: dict[Kind, dict[State, Guard]] = {
         state: _to(State.MISROUTED)
         for state in (
             State.IN_TRANSIT,
+            State.AT_HUB,
             State.ARRIVED,
             State.SORTED,
             State.RETURN_IN_TRANSIT,
@@ -322,6 +355,7 @@ TRANSITIONS: dict[Kind, dict[State, Guard]] = {
         state: _to(state)
         for state in (
             State.COLLECTED,
+            State.AT_HUB,
             State.RESULT_READY,
             State.MISROUTED,
             State.RETURNED_TO_SENDER,
@@ -336,6 +370,7 @@ LEADS_TO: dict[Kind, frozenset[State]] = {
     Kind.COLLECTED: frozenset({State.COLLECTED}),
     Kind.LOADED: frozenset({State.IN_TRANSIT, State.RETURN_IN_TRANSIT}),
     Kind.UNLOADED: frozenset({State.ARRIVED, State.RETURN_ARRIVED}),
+    Kind.TRANSFERRED: frozenset({State.AT_HUB}),
     Kind.SORTED: frozenset({State.SORTED}),
     Kind.AGENT_ACCEPTED: frozenset(AGENT_STATES),
     Kind.HANDED_TO_DEPARTMENT: frozenset({State.AT_DEPARTMENT}),
@@ -405,6 +440,9 @@ def happy_path(situation: Situation) -> list[Kind]:
         State.REJECTED: len(outbound) - 1,
     }
     state = situation.state
+    if state is State.AT_HUB:
+        # Waiting for its next bus: the load and unload of that leg are still ahead.
+        return back if situation.leg is Leg.RETURN else outbound[2:] + back
     if state in position:
         return outbound[position[state] :] + back
     later = {

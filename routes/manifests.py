@@ -42,6 +42,7 @@ TICKS = {
     Kind.COLLECTED: ManifestAction.COLLECT,
     Kind.LOADED: ManifestAction.LOAD,
     Kind.UNLOADED: ManifestAction.UNLOAD,
+    Kind.TRANSFERRED: ManifestAction.UNLOAD,
 }
 
 
@@ -157,24 +158,42 @@ def build_due(session: Session, now: dt.datetime | None = None) -> list[Manifest
     return [build_manifest(session, *d) for d in departures(session, now, now + BUILD_AHEAD)]
 
 
-def tick(session: Session, hops: Iterable[tuple[int, Kind, dt.datetime]]) -> None:
-    """Scans tick off their consignments' open items of that action: one statement for each
-    action, each item getting the time of its own scan."""
-    groups: dict[ManifestAction, dict[int, dt.datetime]] = {}
-    for consignment_id, kind, at in hops:
+def tick(session: Session, hops: Iterable[tuple[int, Kind, dt.datetime, int | None]]) -> None:
+    """Scans tick off one open item of that action per consignment, each item getting the time
+    of its own scan: the item at the scan's place if there is one, else the earliest due. So
+    the unload at a change of bus ticks that ride's unload, not the next ride's one further on.
+    """
+    groups: dict[ManifestAction, dict[int, tuple[dt.datetime, int | None]]] = {}
+    for consignment_id, kind, at, location_id in hops:
         action = TICKS.get(kind)
         if action is not None:
-            groups.setdefault(action, {})[consignment_id] = at
+            groups.setdefault(action, {})[consignment_id] = (at, location_id)
     open_manifests = select(Manifest.id).where(Manifest.closed_at.is_(None))
-    for action, times in groups.items():
-        session.execute(
-            update(ManifestItem)
-            .where(
-                ManifestItem.consignment_id.in_(times),
+    for action, scans in groups.items():
+        rows = session.execute(
+            select(
+                ManifestItem.id,
+                ManifestItem.consignment_id,
+                ManifestItem.location_id,
+                ManifestItem.due_at,
+            ).where(
+                ManifestItem.consignment_id.in_(scans),
                 ManifestItem.action == action,
                 ManifestItem.done_at.is_(None),
                 ManifestItem.manifest_id.in_(open_manifests),
             )
+        )
+        best: dict[int, tuple[bool, dt.datetime, int]] = {}
+        for item_id, consignment_id, location_id, due_at in rows:
+            rank = (location_id != scans[consignment_id][1], due_at, item_id)
+            if consignment_id not in best or rank < best[consignment_id]:
+                best[consignment_id] = rank
+        if not best:
+            continue
+        times = {consignment_id: scans[consignment_id][0] for consignment_id in best}
+        session.execute(
+            update(ManifestItem)
+            .where(ManifestItem.id.in_([rank[2] for rank in best.values()]))
             .values(done_at=case(times, value=ManifestItem.consignment_id))
             # Pages read manifests in later requests; nothing here holds the items in memory.
             .execution_options(synchronize_session=False)

@@ -22,6 +22,7 @@ from core.events import settle
 from courier.models import Consignment, CustodyEvent
 from courier.states import Kind, Leg, State
 from routes.models import EtaChange, LegStatus, PlanLeg, RoutePlan
+from routes.network import Timetable
 from routes.planner import HORIZON_DAYS, LONG_HORIZON_DAYS, Planner, Route
 
 #: A load scan this long after a departure still counts as that departure (buses run late).
@@ -308,6 +309,7 @@ def replan(
     plan.collect_location_id = found.collect[0] if found.collect else None
     plan.collect_at = found.collect[1] if found.collect else None
     plan.updated_at = now
+    mark_transfer(consignment, plan, planner.timetable if planner else Timetable.of(session))
     if first or old_eta != found.eta:
         session.add(
             EtaChange(
@@ -322,6 +324,26 @@ def replan(
     if flush:
         session.flush()
     return plan
+
+
+def mark_transfer(consignment: Consignment, plan: RoutePlan, tt: Timetable) -> None:
+    """Tell the consignment where the ride it is on (or waits for) ends to change bus, and
+    which leg follows, so that the unload there is logged as the planned transfer it is."""
+    ahead = sorted(
+        (leg for leg in plan.legs if leg.status in (LegStatus.LOADED, LegStatus.PLANNED)),
+        key=lambda leg: leg.seq,
+    )
+    if len(ahead) < 2 or ahead[0].leg != ahead[1].leg:
+        consignment.transfer_campus_id = None
+        consignment.transfer_next = ""
+        return
+    ride, following = ahead[0], ahead[1]
+    consignment.transfer_campus_id = tt.stops[ride.alight_stop_id].campus_id
+    trips = {trip.id: trip.code for trip in tt.trips}
+    consignment.transfer_next = (
+        f"{trips.get(following.trip_id, '?')} {_hhmm(following.departs_at)} "
+        f"{tt.stops[following.board_stop_id].code} → {tt.stops[following.alight_stop_id].code}"
+    )
 
 
 def _missed(plan: RoutePlan, found: Outlook, now: dt.datetime) -> Reason:

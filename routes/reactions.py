@@ -19,11 +19,12 @@ from courier.models import Consignment
 from courier.states import Kind, State
 from routes import manifests
 from routes.models import LegStatus, PlanLeg, RoutePlan
+from routes.network import Timetable
 from routes.planner import Planner
-from routes.plans import LOAD_GRACE, PENDING_KEY, Reason, drop_boxes, replan
+from routes.plans import LOAD_GRACE, PENDING_KEY, Reason, drop_boxes, mark_transfer, replan
 
 #: States in which the envelope rides (or waits for) its planned shuttles.
-ON_ROUTE = frozenset({State.COLLECTED, State.IN_TRANSIT, State.RETURN_IN_TRANSIT})
+ON_ROUTE = frozenset({State.COLLECTED, State.IN_TRANSIT, State.AT_HUB, State.RETURN_IN_TRANSIT})
 
 #: Reasons for hops that change the plan by design rather than by accident.
 REASONS = {
@@ -36,17 +37,19 @@ REASONS = {
 def on_hop(session: Session, hop: HopRecorded) -> None:
     """Note the hop; :func:`settle` handles it before the commit."""
     if not hop.late:
-        session.info.setdefault(PENDING_KEY, []).append((hop.consignment_id, hop.kind, hop.at))
+        session.info.setdefault(PENDING_KEY, []).append(
+            (hop.consignment_id, hop.kind, hop.at, hop.location_id)
+        )
 
 
 def settle(session: Session) -> None:
     """After the hops noted so far: tick the manifests, move the plans' legs on, re-plan."""
-    pending: list[tuple[int, Kind, dt.datetime]] = session.info.pop(PENDING_KEY, [])
+    pending: list[tuple[int, Kind, dt.datetime, int | None]] = session.info.pop(PENDING_KEY, [])
     if not pending:
         return
     manifests.tick(session, pending)
     hops: dict[int, list[tuple[Kind, dt.datetime]]] = {}
-    for consignment_id, kind, at in pending:
+    for consignment_id, kind, at, _where in pending:
         hops.setdefault(consignment_id, []).append((kind, at))
     plans = {
         plan.consignment_id: plan
@@ -72,6 +75,7 @@ def settle(session: Session) -> None:
             plan, planned, consignment, hops[consignment.id], last
         ):
             plan.updated_at = last
+            mark_transfer(consignment, plan, Timetable.of(session))
             continue
         planner = planner or Planner(session)
         replan(
@@ -112,7 +116,7 @@ def _move_legs(plan: RoutePlan, kind: Kind) -> None:
     pending = [leg for leg in plan.legs if leg.status == LegStatus.PLANNED]
     if kind is Kind.LOADED and pending:
         pending[0].status = LegStatus.LOADED
-    elif kind is Kind.UNLOADED:
+    elif kind in (Kind.UNLOADED, Kind.TRANSFERRED):
         for leg in plan.legs:
             if leg.status == LegStatus.LOADED:
                 leg.status = LegStatus.DONE

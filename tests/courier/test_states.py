@@ -23,10 +23,12 @@ S = State
 K = Kind
 
 
-def situation(state, *, origin=NH, department=XL, pickup=NH, current=None, at=None, leg=None):
+def situation(
+    state, *, origin=NH, department=XL, pickup=NH, current=None, at=None, leg=None, change=None
+):
     if leg is None:
         leg = Leg.RETURN if state in RETURN_STATES else Leg.OUTBOUND
-    return Situation(state, leg, origin, department, pickup, current, at)
+    return Situation(state, leg, origin, department, pickup, current, at, change)
 
 
 RETURN_STATES = {
@@ -59,6 +61,17 @@ CASES = [
     (S.RETURN_IN_TRANSIT, K.UNLOADED, {"at": NH}, S.RETURN_ARRIVED),
     (S.RETURN_IN_TRANSIT, K.UNLOADED, {"at": DJ}, S.MISROUTED),
     (S.MISSING, K.UNLOADED, {}, S.ARRIVED),
+    # A change of bus at the hub its plan names is a transfer; elsewhere it stays a misroute.
+    (S.IN_TRANSIT, K.UNLOADED, {"at": DJ, "change": DJ}, S.AT_HUB),
+    (S.IN_TRANSIT, K.UNLOADED, {"change": DJ}, S.AT_HUB),
+    (S.RETURN_IN_TRANSIT, K.UNLOADED, {"at": DJ, "change": DJ}, S.AT_HUB),
+    (S.RETURN_IN_TRANSIT, K.UNLOADED, {"at": XL, "change": DJ}, S.MISROUTED),
+    (S.IN_TRANSIT, K.TRANSFERRED, {"at": DJ, "change": DJ}, S.AT_HUB),
+    (S.IN_TRANSIT, K.TRANSFERRED, {"at": DJ}, "no_transfer_planned"),
+    (S.RETURN_IN_TRANSIT, K.TRANSFERRED, {"at": DJ, "change": DJ}, S.AT_HUB),
+    (S.MISSING, K.TRANSFERRED, {"at": DJ, "change": DJ}, S.AT_HUB),
+    (S.AT_HUB, K.LOADED, {"current": DJ}, S.IN_TRANSIT),
+    (S.AT_HUB, K.LOADED, {"current": DJ, "leg": Leg.RETURN}, S.RETURN_IN_TRANSIT),
     (S.ARRIVED, K.SORTED, {}, S.SORTED),
     (S.COLLECTED, K.SORTED, SAME, S.SORTED),
     (S.COLLECTED, K.SORTED, {}, "not_arrived"),
@@ -94,7 +107,14 @@ CASES = [
     *[(state, K.MISSING, {}, S.MISSING) for state in sorted(IN_NETWORK - {S.MISSING})],
     *[
         (state, K.MISROUTED, {}, S.MISROUTED)
-        for state in (S.IN_TRANSIT, S.ARRIVED, S.SORTED, S.RETURN_IN_TRANSIT, S.RETURN_ARRIVED)
+        for state in (
+            S.IN_TRANSIT,
+            S.AT_HUB,
+            S.ARRIVED,
+            S.SORTED,
+            S.RETURN_IN_TRANSIT,
+            S.RETURN_ARRIVED,
+        )
     ],
     *[
         (state, K.RETURNED_TO_SENDER, {}, S.RETURNED_TO_SENDER)
@@ -112,7 +132,7 @@ CASES = [
     *[(state, K.DAMAGED, {}, state) for state in sorted(IN_NETWORK)],
     *[
         (state, K.MISSED, {}, state)
-        for state in (S.COLLECTED, S.RESULT_READY, S.MISROUTED, S.RETURNED_TO_SENDER)
+        for state in (S.COLLECTED, S.AT_HUB, S.RESULT_READY, S.MISROUTED, S.RETURNED_TO_SENDER)
     ],
 ]
 
@@ -189,3 +209,10 @@ def test_the_route_ahead_on_the_return_leg():
 
 def test_nothing_is_ahead_after_pickup():
     assert happy_path(situation(S.PICKED_UP)) == []
+
+
+def test_the_route_ahead_while_changing_bus_at_the_hub_starts_with_the_next_load():
+    assert happy_path(situation(S.AT_HUB, current=DJ))[:3] == [K.LOADED, K.UNLOADED, K.SORTED]
+    assert happy_path(situation(S.AT_HUB, current=DJ, leg=Leg.RETURN)) == [
+        K.LOADED, K.UNLOADED, K.PLACED_FOR_PICKUP, K.PICKED_UP,
+    ]  # fmt: skip
