@@ -22,7 +22,7 @@ from core.events import publish
 from core.users import Role, User
 from courier import sla
 from courier.custody import EventInput, Outcome, must, record_event
-from courier.events import MaterialsRequested, ResultAtDesk
+from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk
 from courier.models import Consignment, MaterialsRequest, ResultKind, Source
 from courier.states import AGENT_STATES, AGENT_STEPS, Kind, State
 
@@ -89,7 +89,11 @@ def inbox(
     query = (
         select(Consignment)
         .join(Department, Department.id == Consignment.department_id)
-        .where(Consignment.state.in_(INBOX_STATES))
+        .where(
+            Consignment.state.in_(INBOX_STATES),
+            # A supplement's papers join their original's file: it is not a case of its own.
+            Consignment.supplement_of_id.is_(None),
+        )
         .options(
             joinedload(Consignment.department),
             joinedload(Consignment.service_item),
@@ -218,8 +222,14 @@ def request_materials(
     ticked: list[str],
     other: str,
     key: str,
+    *,
+    reason: str = "",
+    supplement: Consignment | None = None,
+    supplement_url: str = "",
 ) -> MaterialsRequest:
-    """Ask the submitter, once, for everything missing or wrong; the SLA clock stops."""
+    """Ask the submitter for everything missing or wrong; the SLA clock stops. ``supplement``
+    is the envelope the materials come back in (see :mod:`services.materials`, which also
+    enforces that the whole list is asked for once)."""
     _require_clerk(clerk)
     known = [m.name for m in consignment.service_item.materials]
     unknown = [name for name in ticked if name not in known]
@@ -251,6 +261,8 @@ def request_materials(
         requested_at=outcome.event.device_at if outcome.event else clock.now(),
         items=items,
         note=other,
+        reason=reason.strip()[:MAX_NOTE],
+        supplement_id=supplement.id if supplement else None,
     )
     session.add(request)
     session.flush()
@@ -262,6 +274,8 @@ def request_materials(
             submitter_id=consignment.submitter_id,
             items=tuple(listed),
             note=other,
+            supplement_code=supplement.tracking_code if supplement else "",
+            supplement_url=supplement_url,
         ),
     )
     return request
@@ -305,6 +319,38 @@ def receive_materials(session: Session, consignment: Consignment, clerk: User, k
         request.received_by_id = clerk.id
         session.flush()
     return outcome
+
+
+def supplement_arrived(session: Session, hop: HopRecorded) -> None:
+    """A supplement sorted at the desk brings the materials asked for: the original's request
+    is answered and its SLA clock runs again, with no clerk to remember it."""
+    if hop.kind is not Kind.SORTED or hop.late:
+        return
+    request = session.scalar(
+        select(MaterialsRequest).where(
+            MaterialsRequest.supplement_id == hop.consignment_id,
+            MaterialsRequest.received_at.is_(None),
+        )
+    )
+    if request is None:
+        return
+    original = session.get(Consignment, request.consignment_id)
+    if original is None or original.state is not State.AWAITING_MATERIALS:
+        return
+    outcome = record_event(
+        session,
+        original,
+        EventInput(
+            kind=Kind.MATERIALS_RECEIVED,
+            idempotency_key=f"supplement:{hop.tracking_code}",
+            source=Source.SYSTEM,
+            device_at=hop.at,
+            notes=hop.tracking_code,
+        ),
+    )
+    if outcome.ok and not outcome.duplicate:
+        request.received_at = hop.at
+        session.flush()
 
 
 def place_at_desk(session: Session, consignment: Consignment, clerk: User, key: str) -> str:

@@ -271,8 +271,9 @@ OWNED_KINDS = frozenset({*AGENT_STEPS, Kind.AGENT_ACCEPTED, Kind.RETURNED_TO_SEN
 
 def _owner_refusal(consignment: Consignment, given: EventInput) -> Refusal | None:
     """First-ask responsibility: once a clerk accepted it, only they record its steps (a
-    reassignment, with a reason, hands it on)."""
-    if consignment.agent_id is None or given.actor is None:
+    reassignment, with a reason, hands it on); an administrator may step in (a second materials
+    request is theirs to make)."""
+    if consignment.agent_id is None or given.actor is None or given.actor.has_role(Role.ADMIN):
         return None
     if given.kind not in OWNED_KINDS:
         return None

@@ -32,6 +32,9 @@ class MaterialsRequested(DomainEvent):
     submitter_id: int
     items: tuple[str, ...]
     note: str
+    #: The supplement envelope's code and the page to print its label from (补正 by courier).
+    supplement_code: str = ""
+    supplement_url: str = ""
 
 
 @dataclass(frozen=True)

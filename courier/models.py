@@ -111,6 +111,9 @@ class Consignment(Base):
     closed_at: Mapped[dt.datetime | None]
     desk_code_salt: Mapped[str | None] = mapped_column(String(32))
     desk_code_hash: Mapped[str | None] = mapped_column(String(64))
+    #: A supplement (补正) carries materials a clerk asked for to this consignment's desk; its
+    #: arrival there resumes the original's SLA clock.
+    supplement_of_id: Mapped[int | None] = mapped_column(ForeignKey("consignments.id"), index=True)
 
     submitter: Mapped[User] = relationship(foreign_keys=[submitter_id])
     recipient_user: Mapped[User | None] = relationship(foreign_keys=[recipient_user_id])
@@ -121,6 +124,9 @@ class Consignment(Base):
     current_campus: Mapped[Campus | None] = relationship(foreign_keys=[current_campus_id])
     transfer_campus: Mapped[Campus | None] = relationship(foreign_keys=[transfer_campus_id])
     agent: Mapped[User | None] = relationship(foreign_keys=[agent_id])
+    supplement_of: Mapped[Consignment | None] = relationship(
+        foreign_keys=[supplement_of_id], remote_side=[id]
+    )
     events: Mapped[list[CustodyEvent]] = relationship(
         back_populates="consignment",
         order_by="[CustodyEvent.device_at, CustodyEvent.id]",
@@ -193,8 +199,13 @@ class MaterialsRequest(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[dt.datetime | None]
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Why an administrator asked a second time (the first request must list everything).
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: The supplement envelope the submitter sends the materials in (its label links back here).
+    supplement_id: Mapped[int | None] = mapped_column(ForeignKey("consignments.id"))
 
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    supplement: Mapped[Consignment | None] = relationship(foreign_keys=[supplement_id])
 
 
 class SlaAlert(Base):

@@ -59,10 +59,15 @@ _SOURCES: dict[str, dict[str, str]] = {
         "en": "[Campus courier] Last notice: unless collected by {{ until|when('en') }}, "
         "{{ tracking_code }} moves to the service desk; collect it there with your ID.",
     },
+    # How to send them comes first: a long list is cut, the supplement link never is.
     "materials_missing": {
-        "zh_CN": "【校园快递】{{ tracking_code }} 需补充材料：{{ items|join('；') }}。"
+        "zh_CN": "【校园快递】{{ tracking_code }} 需补充材料"
+        "{% if supplement_url %}，无需跑腿：打开 {{ supplement_url }} 打印补正标签，"
+        "贴在材料上投入任一投递柜{% endif %}。缺：{{ items|join('；') }}。"
         "{% if note %}说明：{{ note }}{% endif %}",
-        "en": "[Campus courier] {{ tracking_code }} needs more materials: "
+        "en": "[Campus courier] {{ tracking_code }} needs more materials"
+        "{% if supplement_url %}. No trip: print the label at {{ supplement_url }}, "
+        "drop it with them in any drop box{% endif %}. Missing: "
         "{{ items|join('; ') }}.{% if note %} Note: {{ note }}{% endif %}",
     },
     "sla_warning": {

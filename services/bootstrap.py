@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.db import make_engine, make_session_factory
 from core.events import EventBus, attach
+from courier import agents
 from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAlerted
 from lockers.events import (
     AlertRaised,
@@ -37,6 +38,7 @@ def build_bus() -> EventBus:
     bus.subscribe(PickupCodeIssued, locker_commands.send_code_to_controller)
     bus.subscribe(CompartmentReleaseRequested, locker_commands.open_released_compartment)
     bus.subscribe(HopRecorded, locker_commands.move_to_desk)
+    bus.subscribe(HopRecorded, agents.supplement_arrived)
 
     bus.subscribe(PickupCodeIssued, notices.pickup_ready)
     bus.subscribe(PickupReminderDue, notices.pickup_reminder)

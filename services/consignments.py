@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.errors import N_, Forbidden
+from core.errors import N_, Forbidden, Problem, ValidationFailed
 from core.phones import DEFAULT_REGIONS
 from core.users import User
+from courier import agents
 from courier.consignments import (
     NewConsignment,
     create_consignment,
@@ -17,11 +18,12 @@ from courier.consignments import (
     may_see,
     record_web_event,
 )
-from courier.custody import Outcome
+from courier.custody import Outcome, find_event
 from courier.models import Consignment
 from courier.states import Kind
 from routes.models import RoutePlan
 from routes.plans import check_reachable, replan
+from services import materials
 from services.pickup import place_result, refuse_pickup_outside_the_desk
 
 
@@ -59,15 +61,60 @@ def visible(session: Session, user: User | None, code: str, label_key: str) -> C
     return consignment
 
 
+@dataclass(frozen=True)
+class DeskDetails:
+    """What the agent's steps that are more than an event need: a materials request's list
+    (and, asked again, its reason) and supplement link, a reassignment's target and reason."""
+
+    missing: tuple[str, ...] = ()
+    other: str = ""
+    reason: str = ""
+    to: User | None = None
+    label_key: str = ""
+    base_url: str = ""
+
+
 def record(
-    session: Session, user: User, consignment: Consignment, kind: Kind, key: str, **details: Any
+    session: Session,
+    user: User,
+    consignment: Consignment,
+    kind: Kind,
+    key: str,
+    desk: DeskDetails | None = None,
+    **details: Any,
 ) -> Outcome:
     """Record an event a person entered on a page or through the API.
 
     The roles are checked once here for both; a result placed for pickup goes where
-    :func:`services.pickup.place_result` puts it.
+    :func:`services.pickup.place_result` puts it; a materials request and a reassignment go
+    through the same rules as on the desk page (once with the whole list and a notice; a
+    target and a reason).
     """
     refuse_pickup_outside_the_desk(consignment, kind)
     if kind is Kind.PLACED_FOR_PICKUP:
         return place_result(session, user, consignment, key).outcome
+    desk = desk or DeskDetails()
+    if kind is Kind.MATERIALS_REQUESTED:
+        materials.request_materials(
+            session,
+            user,
+            consignment,
+            list(desk.missing),
+            desk.other or str(details.get("notes") or ""),
+            key,
+            reason=desk.reason,
+            label_key=desk.label_key,
+            base_url=desk.base_url,
+        )
+        return Outcome(ok=True, state=consignment.state, event=find_event(session, key))
+    if kind is Kind.REASSIGNED:
+        problems = []
+        if desk.to is None:
+            problems.append(Problem("to", N_("Choose another agent clerk.")))
+        if not desk.reason.strip():
+            problems.append(Problem("reason", N_("Say why it is reassigned.")))
+        if problems:
+            raise ValidationFailed(problems)
+        assert desk.to is not None  # checked above
+        return agents.reassign(session, consignment, user, desk.to, desk.reason)
     return record_web_event(session, consignment, user, kind, key, **details)

@@ -145,6 +145,8 @@ def materials_missing(session: Session, event: MaterialsRequested) -> None:
             "tracking_code": consignment.tracking_code,
             "items": list(event.items),
             "note": event.note,
+            "supplement_code": event.supplement_code,
+            "supplement_url": event.supplement_url,
         },
         dedupe_key=f"materials:{event.request_id}",
     )

@@ -29,6 +29,11 @@ def phone_regions() -> tuple[str, ...]:
     return regions
 
 
+def base_url() -> str:
+    """Where people reach this site from outside (the links that notices carry)."""
+    return str(current_app.config["COURIER_SETTINGS"].base_url)
+
+
 def parse_time(value: Any, field: str) -> dt.datetime | None:
     """An ISO 8601 time; without an offset it is taken as campus time."""
     if value in (None, ""):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from catalog.models import Location
 from core import codes
 from core.errors import N_, Problem, ValidationFailed
-from core.users import Role
+from core.users import Role, User
 from courier.consignments import (
     NewConsignment,
     consignments_of,
@@ -28,7 +28,7 @@ from web.auth import current_user, login_required, roles_required
 from web.db import db
 from web.formatting import translate
 from web.labelling import label_response
-from web.params import label_key, parse_time
+from web.params import base_url, label_key, parse_time
 
 SUBMITTERS = (Role.TEACHER, Role.STUDENT)
 
@@ -264,12 +264,29 @@ def add_event(code: str) -> Any:
             raise ValidationFailed(
                 [Problem("location", N_("Unknown place %(location)s."), location=body["location"])]
             )
+    to = None
+    if body.get("to"):
+        to = db().scalar(select(User).where(User.login == str(body["to"])))
+        if to is None:
+            raise ValidationFailed([Problem("to", N_("Unknown user %(login)s."), login=body["to"])])
+    missing = body.get("missing") or []
+    if not isinstance(missing, list):
+        raise ValidationFailed([Problem("missing", N_("List the missing materials by name."))])
+    desk = consignments.DeskDetails(
+        missing=tuple(str(name) for name in missing),
+        other=str(body.get("other") or ""),
+        reason=str(body.get("reason") or ""),
+        to=to,
+        label_key=label_key(),
+        base_url=base_url(),
+    )
     outcome = consignments.record(
         db(),
         current_user(),
         consignment,
         Kind(body["kind"]),
         f"web:{body.get('id') or uuid.uuid4()}",
+        desk,
         device_at=parse_time(body.get("at"), "at"),
         location=location,
         notes=str(body.get("notes") or "")[:2000],

@@ -20,12 +20,12 @@ from courier.models import Consignment, SlaAlert
 from courier.states import Kind, State
 from courier.timeline import timeline
 from lockers.models import BankKind, LockerBank
-from services import pickup
+from services import materials, pickup
 from web.auth import current_user, roles_required
 from web.db import db
 from web.errors import problem_list
 from web.formatting import label
-from web.params import label_key
+from web.params import base_url, label_key
 
 desk = Blueprint("agents", __name__, url_prefix="/clerk")
 STAFF = (Role.CLERK, Role.ADMIN)
@@ -143,8 +143,16 @@ def _step(consignment: Consignment, user: User, form: Any) -> str:
 
 
 def _materials(consignment: Consignment, user: User, form: Any) -> str:
-    agents.request_materials(
-        db(), consignment, user, form.getlist("missing"), form.get("other", ""), _key("materials")
+    materials.request_materials(
+        db(),
+        user,
+        consignment,
+        form.getlist("missing"),
+        form.get("other", ""),
+        _key("materials"),
+        reason=form.get("reason", ""),
+        label_key=label_key(),
+        base_url=base_url(),
     )
     return gettext("The submitter is told what is missing; the clock is paused.")
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from catalog.models import Affiliation, Campus, Channel, ItemStatus, ServiceItem
 from core.errors import DomainError
 from core.users import Role
+from courier.agents import materials_requests
 from courier.consignments import (
     NewConsignment,
     consignments_of,
@@ -168,6 +169,7 @@ def detail(code: str) -> str:
         eta_changes=history(db(), consignment.id),
         actions=possible_events(consignment),
         event_id=uuid.uuid4(),
+        requests=materials_requests(db(), consignment),
     )
 
 
