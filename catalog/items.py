@@ -20,6 +20,7 @@ from catalog.models import (
     Material,
     MaterialForm,
     ServiceItem,
+    SlaStart,
     item_campuses,
 )
 from core import clock
@@ -50,6 +51,7 @@ class ItemData:
     channels: list[Channel]
     time_limit_days: int
     fee: str | None
+    sla_starts: SlaStart = SlaStart.ACCEPTED
     name_en: str = ""
     legal_basis: str = ""
     contact: str = ""
@@ -153,6 +155,11 @@ def parse_item(
             N_("The time limit is a whole number of working days from 0 to %(max)s."),
             max=MAX_TIME_LIMIT_DAYS,
         )
+    try:
+        sla_starts = SlaStart(_text(raw, "sla_starts") or SlaStart.ACCEPTED.value)
+    except ValueError:
+        problem("sla_starts", N_("The time limit starts at accepted or submitted."))
+        sla_starts = SlaStart.ACCEPTED
     fee_text = _text(raw, "fee")
     if not fee_text:
         problem("fee", N_("The fee is required; write free when the item costs nothing."))
@@ -181,6 +188,7 @@ def parse_item(
             campuses=sorted(set(campus_codes)),
             channels=[c for c in Channel if c in channels],
             time_limit_days=days or 0,
+            sla_starts=sla_starts,
             fee=fee,
             legal_basis=_text(raw, "legal_basis"),
             contact=_text(raw, "contact"),
@@ -284,6 +292,7 @@ def item_record(item: ServiceItem) -> dict[str, Any]:
         "channels": [c.value for c in item.channels],
         "proxy_allowed": item.proxy_allowed,
         "time_limit_days": item.time_limit_days,
+        "sla_starts": item.sla_starts.value,
         "fee": FREE if item.fee is None else item.fee,
         "legal_basis": item.legal_basis,
         "contact": item.contact,
@@ -337,6 +346,7 @@ def save_item(session: Session, data: ItemData, *, expected_code: str | None = N
     current = {row.channel: row for row in item.channel_rows}
     item.channel_rows = [current.get(c) or ItemChannel(channel=c) for c in data.channels]
     item.time_limit_days = data.time_limit_days
+    item.sla_starts = data.sla_starts
     item.fee = data.fee
     item.legal_basis = data.legal_basis
     item.contact = data.contact

@@ -33,6 +33,13 @@ class ItemStatus(enum.StrEnum):
     RETIRED = "retired"
 
 
+class SlaStart(enum.StrEnum):
+    """When an item's time limit starts to run."""
+
+    ACCEPTED = "accepted"  # at 受理: the agent clerk takes the papers (shuttle time excluded)
+    SUBMITTED = "submitted"  # when the submitter registers the consignment
+
+
 class MaterialForm(enum.StrEnum):
     ORIGINAL = "original"
     COPY = "copy"
@@ -104,6 +111,9 @@ class ServiceItem(Base):
     name_en: Mapped[str] = mapped_column(String(300), default="")
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     time_limit_days: Mapped[int] = mapped_column(default=0)
+    sla_starts: Mapped[SlaStart] = mapped_column(
+        value_enum(SlaStart, 12), default=SlaStart.ACCEPTED, server_default="accepted"
+    )
     #: ``None`` means free; otherwise what it costs, in words ("每份 2 元").
     fee: Mapped[str | None] = mapped_column(String(200))
     legal_basis: Mapped[str] = mapped_column(Text, default="")

@@ -40,6 +40,7 @@ CSV_COLUMNS = [
     "channels",
     "proxy_allowed",
     "time_limit_days",
+    "sla_starts",
     "fee",
     "legal_basis",
     "contact",

@@ -137,7 +137,7 @@ def create_consignment(
         last_event_at=now,
         created_at=now,
     )
-    sla.start_clock(consignment)
+    sla.start_clock(consignment, item)
     session.add(consignment)
     session.flush()
     # The first event is written directly: no transition leads into CREATED.

@@ -330,9 +330,11 @@ def _apply_agent(
 ) -> None:
     """Ownership and the SLA clock follow the agent's steps."""
     kind = given.kind
-    if kind is Kind.AGENT_ACCEPTED and given.actor is not None:
-        consignment.agent_id = given.actor.id
+    if kind is Kind.AGENT_ACCEPTED:
+        if given.actor is not None:
+            consignment.agent_id = given.actor.id
         consignment.accepted_at = at
+        sla.start_at_acceptance(session, consignment, at)
     elif kind is Kind.MATERIALS_REQUESTED:
         sla.pause(consignment, at)
     elif kind is Kind.MATERIALS_RECEIVED:

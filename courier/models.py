@@ -104,6 +104,9 @@ class Consignment(Base):
     #: Set while the SLA clock is stopped (waiting for the submitter's materials).
     sla_paused_since: Mapped[dt.datetime | None]
     sla_paused_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: When the time limit started to run: at 受理 (the agent's acceptance) unless the item says
+    #: at submission; before it, the envelope's time is transit, not handling.
+    sla_started_at: Mapped[dt.datetime | None]
     result_kind: Mapped[ResultKind | None] = mapped_column(value_enum(ResultKind, 24))
     result_ready_at: Mapped[dt.datetime | None]
     #: Who took the result at the service desk (a locker pickup needs no name: the code is proof).

@@ -1,9 +1,11 @@
 """The SLA clock: due times in Chinese working days, pauses while materials are awaited, alerts.
 
-The clock starts when the consignment is created (the due time promised to the submitter) and
-stops when the result is ready. While the clerk waits for the submitter's missing materials it is
-paused; when they arrive the working days that were still left start again from that day, so a
-pause over a holiday costs the department nothing and a make-up workday counts as a working day.
+The clock starts at 受理, when the agent clerk accepts the papers (the shuttle's time is transit,
+reported apart), or at submission for items that say so; until it starts, the due time shown is
+an estimate from the submission. It stops when the result is ready. While the clerk waits for
+the submitter's missing materials it is paused; when they arrive the working days that were
+still left start again from that day, so a pause over a holiday costs the department nothing and
+a make-up workday counts as a working day.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from catalog.models import Department, ServiceItem
+from catalog.models import Department, ServiceItem, SlaStart
 from core import clock
 from core.events import publish
 from core.workdays import WorkCalendar, add_working_days
@@ -28,6 +30,8 @@ from courier.models import Consignment, Level, SlaAlert
 #: Share of the time limit after which the inbox turns amber and the clerk is warned.
 WARN_SHARE = 0.8
 RUNNING = ""
+#: Not started yet: the clock waits for the agent's acceptance.
+WAITING = "waiting"
 #: A consignment's ``sla_phase`` names the last alert raised.
 WARNING = Level.WARNING
 BREACH = Level.BREACH
@@ -42,6 +46,7 @@ class Colour(enum.StrEnum):
     RED = "red"
     PAUSED = "paused"
     DONE = "done"
+    WAITING = "waiting"
 
 
 def warn_at(start: dt.datetime, due: dt.datetime, paused_seconds: int = 0) -> dt.datetime:
@@ -50,9 +55,26 @@ def warn_at(start: dt.datetime, due: dt.datetime, paused_seconds: int = 0) -> dt
     return start + dt.timedelta(seconds=paused_seconds) + span * WARN_SHARE
 
 
-def start_clock(consignment: Consignment) -> None:
-    """Set the warning time of a new consignment from its due time."""
-    consignment.sla_warn_at = warn_at(consignment.created_at, consignment.due_at)
+def start_clock(consignment: Consignment, item: ServiceItem) -> None:
+    """A new consignment's clock: running from now when its item says so, else waiting for the
+    agent's acceptance."""
+    if item.sla_starts is SlaStart.SUBMITTED:
+        consignment.sla_started_at = consignment.created_at
+        consignment.sla_warn_at = warn_at(consignment.created_at, consignment.due_at)
+        consignment.sla_phase = RUNNING
+    else:
+        consignment.sla_phase = WAITING
+
+
+def start_at_acceptance(session: Session, consignment: Consignment, at: dt.datetime) -> None:
+    """受理: the clerk took the papers; a waiting clock starts with the item's time limit."""
+    if consignment.sla_phase != WAITING:
+        return
+    due = add_working_days(session, at, consignment.service_item.time_limit_days)
+    consignment.due_at = due.at
+    consignment.due_provisional = due.provisional
+    consignment.sla_started_at = at
+    consignment.sla_warn_at = warn_at(at, due.at)
     consignment.sla_phase = RUNNING
 
 
@@ -87,7 +109,9 @@ def resume(session: Session, consignment: Consignment, at: dt.datetime) -> None:
     consignment.due_at = new_due.at
     consignment.due_provisional = consignment.due_provisional or new_due.provisional
     consignment.sla_warn_at = warn_at(
-        consignment.created_at, new_due.at, consignment.sla_paused_seconds
+        consignment.sla_started_at or consignment.created_at,
+        new_due.at,
+        consignment.sla_paused_seconds,
     )
 
 
@@ -102,6 +126,8 @@ def colour(consignment: Consignment, now: dt.datetime | None = None) -> Colour:
     now = now or clock.now()
     if consignment.sla_phase == DONE:
         return Colour.DONE
+    if consignment.sla_phase == WAITING:
+        return Colour.WAITING
     if consignment.sla_paused_since is not None:
         return Colour.PAUSED
     if now > consignment.due_at:
@@ -199,18 +225,34 @@ class SlaFigures:
     on_time_share: float | None
     median_hours: float | None
     p90_hours: float | None
+    #: From submission to 受理: the shuttle's and the sorting's time, apart from the handling.
+    median_transit_hours: float | None = None
 
 
 def handling_hours(consignment: Consignment) -> float | None:
-    """Hours from submission to result ready, without the time the clock was paused."""
+    """Hours from the clock's start (受理, or submission for items that say so) to result
+    ready, without the time the clock was paused."""
     if consignment.result_ready_at is None:
         return None
-    span = consignment.result_ready_at - consignment.created_at
+    start = consignment.sla_started_at or consignment.created_at
+    span = consignment.result_ready_at - start
     return (span.total_seconds() - consignment.sla_paused_seconds) / 3600
 
 
+def transit_hours(consignment: Consignment) -> float | None:
+    """Hours from submission until the agent first accepted it (the way to the desk)."""
+    started = consignment.sla_started_at
+    # A clock started at submission says nothing of the way; a reassignment moves accepted_at.
+    accepted = started if started and started > consignment.created_at else consignment.accepted_at
+    if accepted is None:
+        return None
+    return (accepted - consignment.created_at).total_seconds() / 3600
+
+
 def figures(name: str, done: Iterable[Consignment]) -> SlaFigures:
-    """On-time share, median and p90 handling time of consignments whose result is ready."""
+    """On-time share, median and p90 handling time of consignments whose result is ready, and
+    their median transit time."""
+    done = list(done)
     hours: list[float] = []
     on_time = 0
     for consignment in done:
@@ -222,7 +264,15 @@ def figures(name: str, done: Iterable[Consignment]) -> SlaFigures:
     if not hours:
         return SlaFigures(name, 0, None, None, None)
     p90 = statistics.quantiles(hours, n=10, method="inclusive")[-1] if len(hours) > 1 else hours[0]
-    return SlaFigures(name, len(hours), on_time / len(hours), statistics.median(hours), p90)
+    transit = [t for t in map(transit_hours, done) if t is not None]
+    return SlaFigures(
+        name,
+        len(hours),
+        on_time / len(hours),
+        statistics.median(hours),
+        p90,
+        statistics.median(transit) if transit else None,
+    )
 
 
 def statistics_by(session: Session, by: str, since: dt.datetime | None = None) -> list[SlaFigures]:

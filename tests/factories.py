@@ -115,6 +115,7 @@ def consignment(
     submitter: User | None = None,
     time_limit_days: int = 3,
     materials: list[dict[str, str]] | None = None,
+    sla_starts: str = "accepted",
     **request: Any,
 ):
     """A consignment from ``origin`` to a department on ``department_campus``, just created."""
@@ -130,6 +131,7 @@ def consignment(
         campuses=[department_campus],
         channels=["window", "courier_proxy"],
         time_limit_days=time_limit_days,
+        sla_starts=sla_starts,
         **({"materials": materials} if materials else {}),
     )
     if pickup:

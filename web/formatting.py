@@ -113,6 +113,7 @@ LABELS: dict[type, dict[str, Any]] = {
         Colour.RED: lazy_gettext("overdue"),
         Colour.PAUSED: lazy_gettext("clock paused"),
         Colour.DONE: lazy_gettext("handled"),
+        Colour.WAITING: lazy_gettext("clock starts at acceptance"),
     },
     Level: {
         Level.WARNING: lazy_gettext("warning"),

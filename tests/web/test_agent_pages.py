@@ -45,7 +45,7 @@ def post(client, consignment, action, **data):
 def test_the_inbox_lists_what_waits_with_its_sla_colour_and_counts(client, wang, waiting):
     page = client.get("/clerk/").get_data(as_text=True)
     assert f'data-test="row-{waiting.tracking_code}"' in page
-    assert 'class="sla-green' in page
+    assert 'class="sla-waiting' in page  # the clock starts when a clerk accepts it
     assert 'data-test="count-sorted"' in page
 
 

@@ -77,6 +77,7 @@ def _raw_from_form(form: Any) -> dict[str, Any]:
         "campuses": form.getlist("campuses"),
         "channels": form.getlist("channels"),
         "time_limit_days": form.get("time_limit_days", ""),
+        "sla_starts": form.get("sla_starts", ""),
         "fee": "free" if form.get("fee_free") else form.get("fee", ""),
         "legal_basis": form.get("legal_basis", ""),
         "contact": form.get("contact", ""),
