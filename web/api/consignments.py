@@ -135,6 +135,11 @@ def new_consignment_from(body: schema.NewConsignment) -> NewConsignment:
     """The domain's request from the decoded body (the domain checks that it makes sense)."""
     recipient = body.recipient
     to_self = recipient is None or recipient.self_
+    if recipient is not None and not to_self and not recipient.name.strip():
+        # An empty recipient would silently mean the submitter; the caller must say which.
+        raise ValidationFailed(
+            [Problem("recipient.name", N_("Name the recipient, or send self: true."))]
+        )
     return NewConsignment(
         service_item=body.service_item,
         origin_campus=body.origin_campus or None,

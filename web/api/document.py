@@ -24,7 +24,7 @@ _PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 #: What each refusal means, as the document describes it.
 _MEANINGS = {
-    400: "The body is not JSON of the declared shape",
+    400: "Not understood (a body that is not JSON), or refused as `code` says",
     401: "No valid bearer token",
     403: "The caller's roles do not allow this",
     404: "No such thing (or not one the caller may see)",

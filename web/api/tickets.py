@@ -149,7 +149,9 @@ def _make_view(action: str) -> Callable[[int], Any]:
         return answer(act(db(), queue.window_by_number(db(), window)))
 
     view.__name__ = f"window_{action.replace('-', '_')}"
-    declared = operation(f"{summary} (hall staff)", body=body, answer=answers, errors=(404, 409))
+    declared = operation(
+        f"{summary} (hall staff)", body=body, answer=answers, errors=(400, 404, 409)
+    )
     return roles_required(Role.HALL_STAFF)(declared(view))
 
 

@@ -64,7 +64,7 @@ def _problem(error: msgspec.ValidationError, root: str) -> Problem:
     path = (match["path"] or "").lstrip(".")
     # msgspec writes list positions as ``[3]``; the problem names the field they belong to.
     field_name = re.sub(r"\[\d+\]", "", path) or root
-    return Problem(field_name, N_("%(detail)s"), detail=match["message"])
+    return Problem(field_name, N_("Not valid: %(detail)s"), detail=match["message"])
 
 
 def body_of(kind: type[T]) -> T:

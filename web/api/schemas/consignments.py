@@ -27,6 +27,15 @@ class Recipient(msgspec.Struct):
     phone: column_text(Consignment.recipient_phone) = ""  # type: ignore[valid-type]
 
 
+#: ``self: true``, or a name (a phone too, to be told when it is ready): never ``{}``.
+ONE_RECIPIENT = {
+    "anyOf": [
+        {"required": ["self"], "properties": {"self": {"const": True}}},
+        {"required": ["name"], "properties": {"name": {"pattern": "\\S"}}},
+    ]
+}
+
+
 class Contents(msgspec.Struct):
     pages: Sheets = 1
     documents: Sheets = 1
@@ -40,7 +49,7 @@ class NewConsignment(msgspec.Struct):
     error names the earliest date)."""
 
     service_item: column_text(ServiceItem.code, min_length=1)  # type: ignore[valid-type]
-    recipient: Recipient | None = None
+    recipient: Annotated[Recipient, Meta(extra_json_schema=ONE_RECIPIENT)] | None = None
     pickup_campus: CampusCode | None = None  # type: ignore[valid-type]
     origin_campus: CampusCode | None = None  # type: ignore[valid-type]
     contents: Contents = msgspec.field(default_factory=Contents)
