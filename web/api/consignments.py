@@ -326,7 +326,7 @@ def add_event(code: str) -> Any:
 @operation(
     "The label: PNG (thermal 60x40 mm, a6 100x150 mm) or an A4 PDF sheet",
     query=schema.LabelQuery,
-    media={"image/png": {}, "application/pdf": {}},
+    media=("image/png", "application/pdf"),
     errors=(404,),
 )
 def label(code: str) -> Any:
@@ -337,7 +337,7 @@ def label(code: str) -> Any:
 @roles_required(Role.COURIER, Role.CLERK, Role.HALL_STAFF)
 @operation(
     "A stored photo (staff)",
-    media={"image/jpeg": {}, "image/png": {}, "image/webp": {}},
+    media=("image/jpeg", "image/png", "image/webp"),
     errors=(404,),
 )
 def photo(photo_id: int) -> Any:

@@ -37,14 +37,20 @@ class Operation:
     """What one API operation takes and answers, for decoding and for the document."""
 
     summary: str
+    #: The success answer's type (a Struct), or None for no body.
     answer: Any = None
     status: int = 200
+    #: The JSON body's type, or ``{media type: JSON schema}`` for a form or an upload.
     body: Any = None
+    #: The query string's type (a Struct of scalar fields).
     query: Any = None
+    #: Refusals besides those the body, query and access imply (400, 401, 403, 422).
     errors: tuple[int, ...] = ()
     description: str = ""
-    media: dict[str, Any] = field(default_factory=dict)
+    #: Media types of a binary success answer (an image, a PDF) instead of ``answer``.
+    media: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
+    #: Other success statuses and their answer types.
     also: dict[int, Any] = field(default_factory=dict)
 
 

@@ -107,10 +107,10 @@ class Leg(msgspec.Struct):
     trip: str
     line: str
     from_: str = msgspec.field(name="from")
-    to: str = ""
-    departs_at: str = ""
-    arrives_at: str = ""
-    status: str = ""
+    to: str
+    departs_at: str
+    arrives_at: str
+    status: str
 
 
 class EtaChange(msgspec.Struct):
