@@ -83,6 +83,10 @@ def test_a_nul_character_in_a_path_code_is_not_found(client):
     assert client.get("/api/catalog/items/AB%00C").status_code == 404
 
 
+def test_a_path_code_longer_than_any_code_is_not_found(client):
+    assert client.get("/api/catalog/items/" + "A" * 65).status_code == 404
+
+
 def test_json_nested_a_hundred_thousand_deep_is_refused_at_its_first_bracket(client, teacher):
     deep = "[" * 100_000 + "]" * 100_000
     response = client.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
+from werkzeug.routing import IntegerConverter, Map, UnicodeConverter, ValidationError
 
 from web.api.schemas.common import MAX_ID
 
@@ -23,7 +23,14 @@ class IdConverter(IntegerConverter):
 class CodeConverter(UnicodeConverter):
     """A code: up to :data:`MAX_CODE` characters, no slash, no NUL."""
 
-    regex = f"[^/\\x00]{{1,{MAX_CODE}}}"
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, maxlength=MAX_CODE)
+
+    def to_python(self, value: str) -> str:
+        # A NUL is refused here (a 404 too): the length is all the pattern can say.
+        if "\x00" in value:
+            raise ValidationError
+        return value
 
 
 #: Name in the rule -> converter, and the OpenAPI schema of what it accepts.
