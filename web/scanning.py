@@ -61,7 +61,12 @@ def result_json(result: ScanResult) -> dict[str, Any]:
     }
 
 
+def results_json(scans: list[Scan]) -> dict[str, Any]:
+    """Process the current courier's scans: ``{results: [...]}``, one per scan in order."""
+    results = answer(db(), current_user(), scans, label_key())
+    return {"results": [result_json(result) for result in results]}
+
+
 def answer_scans(scans: list[Scan]) -> Response:
     """Process the current courier's scans and answer ``{results: [...]}``."""
-    results = answer(db(), current_user(), scans, label_key())
-    return jsonify(results=[result_json(result) for result in results])
+    return jsonify(results_json(scans))

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
-
-from catalog.items import get_item, search_items
+from catalog.items import SearchQuery, get_item, item_record, search_items
 from catalog.models import ServiceItem
-from catalog.transfer import item_record
 from web.api import api
+from web.api.schemas.catalog import Item, ItemPage, ItemsQuery
+from web.api.typed import answer, operation, query_of, shaped
 from web.auth import public
 from web.db import db
-from web.params import query_from_args
-
-MAX_PAGE = 100
 
 
-def item_json(item: ServiceItem) -> dict[str, Any]:
+def item_json(item: ServiceItem) -> Item:
     """The API representation of a service item: its export record, department spelt out."""
     record = item_record(item)
     record["department"] = {
@@ -25,24 +21,37 @@ def item_json(item: ServiceItem) -> dict[str, Any]:
         "name": item.department.name,
         "name_en": item.department.name_en,
     }
-    return record
+    return shaped(Item, record)
 
 
 @api.get("/catalog/items")
 @public
+@operation("Search the published service items", query=ItemsQuery, answer=ItemPage)
 def list_items() -> Any:
-    size = min(MAX_PAGE, max(1, request.args.get("limit", 50, type=int) or 50))
-    query = query_from_args(request.args, page_size=size)
-    items, total = search_items(db(), query)
-    return jsonify(
-        items=[item_json(item) for item in items],
-        total=total,
-        page=query.offset // size + 1,
-        limit=size,
+    asked = query_of(ItemsQuery)
+    items, total = search_items(
+        db(),
+        SearchQuery(
+            text=asked.q,
+            department=asked.department,
+            campus=asked.campus,
+            channel=asked.channel,
+            limit=asked.limit,
+            offset=(asked.page - 1) * asked.limit,
+        ),
+    )
+    return answer(
+        ItemPage(
+            items=[item_json(item) for item in items],
+            total=total,
+            page=asked.page,
+            limit=asked.limit,
+        )
     )
 
 
-@api.get("/catalog/items/<code>")
+@api.get("/catalog/items/<code:code>")
 @public
+@operation("One published service item", answer=Item, errors=(404,))
 def show_item(code: str) -> Any:
-    return jsonify(item_json(get_item(db(), code)))
+    return answer(item_json(get_item(db(), code)))

@@ -5,25 +5,23 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, abort, jsonify, request, url_for
+from flask import Response, abort, url_for
 from sqlalchemy import func, select
 
 from catalog.models import Location
 from core import codes
 from core.errors import N_, Problem, ValidationFailed
 from core.users import Role, User
-from courier.consignments import (
-    NewConsignment,
-    consignments_of,
-)
+from courier.consignments import NewConsignment, consignments_of
 from courier.custody import Outcome, must
-from courier.models import Consignment, CustodyEvent, Photo, Priority, ScanRecord
-from courier.states import Kind
+from courier.models import Consignment, CustodyEvent, Photo, ScanRecord
 from courier.timeline import timeline
 from routes.models import RoutePlan
 from routes.plans import history, plan_of
 from services import consignments
 from web.api import api
+from web.api.schemas import consignments as schema
+from web.api.typed import Link, answer, body_of, operation, query_of, shaped
 from web.auth import current_user, login_required, roles_required
 from web.db import db
 from web.formatting import translate
@@ -80,6 +78,7 @@ def route_json(plan: RoutePlan | None) -> dict[str, Any]:
 
 
 def consignment_json(consignment: Consignment, full: bool = True) -> dict[str, Any]:
+    """The consignment as plain data; ``full`` adds what only its parties and staff see."""
     view = timeline(db(), consignment)
     plan = plan_of(db(), consignment.id)
     record: dict[str, Any] = {
@@ -132,54 +131,63 @@ def _visible(code: str) -> Consignment:
     return consignments.visible(db(), current_user(), code, label_key())
 
 
-def _int(value: Any, field: str, default: int) -> int:
-    if value in (None, ""):
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise ValidationFailed([Problem(field, N_("Write a whole number."))])
-    return int(value)
-
-
-def new_consignment_from(body: dict[str, Any]) -> NewConsignment:
-    """The request of ``POST /api/consignments``, checked for shape (the domain checks sense)."""
-    recipient = body.get("recipient") or {"self": True}
-    contents = body.get("contents") or {}
-    if not isinstance(recipient, dict) or not isinstance(contents, dict):
-        raise ValidationFailed([Problem("recipient", N_("Recipient and contents are objects."))])
-    to_self = bool(recipient.get("self"))
-    priority = body.get("priority") or Priority.NORMAL
-    if priority not in Priority.__members__.values():
-        raise ValidationFailed([Problem("priority", N_("Priority is normal or urgent."))])
+def new_consignment_from(body: schema.NewConsignment) -> NewConsignment:
+    """The domain's request from the decoded body (the domain checks that it makes sense)."""
+    recipient = body.recipient
+    to_self = recipient is None or recipient.self_
+    if recipient is not None and not to_self and not recipient.name.strip():
+        # An empty recipient would silently mean the submitter; the caller must say which.
+        raise ValidationFailed(
+            [Problem("recipient.name", N_("Name the recipient, or send self: true."))]
+        )
     return NewConsignment(
-        service_item=str(body.get("service_item") or ""),
-        origin_campus=body.get("origin_campus") or None,
-        pickup_campus=body.get("pickup_campus") or None,
-        recipient_name="" if to_self else str(recipient.get("name") or ""),
-        recipient_phone="" if to_self else str(recipient.get("phone") or ""),
-        pages=_int(contents.get("pages"), "pages", 1),
-        documents=_int(contents.get("documents"), "documents", 1),
-        contains_originals=bool(contents.get("contains_originals")),
-        materials_checked=[str(m) for m in contents.get("materials") or []],
-        priority=Priority(priority),
+        service_item=body.service_item,
+        origin_campus=body.origin_campus or None,
+        pickup_campus=body.pickup_campus or None,
+        recipient_name="" if to_self or recipient is None else recipient.name,
+        recipient_phone="" if to_self or recipient is None else recipient.phone,
+        pages=body.contents.pages,
+        documents=body.contents.documents,
+        contains_originals=body.contents.contains_originals,
+        materials_checked=list(body.contents.materials),
+        priority=body.priority,
     )
+
+
+#: The consignment's life, followed from its creation (schemathesis walks these links).
+_CREATED_LINKS = tuple(
+    Link(name, target, {"code": "$response.body#/tracking_code"})
+    for name, target in (
+        ("read", "api.show"),
+        ("label", "api.label"),
+        ("events", "api.events"),
+        ("record_event", "api.add_event"),
+    )
+)
 
 
 @api.post("/consignments")
 @roles_required(*SUBMITTERS)
+@operation(
+    "Submit a consignment (teachers and students)",
+    body=schema.NewConsignment,
+    answer=schema.Submitted,
+    status=201,
+    errors=(404, 409),
+    links=_CREATED_LINKS,
+)
 def create() -> Any:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400)
+    body = body_of(schema.NewConsignment)
     submitted = consignments.submit(
         db(),
         current_user(),
         new_consignment_from(body),
         label_key(),
-        accept_later=bool(body.get("accept_later")),
+        accept_later=body.accept_later,
     )
     consignment, plan = submitted.consignment, submitted.plan
-    return (
-        jsonify(
+    return answer(
+        schema.Submitted(
             tracking_code=consignment.tracking_code,
             state=str(consignment.state),
             due_at=consignment.due_at.isoformat(),
@@ -193,89 +201,119 @@ def create() -> Any:
 
 @api.get("/consignments")
 @login_required
+@operation(
+    "My consignments, sent or to receive, newest first",
+    answer=schema.Mine,
+)
 def list_mine() -> Any:
-    items = consignments_of(db(), current_user())
-    return jsonify(
-        consignments=[
-            {
-                "tracking_code": c.tracking_code,
-                "state": str(c.state),
-                "service_item": c.service_item.code,
-                "due_at": c.due_at.isoformat(),
-                "created_at": c.created_at.isoformat(),
-            }
-            for c in items
-        ]
+    return answer(
+        schema.Mine(
+            consignments=[
+                schema.Summary(
+                    tracking_code=c.tracking_code,
+                    state=str(c.state),
+                    service_item=c.service_item.code,
+                    due_at=c.due_at.isoformat(),
+                    created_at=c.created_at.isoformat(),
+                )
+                for c in consignments_of(db(), current_user())
+            ]
+        )
     )
 
 
-@api.get("/consignments/<code>")
+@api.get("/consignments/<code:code>")
 @login_required
+@operation(
+    "One consignment with its events in order and its route",
+    answer=schema.Detail,
+    errors=(404,),
+)
 def show(code: str) -> Any:
-    return jsonify(consignment_json(_visible(code)))
+    return answer(shaped(schema.Detail, consignment_json(_visible(code))))
 
 
-def outcome_json(outcome: Outcome) -> dict[str, Any]:
-    return {
-        "ok": outcome.ok,
-        "state": str(outcome.state),
-        "duplicate": outcome.duplicate,
-        "late": outcome.late,
-        "code": outcome.reason_code,
-        "reason": translate(outcome.reason, outcome.params) if outcome.reason else None,
-    }
+def outcome_json(outcome: Outcome) -> schema.Outcome:
+    return schema.Outcome(
+        ok=outcome.ok,
+        state=str(outcome.state),
+        duplicate=outcome.duplicate,
+        late=outcome.late,
+        code=outcome.reason_code,
+        reason=translate(outcome.reason, outcome.params) if outcome.reason else None,
+    )
 
 
-@api.get("/consignments/<code>/events")
+@api.get("/consignments/<code:code>/events")
 @login_required
+@operation(
+    "The consignment's custody events, in device-time order",
+    answer=schema.Events,
+    errors=(404,),
+)
 def events(code: str) -> Any:
     consignment = _visible(code)
-    return jsonify(events=[event_json(event, True) for event in timeline(db(), consignment).events])
+    return answer(
+        shaped(
+            schema.Events,
+            {"events": [event_json(event, True) for event in timeline(db(), consignment).events]},
+        )
+    )
 
 
 @api.get("/metrics")
 @roles_required(Role.ADMIN)
+@operation(
+    "Counters for administrators: forged codes refused, scans recorded", answer=schema.Metrics
+)
 def metrics() -> Any:
     """Counters an administrator watches: refused codes (someone guessing?) and scans."""
     refused = db().scalar(
         select(func.count()).select_from(ScanRecord).where(ScanRecord.reason_code == "forged")
     )
-    return jsonify(
-        forged_codes_since_start=codes.forged_codes.value,
-        forged_scans_total=refused or 0,
-        scans_total=db().scalar(select(func.count()).select_from(ScanRecord)) or 0,
+    return answer(
+        schema.Metrics(
+            forged_codes_since_start=codes.forged_codes.value,
+            forged_scans_total=refused or 0,
+            scans_total=db().scalar(select(func.count()).select_from(ScanRecord)) or 0,
+        )
     )
 
 
-@api.post("/consignments/<code>/events")
+@api.post("/consignments/<code:code>/events")
 @login_required
+@operation(
+    "Record an event (agent accepted, result ready, damaged, ...)",
+    description="Roles per kind; `id` makes a retry idempotent (a repeat answers 200 with the "
+    "first outcome). Damaged needs a `photo_id` from POST /api/photos.",
+    body=schema.NewEvent,
+    answer=schema.Outcome,
+    status=201,
+    also={200: schema.Outcome},
+    errors=(403, 404, 409),
+)
 def add_event(code: str) -> Any:
     consignment = _visible(code)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or body.get("kind") not in Kind.__members__.values():
-        raise ValidationFailed([Problem("kind", N_("Name the kind of event."))])
-    photo = db().get(Photo, body["photo_id"]) if body.get("photo_id") else None
-    if body.get("photo_id") and photo is None:
+    body = body_of(schema.NewEvent)
+    photo = db().get(Photo, body.photo_id) if body.photo_id is not None else None
+    if body.photo_id is not None and photo is None:
         raise ValidationFailed([Problem("photo_id", N_("Unknown photo."))])
     location = None
-    if body.get("location"):
-        location = db().scalar(select(Location).where(Location.code == body["location"]))
+    if body.location:
+        location = db().scalar(select(Location).where(Location.code == body.location))
         if location is None:
             raise ValidationFailed(
-                [Problem("location", N_("Unknown place %(location)s."), location=body["location"])]
+                [Problem("location", N_("Unknown place %(location)s."), location=body.location)]
             )
     to = None
-    if body.get("to"):
-        to = db().scalar(select(User).where(User.login == str(body["to"])))
+    if body.to:
+        to = db().scalar(select(User).where(User.login == body.to))
         if to is None:
-            raise ValidationFailed([Problem("to", N_("Unknown user %(login)s."), login=body["to"])])
-    missing = body.get("missing") or []
-    if not isinstance(missing, list):
-        raise ValidationFailed([Problem("missing", N_("List the missing materials by name."))])
+            raise ValidationFailed([Problem("to", N_("Unknown user %(login)s."), login=body.to)])
     desk = consignments.DeskDetails(
-        missing=tuple(str(name) for name in missing),
-        other=str(body.get("other") or ""),
-        reason=str(body.get("reason") or ""),
+        missing=tuple(body.missing),
+        other=body.other,
+        reason=body.reason,
         to=to,
         label_key=label_key(),
         base_url=base_url(),
@@ -284,27 +322,38 @@ def add_event(code: str) -> Any:
         db(),
         current_user(),
         consignment,
-        Kind(body["kind"]),
-        f"web:{body.get('id') or uuid.uuid4()}",
+        body.kind,
+        f"web:{body.id or uuid.uuid4()}",
         desk,
-        device_at=parse_time(body.get("at"), "at"),
+        device_at=parse_time(body.at, "at"),
         location=location,
-        notes=str(body.get("notes") or "")[:2000],
+        notes=body.notes,
         photo=photo,
     )
     # The request was understood; a refusal comes from the consignment's state (409).
     must(outcome)
-    return jsonify(outcome_json(outcome)), 200 if outcome.duplicate else 201
+    return answer(outcome_json(outcome), 200 if outcome.duplicate else 201)
 
 
-@api.get("/consignments/<code>/label")
+@api.get("/consignments/<code:code>/label")
 @login_required
+@operation(
+    "The label: PNG (thermal 60x40 mm, a6 100x150 mm) or an A4 PDF sheet",
+    query=schema.LabelQuery,
+    media=("image/png", "application/pdf"),
+    errors=(404,),
+)
 def label(code: str) -> Any:
-    return label_response(_visible(code), request.args.get("format", "thermal"))
+    return label_response(_visible(code), query_of(schema.LabelQuery).format)
 
 
-@api.get("/photos/<int:photo_id>")
+@api.get("/photos/<id:photo_id>")
 @roles_required(Role.COURIER, Role.CLERK, Role.HALL_STAFF)
+@operation(
+    "A stored photo (staff)",
+    media=("image/jpeg", "image/png", "image/webp"),
+    errors=(404,),
+)
 def photo(photo_id: int) -> Any:
     stored = db().get(Photo, photo_id)
     if stored is None:

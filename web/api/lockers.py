@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, request
+from flask import abort
 from sqlalchemy import select
 
 from core.users import Role
@@ -12,6 +12,8 @@ from firmware_bridge.models import DeadLetter, DeviceEvent
 from lockers.compartments import bank_by_controller
 from lockers.models import LockerBank
 from web.api import api
+from web.api.schemas import lockers as schema
+from web.api.typed import answer, operation, query_of, shaped, shaped_answer
 from web.auth import roles_required
 from web.db import db
 
@@ -43,24 +45,34 @@ def bank_json(bank: LockerBank) -> dict[str, Any]:
 
 @api.get("/lockers")
 @roles_required(Role.ADMIN)
+@operation(
+    "Every locker bank, its controller's health, its compartments (admin)", answer=schema.Banks
+)
 def lockers() -> Any:
     banks = db().scalars(select(LockerBank).order_by(LockerBank.controller))
-    return jsonify(banks=[bank_json(bank) for bank in banks])
+    return answer(shaped(schema.Banks, {"banks": [bank_json(bank) for bank in banks]}))
 
 
-@api.get("/lockers/<controller>/events")
+@api.get("/lockers/<code:controller>/events")
 @roles_required(Role.ADMIN)
+@operation(
+    "A controller's stored device events in seq order, after `after_seq` (admin)",
+    query=schema.DeviceEventsQuery,
+    answer=schema.DeviceEvents,
+    errors=(404,),
+)
 def locker_events(controller: str) -> Any:
     if bank_by_controller(db(), controller) is None:
         abort(404)
-    after = request.args.get("after_seq", 0, type=int)
+    after = query_of(schema.DeviceEventsQuery).after_seq
     events = db().scalars(
         select(DeviceEvent)
         .where(DeviceEvent.controller == controller, DeviceEvent.seq > after)
         .order_by(DeviceEvent.seq)
         .limit(MAX_ROWS)
     )
-    return jsonify(
+    return shaped_answer(
+        schema.DeviceEvents,
         events=[
             {
                 "seq": e.seq,
@@ -73,15 +85,17 @@ def locker_events(controller: str) -> Any:
                 "result": e.result,
             }
             for e in events
-        ]
+        ],
     )
 
 
 @api.get("/dead-letters")
 @roles_required(Role.ADMIN)
+@operation("Messages that broke the MQTT contract, newest first (admin)", answer=schema.DeadLetters)
 def dead_letters() -> Any:
     letters = db().scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(MAX_ROWS))
-    return jsonify(
+    return shaped_answer(
+        schema.DeadLetters,
         dead_letters=[
             {
                 "id": letter.id,
@@ -93,5 +107,5 @@ def dead_letters() -> Any:
                 "payload": letter.payload.decode("utf-8", "replace"),
             }
             for letter in letters
-        ]
+        ],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, jsonify, request
+from flask import Response, abort, current_app, request
 from sqlalchemy import select
 
 from core.outbox import OutboxMessage
@@ -12,6 +12,8 @@ from core.users import Role
 from notifications.dispatcher import CHANNELS, record_delivery
 from notifications.senders import TWILIO_STATUS_PATH
 from web.api import api
+from web.api.schemas import notifications as schema
+from web.api.typed import operation, query_of, shaped_answer
 from web.auth import public, roles_required
 from web.db import db
 
@@ -43,17 +45,33 @@ def outbox_json(row: OutboxMessage) -> dict[str, Any]:
 
 @api.get("/notifications")
 @roles_required(Role.ADMIN)
+@operation(
+    "Notices in the outbox, newest first; ?to= filters by recipient (admin)",
+    query=schema.NoticesQuery,
+    answer=schema.Notices,
+)
 def notifications() -> Any:
     query = select(OutboxMessage).where(OutboxMessage.channel.in_(CHANNELS))
-    to = request.args.get("to", "").strip()
+    to = query_of(schema.NoticesQuery).to.strip()
     if to:
         query = query.where(OutboxMessage.recipient == to)
     rows = db().scalars(query.order_by(OutboxMessage.id.desc()).limit(MAX_ROWS))
-    return jsonify(notifications=[outbox_json(row) for row in rows])
+    return shaped_answer(schema.Notices, notifications=[outbox_json(row) for row in rows])
 
 
 @api.post(TWILIO_STATUS_PATH.removeprefix("/api"))
 @public
+@operation(
+    "Twilio's status callback; refused unless X-Twilio-Signature is valid",
+    body={
+        "application/x-www-form-urlencoded": {
+            "type": "object",
+            "properties": {"MessageSid": {"type": "string"}, "MessageStatus": {"type": "string"}},
+        }
+    },
+    status=204,
+    errors=(403,),
+)
 def twilio_status() -> Any:
     """Twilio's status callback: only a request signed with our auth token counts."""
     from twilio.request_validator import RequestValidator
@@ -69,4 +87,4 @@ def twilio_status() -> Any:
     if not sid or not status:
         abort(400)
     record_delivery(db(), sid, status)
-    return "", 204
+    return Response(status=204)

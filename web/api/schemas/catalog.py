@@ -1,0 +1,67 @@
+"""The public catalog of service items."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+from catalog.models import Campus, Channel, Department
+from web.api.schemas.common import Count, column_text, text
+
+#: Most items one page of ``GET /api/catalog/items`` holds.
+MAX_PAGE = 100
+
+
+class ItemsQuery(msgspec.Struct):
+    q: text(100) = ""  # type: ignore[valid-type]
+    department: column_text(Department.code) | None = None  # type: ignore[valid-type]
+    campus: column_text(Campus.code) | None = None  # type: ignore[valid-type]
+    channel: Channel | None = None
+    page: Annotated[int, Meta(ge=1, le=100_000)] = 1
+    limit: Annotated[int, Meta(ge=1, le=MAX_PAGE)] = 50
+
+
+class DepartmentRef(msgspec.Struct):
+    code: str
+    name: str
+    name_en: str
+
+
+class Material(msgspec.Struct):
+    name: str
+    name_en: str
+    form: str
+    copies: int
+    notes: str
+
+
+class Item(msgspec.Struct):
+    """A published service item; ``fee`` is ``free`` or what it costs, time limit in working
+    days (0: handled on the spot)."""
+
+    code: str
+    name: str
+    name_en: str
+    department: DepartmentRef
+    campuses: list[str]
+    channels: list[str]
+    proxy_allowed: bool
+    time_limit_days: int
+    fee: str
+    legal_basis: str
+    contact: str
+    description: str
+    description_en: str
+    materials: list[Material]
+    faq: list[dict[str, Any]]
+    status: str
+    version: int
+
+
+class ItemPage(msgspec.Struct):
+    items: list[Item]
+    total: Count
+    page: int
+    limit: int
