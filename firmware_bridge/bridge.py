@@ -24,7 +24,12 @@ from sqlalchemy.orm import Session
 from core.db import for_writing, unit_of_work
 from firmware_bridge import commands
 from firmware_bridge.connection import BrokerAddress, connect, new_client
-from firmware_bridge.ingest import Outbound, handle_batch, mark_silent_controllers
+from firmware_bridge.ingest import (
+    Outbound,
+    dead_letter_unstorable,
+    handle_batch,
+    mark_silent_controllers,
+)
 
 log = logging.getLogger(__name__)
 SUBSCRIPTIONS = ("evt", "status", "hb", "cmd/ack")
@@ -122,36 +127,61 @@ class Bridge:
     def _work(self) -> None:
         while not self.stopping.is_set():
             batch = self._batch()
-            if not batch:
-                continue
-            while not self.stopping.is_set():
+            while batch and not self.stopping.is_set():
                 try:
-                    started = time.perf_counter()
-                    outbound = self._store(batch)
+                    self._settle(batch)
                     break
                 except Exception:
-                    # Nothing was acknowledged: retrying later stores the same batch once.
-                    log.exception("bridge: storing a batch of %s failed; retrying", len(batch))
+                    # Not even a dead letter could be written: the database is away. Nothing
+                    # was acknowledged, so waiting and trying again loses nothing.
+                    log.exception("bridge: the database refused a dead letter; waiting")
                     time.sleep(1)
-            else:
-                return
-            ack = self.client.ack
-            for _topic, _payload, mid, qos in batch:
-                if qos:
-                    ack(mid, qos)
-            self.stored += len(batch)
-            log.info(
-                "bridge: stored %s messages from %s in %.1f ms",
-                len(batch),
-                _controllers(batch),
-                (time.perf_counter() - started) * 1000,
-            )
-            self._publish(outbound)
+
+    def _settle(self, batch: list[Received]) -> None:
+        """Store a batch, acknowledge it, publish what it asked for. A batch that fails twice
+        is stored message by message: one message can never hold up the others."""
+        started = time.perf_counter()
+        try:
+            outbound = self._store(batch)
+        except Exception:
+            log.exception("bridge: storing a batch of %s failed; retrying once", len(batch))
+            try:
+                outbound = self._store(batch)
+            except Exception:
+                log.exception("bridge: the batch failed again; storing message by message")
+                outbound = [out for message in batch for out in self._store_alone(message)]
+        ack = self.client.ack
+        for _topic, _payload, mid, qos in batch:
+            if qos:
+                ack(mid, qos)
+        self.stored += len(batch)
+        log.info(
+            "bridge: stored %s messages from %s in %.1f ms",
+            len(batch),
+            _controllers(batch),
+            (time.perf_counter() - started) * 1000,
+        )
+        self._publish(outbound)
 
     def _store(self, batch: list[Received]) -> list[Outbound]:
         with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
             for_writing(session)
             return handle_batch(session, self._drain(batch), self.label_key)
+
+    def _store_alone(self, message: Received) -> list[Outbound]:
+        """One message in its own transaction; if storing it fails, it is dead-lettered with
+        the error in another."""
+        topic, payload, _mid, _qos = message
+        try:
+            with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
+                for_writing(session)
+                return handle_batch(session, [(topic, payload)], self.label_key)
+        except Exception as error:
+            log.exception("bridge: a message on %s could not be stored", topic[:200])
+            reason = f"could not be stored: {type(error).__name__}: {error}"
+        with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
+            for_writing(session)
+            return dead_letter_unstorable(session, topic, payload, reason, self.label_key)
 
     def _publish(self, outbound: list[Outbound]) -> None:
         # Only the newest evt/ack per controller matters; commands each go out.
