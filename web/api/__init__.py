@@ -9,6 +9,7 @@ from web.api import (  # noqa: E402, F401  (routes register on import)
     catalog,
     consignments,
     lockers,
+    metrics,
     notifications,
     openapi,
     scans,

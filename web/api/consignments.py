@@ -6,10 +6,9 @@ import uuid
 from typing import Any
 
 from flask import Response, abort, jsonify, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from catalog.models import Location
-from core import codes
 from core.errors import N_, Problem, ValidationFailed
 from core.users import Role
 from courier.consignments import (
@@ -17,7 +16,7 @@ from courier.consignments import (
     consignments_of,
 )
 from courier.custody import Outcome, must
-from courier.models import Consignment, CustodyEvent, Photo, Priority, ScanRecord
+from courier.models import Consignment, CustodyEvent, Photo, Priority
 from courier.states import Kind
 from courier.timeline import timeline
 from routes.models import RoutePlan
@@ -231,20 +230,6 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
 def events(code: str) -> Any:
     consignment = _visible(code)
     return jsonify(events=[event_json(event, True) for event in timeline(db(), consignment).events])
-
-
-@api.get("/metrics")
-@roles_required(Role.ADMIN)
-def metrics() -> Any:
-    """Counters an administrator watches: refused codes (someone guessing?) and scans."""
-    refused = db().scalar(
-        select(func.count()).select_from(ScanRecord).where(ScanRecord.reason_code == "forged")
-    )
-    return jsonify(
-        forged_codes_since_start=codes.forged_codes.value,
-        forged_scans_total=refused or 0,
-        scans_total=db().scalar(select(func.count()).select_from(ScanRecord)) or 0,
-    )
 
 
 @api.post("/consignments/<code>/events")

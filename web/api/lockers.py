@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.users import Role
+from firmware_bridge.ingest import KEPT_PAYLOAD
 from firmware_bridge.models import DeadLetter, DeviceEvent
 from lockers.compartments import bank_by_controller
 from lockers.models import LockerBank
@@ -16,6 +17,7 @@ from web.auth import roles_required
 from web.db import db
 
 MAX_ROWS = 500
+LETTERS_PAGE = 100
 
 
 def bank_json(bank: LockerBank) -> dict[str, Any]:
@@ -80,7 +82,23 @@ def locker_events(controller: str) -> Any:
 @api.get("/dead-letters")
 @roles_required(Role.ADMIN)
 def dead_letters() -> Any:
-    letters = db().scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(MAX_ROWS))
+    """Dead letters newest first, a page at a time (``?before=<id>``, ``?limit=`` up to
+    :data:`LETTERS_PAGE`), each with at most :data:`KEPT_PAYLOAD` bytes of its payload."""
+    limit = min(request.args.get("limit", LETTERS_PAGE, type=int) or LETTERS_PAGE, LETTERS_PAGE)
+    query = select(
+        DeadLetter.id,
+        DeadLetter.topic,
+        DeadLetter.reason,
+        DeadLetter.controller,
+        DeadLetter.seq,
+        DeadLetter.received_at,
+        # Letters stored before contract v1.1 kept whole payloads: cut in the database.
+        func.substr(DeadLetter.payload, 1, KEPT_PAYLOAD).label("payload"),
+    ).order_by(DeadLetter.id.desc())
+    before = request.args.get("before", type=int)
+    if before is not None:
+        query = query.where(DeadLetter.id < before)
+    letters = db().execute(query.limit(max(limit, 1))).all()
     return jsonify(
         dead_letters=[
             {
@@ -90,8 +108,9 @@ def dead_letters() -> Any:
                 "controller": letter.controller,
                 "seq": letter.seq,
                 "received_at": letter.received_at.isoformat(),
-                "payload": letter.payload.decode("utf-8", "replace"),
+                "payload": bytes(letter.payload).decode("utf-8", "replace"),
             }
             for letter in letters
-        ]
+        ],
+        next_before=letters[-1].id if len(letters) == max(limit, 1) else None,
     )

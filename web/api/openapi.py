@@ -566,7 +566,8 @@ SPEC: dict[str, Any] = {
         },
         "/api/dead-letters": {
             "get": {
-                "summary": "Messages that broke the MQTT contract, newest first (admin)",
+                "summary": "Messages that broke the MQTT contract, newest first, a page at a time "
+                "(?before=<id>&limit=<=100); at most 4 KiB of each payload (admin)",
                 "responses": {"200": _json({"type": "object"}), "403": _ERROR},
             }
         },
@@ -588,7 +589,8 @@ SPEC: dict[str, Any] = {
         },
         "/api/metrics": {
             "get": {
-                "summary": "Counters for administrators: forged codes refused, scans recorded",
+                "summary": "Counters for a monitor: dead letters by reason, open gaps, oldest "
+                "unacknowledged event age, notices by status, forged codes, scans (admin)",
                 "responses": {"200": _json({"type": "object"}), "403": _ERROR},
             }
         },

@@ -1,0 +1,21 @@
+"""``GET /api/metrics``: the counters a monitor alerts on (admin only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from core.users import Role
+from services import metrics as collected
+from web.api import api
+from web.auth import roles_required
+from web.db import db
+
+
+@api.get("/metrics")
+@roles_required(Role.ADMIN)
+def metrics() -> Any:
+    """Dead letters by reason, open gaps, the oldest unacknowledged event's age, notices by
+    status, refused codes and scans."""
+    return jsonify(collected.collect(db()))
