@@ -64,11 +64,14 @@ class Bridge:
         # promoted while they wait, and the full collections they bring cost more than the rest.
         self.inbox: stdlib_queue.SimpleQueue[Received] = stdlib_queue.SimpleQueue()
         self.stopping = threading.Event()
+        #: Set once the broker confirmed the subscriptions: messages flow from then on.
+        self.subscribed = threading.Event()
         self.stored = 0
         self.client = new_client(address, client_id, persistent=True)
         self.client.manual_ack_set(True)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *_: self.subscribed.set()
         self._threads: list[threading.Thread] = []
 
     def _on_connect(
