@@ -32,7 +32,7 @@ from firmware_bridge.ingest import (
 )
 
 log = logging.getLogger(__name__)
-SUBSCRIPTIONS = ("evt", "status", "hb", "cmd/ack")
+SUBSCRIPTIONS = ("evt", "status", "hb", "state", "cmd/ack")
 SHARE_GROUP = "courier-bridge"
 #: How long a batch waits for one more message before it commits (see Bridge._drain).
 LINGER = 0.002

@@ -308,3 +308,43 @@ def parse_command_ack(payload: bytes) -> CommandAck:
     ):
         raise ContractError("cmd/ack: cmd_id and a known status are required")
     return CommandAck(body["cmd_id"][:40], body["status"], str(body.get("error") or "")[:200])
+
+
+@dataclass(frozen=True)
+class CompartmentReport:
+    number: int
+    door_open: bool
+    occupied: bool
+    fault: str | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    seq: int
+    compartments: tuple[CompartmentReport, ...]
+
+
+def parse_state(payload: bytes) -> Snapshot:
+    """A ``state`` snapshot: ``{"seq": N, "compartments": [{"number": 1, "door": "closed",
+    "occupied": true, "fault": null}, …]}`` (contract v1.1)."""
+    body = _small_json(payload)
+    if not isinstance(body, dict) or not _in_range(body.get("seq"), 0, SEQ_MAX):
+        raise ContractError(f"state: seq must be an integer in 0..{SEQ_MAX}")
+    items = body.get("compartments")
+    if not isinstance(items, list):
+        raise ContractError("state: compartments must be a list")
+    reports = []
+    for item in items:
+        if not (
+            isinstance(item, dict)
+            and _in_range(item.get("number"), 1, 10_000)
+            and item.get("door") in {"open", "closed"}
+            and isinstance(item.get("occupied"), bool)
+            and (item.get("fault") is None or isinstance(item.get("fault"), str))
+        ):
+            raise ContractError("state: each compartment needs number, door, occupied, fault")
+        fault = item["fault"][:80] if item.get("fault") else None
+        reports.append(
+            CompartmentReport(item["number"], item["door"] == "open", item["occupied"], fault)
+        )
+    return Snapshot(body["seq"], tuple(reports))

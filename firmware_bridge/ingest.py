@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from core import clock
-from firmware_bridge import contract
+from firmware_bridge import contract, snapshot
 from firmware_bridge.apply import apply_event, numbered
 from firmware_bridge.contract import ContractError
 from firmware_bridge.fast_path import PENDING, finish, hold, pending_of, write_pending_rows
@@ -128,7 +128,7 @@ def _handle(
             return _heartbeat(session, bank, beat, received_at, label_key)
         if parsed.channel == "cmd/ack":
             return _command_ack(session, bank, contract.parse_command_ack(payload), received_at)
-        return Handled(note="state snapshot")
+        return Handled(note=snapshot.compare(session, bank, contract.parse_state(payload)))
     except ContractError as error:
         return _dead(session, topic, payload, error, received_at)
 

@@ -10,7 +10,8 @@ from core import clock
 from firmware_bridge.ingest import handle
 from firmware_bridge.models import ControllerSequence, DeadLetter, DeviceEvent
 from firmware_bridge.sequence import lost_ranges
-from lockers.models import Alert, AlertKind
+from lockers.compartments import compartment
+from lockers.models import Alert, AlertKind, CompartmentState
 from tests.factories import LABEL_KEY
 from tests.firmware_bridge.test_ingest import CTL, bank, event, replays, send, stored, topic
 
@@ -172,3 +173,51 @@ def test_an_event_from_a_closed_gap_is_dead_lettered_not_applied(session, bank, 
 
 def test_lost_ranges_are_named_compactly():
     assert lost_ranges(4, [7, 8, 12], 20) == "5..6, 9..11, 13..20"
+
+
+def snapshot(session, seq, *compartments):
+    reports = [
+        {"number": n, "door": door, "occupied": occupied, "fault": None}
+        for n, door, occupied in compartments
+    ]
+    body = json.dumps({"seq": seq, "compartments": reports}).encode()
+    return handle(session, topic("state"), body, LABEL_KEY)
+
+
+def mismatches(session):
+    return session.scalars(
+        select(Alert.message).where(Alert.kind == AlertKind.STATE_MISMATCH)
+    ).all()
+
+
+def test_a_state_snapshot_that_agrees_raises_nothing(session, bank):
+    send(session, 1, "door_opened", {"compartment": 1})
+    snapshot(session, 1, (1, "open", False), (2, "closed", False))
+    assert mismatches(session) == []
+
+
+def test_each_difference_in_a_state_snapshot_is_an_alert_and_custody_is_untouched(session, bank):
+    send(session, 1, "door_opened", {"compartment": 1})
+    snapshot(session, 1, (1, "closed", True), (2, "closed", True))
+    assert mismatches(session) == [
+        f"{CTL} compartment 1: controller reports occupied, server has open",
+        f"{CTL} compartment 2: controller reports occupied, server has free",
+    ]
+    assert compartment(session, bank, 2).state == CompartmentState.FREE
+
+
+def test_the_same_difference_in_the_next_snapshot_is_not_alerted_again(session, bank):
+    for _ in range(2):
+        snapshot(session, 0, (2, "closed", True))
+    assert len(mismatches(session)) == 1
+
+
+def test_a_snapshot_ahead_of_the_applied_events_is_not_compared(session, bank):
+    send(session, 1)
+    snapshot(session, 5, (2, "closed", True))
+    assert mismatches(session) == []
+
+
+def test_a_malformed_state_snapshot_is_dead_lettered(session, bank):
+    handle(session, topic("state"), b'{"seq": 1, "compartments": [{"number": 1}]}', LABEL_KEY)
+    assert "state: each compartment" in letters(session)[0]
