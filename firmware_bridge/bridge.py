@@ -10,6 +10,8 @@ as many unacknowledged messages as its in-flight limit allows).
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
 import logging
 import queue as stdlib_queue
@@ -19,6 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from core.db import for_writing, unit_of_work
@@ -73,6 +76,8 @@ class Bridge:
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *_: self.subscribed.set()
         self._threads: list[threading.Thread] = []
+        #: The latest evt/acks published: :meth:`stop` lets them reach the broker first.
+        self._last_acks: collections.deque[mqtt.MQTTMessageInfo] = collections.deque(maxlen=500)
 
     def _on_connect(
         self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any = None
@@ -99,6 +104,12 @@ class Bridge:
         self.stopping.set()
         for thread in self._threads:
             thread.join(timeout=10)
+        # paho forgets unsent messages at disconnect; an evt/ack lost there would leave its
+        # controller waiting until it resends.
+        deadline = time.monotonic() + 2
+        for info in self._last_acks:
+            with contextlib.suppress(ValueError, RuntimeError):  # not queued: nothing to wait for
+                info.wait_for_publish(max(deadline - time.monotonic(), 0.01))
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -135,9 +146,10 @@ class Bridge:
                     self._settle(batch)
                     break
                 except Exception:
-                    # Not even a dead letter could be written: the database is away. Nothing
-                    # was acknowledged, so waiting and trying again loses nothing.
-                    log.exception("bridge: the database refused a dead letter; waiting")
+                    # The database is busy or away (a lock timeout, a lost connection), or not
+                    # even a dead letter could be written. Nothing was acknowledged, so waiting
+                    # and trying again loses nothing.
+                    log.exception("bridge: the database is unavailable; waiting")
                     time.sleep(1)
 
     def _settle(self, batch: list[Received]) -> None:
@@ -150,7 +162,9 @@ class Bridge:
             log.exception("bridge: storing a batch of %s failed; retrying once", len(batch))
             try:
                 outbound = self._store(batch)
-            except Exception:
+            except Exception as error:
+                if transient(error):
+                    raise
                 log.exception("bridge: the batch failed again; storing message by message")
                 outbound = [out for message in batch for out in self._store_alone(message)]
         ack = self.client.ack
@@ -180,6 +194,8 @@ class Bridge:
                 for_writing(session)
                 return handle_batch(session, [(topic, payload)], self.label_key)
         except Exception as error:
+            if transient(error):
+                raise
             log.exception("bridge: a message on %s could not be stored", topic[:200])
             reason = f"could not be stored: {type(error).__name__}: {error}"
         with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
@@ -195,7 +211,8 @@ class Bridge:
             else:
                 self.client.publish(message.topic, json.dumps(message.payload), qos=message.qos)
         for message in latest.values():
-            self.client.publish(message.topic, json.dumps(message.payload), qos=message.qos)
+            info = self.client.publish(message.topic, json.dumps(message.payload), qos=message.qos)
+            self._last_acks.append(info)
 
     def _tick(self) -> None:
         last_presence_check = 0.0
@@ -210,6 +227,19 @@ class Bridge:
                 self._publish(due)
             except Exception:
                 log.exception("bridge: command round failed")
+
+
+#: Words of a database error that passes: the same message will be stored once it is over.
+_TRANSIENT = ("locked", "deadlock", "could not serialize", "timeout", "connection")
+
+
+def transient(error: Exception) -> bool:
+    """A database error about the database, not the message (a lock timeout, a lost
+    connection): dead-lettering would lose a valid event, so the batch waits instead."""
+    if not isinstance(error, DBAPIError):
+        return False
+    text = str(error.orig).lower()
+    return error.connection_invalidated or any(word in text for word in _TRANSIENT)
 
 
 #: Controllers named in a batch's log line; a busy campus sends from dozens at once.

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from core import clock
 from firmware_bridge import ingest
@@ -121,7 +121,7 @@ def test_a_database_error_in_one_message_dead_letters_it_and_stores_the_rest(
 
     def fails_on_compartment_3(session, bank, kind, data, *args):
         if data.get("compartment") == 3:
-            raise OperationalError("INSERT …", {}, Exception("disk I/O error"))
+            raise DataError("INSERT …", {}, Exception("value out of range"))
         return applied(session, bank, kind, data, *args)
 
     monkeypatch.setattr(ingest, "apply_event", fails_on_compartment_3)
@@ -132,6 +132,27 @@ def test_a_database_error_in_one_message_dead_letters_it_and_stores_the_rest(
     events = select(func.count()).select_from(DeviceEvent).where(DeviceEvent.controller == POISONED)
     eventually(lambda: read(lambda s: s.scalar(events)) == 2)
     (reason,) = dead_letters(read)
-    assert reason.startswith("could not be stored: OperationalError")
+    assert reason.startswith("could not be stored: DataError")
     assert healthy.seconds_to_ack() < 1.0
+    poisoner.loop_stop()
+
+
+def test_a_locked_database_delays_a_batch_but_dead_letters_nothing(
+    read, mosquitto, healthy, monkeypatch
+):
+    applied = ingest.apply_event
+    locked = {"left": 3}
+
+    def locked_three_times(*args):
+        if locked["left"]:
+            locked["left"] -= 1
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        return applied(*args)
+
+    monkeypatch.setattr(ingest, "apply_event", locked_three_times)
+    poisoner = raw_publisher(mosquitto)
+    poisoner.publish(f"cc/v1/NH/{POISONED}/evt", json.dumps(body(1)), qos=1)
+    events = select(func.count()).select_from(DeviceEvent).where(DeviceEvent.controller == POISONED)
+    eventually(lambda: read(lambda s: s.scalar(events)) == 1)
+    assert dead_letters(read) == []
     poisoner.loop_stop()
