@@ -10,6 +10,8 @@ as many unacknowledged messages as its in-flight limit allows).
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
 import logging
 import queue as stdlib_queue
@@ -19,15 +21,21 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from core.db import for_writing, unit_of_work
 from firmware_bridge import commands
 from firmware_bridge.connection import BrokerAddress, connect, new_client
-from firmware_bridge.ingest import Outbound, handle_batch, mark_silent_controllers
+from firmware_bridge.ingest import (
+    Outbound,
+    dead_letter_unstorable,
+    handle_batch,
+    mark_silent_controllers,
+)
 
 log = logging.getLogger(__name__)
-SUBSCRIPTIONS = ("evt", "status", "hb", "cmd/ack")
+SUBSCRIPTIONS = ("evt", "status", "hb", "state", "cmd/ack")
 SHARE_GROUP = "courier-bridge"
 #: How long a batch waits for one more message before it commits (see Bridge._drain).
 LINGER = 0.002
@@ -59,12 +67,17 @@ class Bridge:
         # promoted while they wait, and the full collections they bring cost more than the rest.
         self.inbox: stdlib_queue.SimpleQueue[Received] = stdlib_queue.SimpleQueue()
         self.stopping = threading.Event()
+        #: Set once the broker confirmed the subscriptions: messages flow from then on.
+        self.subscribed = threading.Event()
         self.stored = 0
         self.client = new_client(address, client_id, persistent=True)
         self.client.manual_ack_set(True)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *_: self.subscribed.set()
         self._threads: list[threading.Thread] = []
+        #: The latest evt/acks published: :meth:`stop` lets them reach the broker first.
+        self._last_acks: collections.deque[mqtt.MQTTMessageInfo] = collections.deque(maxlen=500)
 
     def _on_connect(
         self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any = None
@@ -91,6 +104,12 @@ class Bridge:
         self.stopping.set()
         for thread in self._threads:
             thread.join(timeout=10)
+        # paho forgets unsent messages at disconnect; an evt/ack lost there would leave its
+        # controller waiting until it resends.
+        deadline = time.monotonic() + 2
+        for info in self._last_acks:
+            with contextlib.suppress(ValueError, RuntimeError):  # not queued: nothing to wait for
+                info.wait_for_publish(max(deadline - time.monotonic(), 0.01))
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -122,36 +141,66 @@ class Bridge:
     def _work(self) -> None:
         while not self.stopping.is_set():
             batch = self._batch()
-            if not batch:
-                continue
-            while not self.stopping.is_set():
+            while batch and not self.stopping.is_set():
                 try:
-                    started = time.perf_counter()
-                    outbound = self._store(batch)
+                    self._settle(batch)
                     break
                 except Exception:
-                    # Nothing was acknowledged: retrying later stores the same batch once.
-                    log.exception("bridge: storing a batch of %s failed; retrying", len(batch))
+                    # The database is busy or away (a lock timeout, a lost connection), or not
+                    # even a dead letter could be written. Nothing was acknowledged, so waiting
+                    # and trying again loses nothing.
+                    log.exception("bridge: the database is unavailable; waiting")
                     time.sleep(1)
-            else:
-                return
-            ack = self.client.ack
-            for _topic, _payload, mid, qos in batch:
-                if qos:
-                    ack(mid, qos)
-            self.stored += len(batch)
-            log.info(
-                "bridge: stored %s messages from %s in %.1f ms",
-                len(batch),
-                _controllers(batch),
-                (time.perf_counter() - started) * 1000,
-            )
-            self._publish(outbound)
+
+    def _settle(self, batch: list[Received]) -> None:
+        """Store a batch, acknowledge it, publish what it asked for. A batch that fails twice
+        is stored message by message: one message can never hold up the others."""
+        started = time.perf_counter()
+        try:
+            outbound = self._store(batch)
+        except Exception:
+            log.exception("bridge: storing a batch of %s failed; retrying once", len(batch))
+            try:
+                outbound = self._store(batch)
+            except Exception as error:
+                if transient(error):
+                    raise
+                log.exception("bridge: the batch failed again; storing message by message")
+                outbound = [out for message in batch for out in self._store_alone(message)]
+        ack = self.client.ack
+        for _topic, _payload, mid, qos in batch:
+            if qos:
+                ack(mid, qos)
+        self.stored += len(batch)
+        log.info(
+            "bridge: stored %s messages from %s in %.1f ms",
+            len(batch),
+            _controllers(batch),
+            (time.perf_counter() - started) * 1000,
+        )
+        self._publish(outbound)
 
     def _store(self, batch: list[Received]) -> list[Outbound]:
         with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
             for_writing(session)
             return handle_batch(session, self._drain(batch), self.label_key)
+
+    def _store_alone(self, message: Received) -> list[Outbound]:
+        """One message in its own transaction; if storing it fails, it is dead-lettered with
+        the error in another."""
+        topic, payload, _mid, _qos = message
+        try:
+            with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
+                for_writing(session)
+                return handle_batch(session, [(topic, payload)], self.label_key)
+        except Exception as error:
+            if transient(error):
+                raise
+            log.exception("bridge: a message on %s could not be stored", topic[:200])
+            reason = f"could not be stored: {type(error).__name__}: {error}"
+        with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
+            for_writing(session)
+            return dead_letter_unstorable(session, topic, payload, reason, self.label_key)
 
     def _publish(self, outbound: list[Outbound]) -> None:
         # Only the newest evt/ack per controller matters; commands each go out.
@@ -162,7 +211,8 @@ class Bridge:
             else:
                 self.client.publish(message.topic, json.dumps(message.payload), qos=message.qos)
         for message in latest.values():
-            self.client.publish(message.topic, json.dumps(message.payload), qos=message.qos)
+            info = self.client.publish(message.topic, json.dumps(message.payload), qos=message.qos)
+            self._last_acks.append(info)
 
     def _tick(self) -> None:
         last_presence_check = 0.0
@@ -177,6 +227,19 @@ class Bridge:
                 self._publish(due)
             except Exception:
                 log.exception("bridge: command round failed")
+
+
+#: Words of a database error that passes: the same message will be stored once it is over.
+_TRANSIENT = ("locked", "deadlock", "could not serialize", "timeout", "connection")
+
+
+def transient(error: Exception) -> bool:
+    """A database error about the database, not the message (a lock timeout, a lost
+    connection): dead-lettering would lose a valid event, so the batch waits instead."""
+    if not isinstance(error, DBAPIError):
+        return False
+    text = str(error.orig).lower()
+    return error.connection_invalidated or any(word in text for word in _TRANSIENT)
 
 
 #: Controllers named in a batch's log line; a busy campus sends from dozens at once.

@@ -26,6 +26,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 BRIDGE_USER = "courier-bridge"
 DEFAULT_PORT = 1884
+#: The largest MQTT packet the private Mosquitto accepts: a 64 KiB payload and its headers.
+MAX_PACKET = 64 * 1024 + 1024
 
 
 def _port_free(port: int) -> bool:
@@ -119,6 +121,9 @@ def start_mosquitto(folder: Path, controllers: list[str], port: int | None = Non
         "max_queued_messages 200000\n"
         "max_inflight_messages 1000\n"
         "persistent_client_expiration 14d\n"
+        # The contract's limit: a bigger message is refused at the door (MQTT v5 clients are
+        # told so at connect) and never reaches the bridge.
+        f"max_packet_size {MAX_PACKET}\n"
         f"log_dest file {folder}/mosquitto.log\n"
         # As root, mosquitto would switch to its own user and lose access to these 0600 files.
         f"user {getpass.getuser()}\n"

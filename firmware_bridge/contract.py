@@ -1,4 +1,9 @@
-"""The MQTT contract, version 1 (docs/mqtt.md): topics and payloads, checked strictly."""
+"""The MQTT contract, version 1.1 (docs/mqtt.md): topics and payloads, checked strictly.
+
+Integers are bounded so that every accepted value fits its column on every database (``seq`` a
+JSON integer in 1..2^53-1, the range every JSON reader keeps exact; ``boot`` in 1..2^31-1), and
+no string may carry a NUL character (PostgreSQL text refuses it, so one would fail a transaction).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,14 @@ OPTIONAL: dict[str, dict[str, tuple[type, ...]]] = {
 }
 TAMPER_KINDS = {"door_forced", "door_ajar", "jammed", "power", "tilt"}
 COMMAND_STATUSES = {"received", "done", "rejected", "expired"}
+SEQ_MAX = 2**53 - 1
+BOOT_MAX = 2**31 - 1
+#: The broker refuses bigger packets (``max_packet_size``); the bridge dead-letters them too.
+MAX_PAYLOAD = 64 * 1024
+#: How far a controller's clock may be from the server's before its event is dead-lettered.
+TS_PAST = dt.timedelta(days=30)
+TS_FUTURE = dt.timedelta(minutes=10)
+_NUL = b"\\u0000"
 
 
 class ContractError(ValueError):
@@ -100,6 +113,8 @@ def parse_event(topic: Topic, payload: bytes) -> Envelope:
     much of the envelope could be read. The msgspec types below are never more lenient than
     :func:`_check_event`, so both paths accept exactly the same events.
     """
+    if len(payload) > MAX_PAYLOAD or _NUL in payload:
+        return _check_event(topic, payload)
     try:
         head = _ENVELOPE.decode(payload)
         _DATA[head.type].decode(head.data)
@@ -113,6 +128,8 @@ def parse_event(topic: Topic, payload: bytes) -> Envelope:
 
 
 def _check_event(topic: Topic, payload: bytes) -> Envelope:
+    if len(payload) > MAX_PAYLOAD:
+        raise ContractError(f"payload of {len(payload)} bytes is over {MAX_PAYLOAD}")
     body = _json(payload)
     if not isinstance(body, dict):
         raise ContractError("payload is not a JSON object")
@@ -122,15 +139,19 @@ def _check_event(topic: Topic, payload: bytes) -> Envelope:
         raise ContractError(
             f"payload names controller {str(controller)[:32]!r}, topic {topic.controller!r}"
         )
-    seq = body.get("seq")
-    seq = seq if _int(seq) and seq > 0 else None
+    seq = _readable_seq(body.get("seq"))
     if seq is None:
-        raise ContractError("seq is missing or not a positive integer", controller)
+        raise ContractError(f"seq is missing or not an integer in 1..{SEQ_MAX}", controller)
+    if not _int(body["seq"]):
+        # Readable, so it still counts as received: asking again would bring the same float.
+        raise ContractError("seq must be a JSON integer", controller, seq)
     if body.get("v") != 1:
         raise ContractError("unsupported contract version", controller, seq)
+    if _has_nul(body):
+        raise ContractError("a string carries a NUL character", controller, seq)
     boot = body.get("boot")
-    if not _int(boot) or boot < 0:
-        raise ContractError("boot is missing or not an integer", controller, seq)
+    if not _in_range(boot, 1, BOOT_MAX):
+        raise ContractError(f"boot is missing or not an integer in 1..{BOOT_MAX}", controller, seq)
     kind = body.get("type")
     if not isinstance(kind, str) or kind not in EVENT_TYPES:
         raise ContractError(f"unknown event type {str(kind)[:24]!r}", controller, seq)
@@ -154,11 +175,43 @@ def _check_event(topic: Topic, payload: bytes) -> Envelope:
     return Envelope(controller, boot, seq, kind, ts, data)
 
 
+def _readable_seq(value: Any) -> int | None:
+    """``seq`` as a number in range, even when sent as a float like ``31.0``."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if _in_range(value, 1, SEQ_MAX) else None
+
+
+def _in_range(value: Any, low: int, high: int) -> bool:
+    return _int(value) and low <= value <= high
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def check_clock(envelope: Envelope, now: dt.datetime) -> None:
+    """Refuse an event whose ``ts`` is older than :data:`TS_PAST` or further ahead than
+    :data:`TS_FUTURE` of the server's clock (the ``seq`` still counts as received)."""
+    if not now - TS_PAST <= envelope.ts <= now + TS_FUTURE:
+        raise ContractError(
+            f"ts {envelope.ts.isoformat()[:40]} is implausible (server time {now:%Y-%m-%dT%H:%M}Z)",
+            envelope.controller,
+            envelope.seq,
+        )
+
+
 class _Head(msgspec.Struct):
     v: Literal[1]
     ctl: str
-    boot: Annotated[int, msgspec.Meta(ge=0)]
-    seq: Annotated[int, msgspec.Meta(gt=0)]
+    boot: Annotated[int, msgspec.Meta(ge=1, le=BOOT_MAX)]
+    seq: Annotated[int, msgspec.Meta(ge=1, le=SEQ_MAX)]
     type: str
     ts: str
     data: msgspec.Raw
@@ -192,19 +245,28 @@ class Status:
     compartments: int | None = None
 
 
-def parse_status(payload: bytes) -> Status:
+def _small_json(payload: bytes) -> Any:
+    if len(payload) > MAX_PAYLOAD:
+        raise ContractError(f"payload of {len(payload)} bytes is over {MAX_PAYLOAD}")
     body = _json(payload)
+    if _has_nul(body):
+        raise ContractError("a string carries a NUL character")
+    return body
+
+
+def parse_status(payload: bytes) -> Status:
+    body = _small_json(payload)
     state = body.get("state") if isinstance(body, dict) else None
     if not isinstance(state, str) or state not in {"online", "offline", "lost"}:
         raise ContractError("status: state must be online, offline or lost")
-    if not _int(body.get("boot")):
-        raise ContractError("status: boot is missing")
+    if not _in_range(body.get("boot"), 1, BOOT_MAX):
+        raise ContractError(f"status: boot is missing or not an integer in 1..{BOOT_MAX}")
     compartments = body.get("compartments")
     return Status(
         body["state"],
         body["boot"],
         str(body.get("fw") or "")[:32],
-        compartments if _int(compartments) else None,
+        compartments if _in_range(compartments, 0, 10_000) else None,
     )
 
 
@@ -216,9 +278,16 @@ class Heartbeat:
 
 
 def parse_heartbeat(payload: bytes) -> Heartbeat:
-    body = _json(payload)
-    if not isinstance(body, dict) or not all(_int(body.get(k)) for k in ("boot", "seq", "uptime")):
-        raise ContractError("hb: boot, seq and uptime must be integers")
+    body = _small_json(payload)
+    if not (
+        isinstance(body, dict)
+        and _in_range(body.get("boot"), 1, BOOT_MAX)
+        and _in_range(body.get("seq"), 0, SEQ_MAX)
+        and _in_range(body.get("uptime"), 0, SEQ_MAX)
+    ):
+        raise ContractError(
+            f"hb: boot (1..{BOOT_MAX}), seq and uptime (0..{SEQ_MAX}) must be integers"
+        )
     return Heartbeat(body["boot"], body["seq"], body["uptime"])
 
 
@@ -230,7 +299,7 @@ class CommandAck:
 
 
 def parse_command_ack(payload: bytes) -> CommandAck:
-    body = _json(payload)
+    body = _small_json(payload)
     if (
         not isinstance(body, dict)
         or not isinstance(body.get("cmd_id"), str)
@@ -239,3 +308,43 @@ def parse_command_ack(payload: bytes) -> CommandAck:
     ):
         raise ContractError("cmd/ack: cmd_id and a known status are required")
     return CommandAck(body["cmd_id"][:40], body["status"], str(body.get("error") or "")[:200])
+
+
+@dataclass(frozen=True)
+class CompartmentReport:
+    number: int
+    door_open: bool
+    occupied: bool
+    fault: str | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    seq: int
+    compartments: tuple[CompartmentReport, ...]
+
+
+def parse_state(payload: bytes) -> Snapshot:
+    """A ``state`` snapshot: ``{"seq": N, "compartments": [{"number": 1, "door": "closed",
+    "occupied": true, "fault": null}, …]}`` (contract v1.1)."""
+    body = _small_json(payload)
+    if not isinstance(body, dict) or not _in_range(body.get("seq"), 0, SEQ_MAX):
+        raise ContractError(f"state: seq must be an integer in 0..{SEQ_MAX}")
+    items = body.get("compartments")
+    if not isinstance(items, list):
+        raise ContractError("state: compartments must be a list")
+    reports = []
+    for item in items:
+        if not (
+            isinstance(item, dict)
+            and _in_range(item.get("number"), 1, 10_000)
+            and item.get("door") in {"open", "closed"}
+            and isinstance(item.get("occupied"), bool)
+            and (item.get("fault") is None or isinstance(item.get("fault"), str))
+        ):
+            raise ContractError("state: each compartment needs number, door, occupied, fault")
+        fault = item["fault"][:80] if item.get("fault") else None
+        reports.append(
+            CompartmentReport(item["number"], item["door"] == "open", item["occupied"], fault)
+        )
+    return Snapshot(body["seq"], tuple(reports))

@@ -20,11 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from core import clock
-from firmware_bridge import contract
+from firmware_bridge import contract, snapshot
 from firmware_bridge.apply import apply_event, numbered
 from firmware_bridge.contract import ContractError
 from firmware_bridge.fast_path import PENDING, finish, hold, pending_of, write_pending_rows
@@ -38,11 +39,13 @@ from firmware_bridge.models import (
 from firmware_bridge.outbound import Outbound, topic_text
 from firmware_bridge.sequence import cached_sequence, current_sequence, received, replay_if_due
 from lockers.alerts import raise_alert
-from lockers.models import AlertKind, LockerBank, Presence
+from lockers.models import Alert, AlertKind, LockerBank, Presence
 
 log = logging.getLogger(__name__)
 HEARTBEAT = dt.timedelta(seconds=30)
 MISSED_HEARTBEATS = 3
+#: A dead letter keeps this much of the payload: enough to see what was wrong, never megabytes.
+KEPT_PAYLOAD = 4096
 
 
 @dataclass
@@ -109,16 +112,23 @@ def _handle(
             ContractError(f"unknown controller {parsed.controller}"),
             received_at,
         )
+    if parsed.campus != bank.campus.code:
+        # Touches no sequence: a controller publishing under another campus is misconfigured.
+        error = ContractError(
+            f"topic names campus {parsed.campus}, {bank.controller} is on {bank.campus.code}"
+        )
+        return _dead(session, topic, payload, error, received_at)
     try:
         if parsed.channel == "evt":
             return _event(session, bank, parsed, payload, label_key, received_at)
         if parsed.channel == "status":
             return _status(bank, contract.parse_status(payload), received_at)
         if parsed.channel == "hb":
-            return _heartbeat(session, bank, contract.parse_heartbeat(payload), received_at)
+            beat = contract.parse_heartbeat(payload)
+            return _heartbeat(session, bank, beat, received_at, label_key)
         if parsed.channel == "cmd/ack":
             return _command_ack(session, bank, contract.parse_command_ack(payload), received_at)
-        return Handled(note="state snapshot")
+        return Handled(note=snapshot.compare(session, bank, contract.parse_state(payload)))
     except ContractError as error:
         return _dead(session, topic, payload, error, received_at)
 
@@ -149,8 +159,8 @@ def _dead(
     session.add(
         DeadLetter(
             topic=topic[:200],
-            payload=payload,
-            reason=error.reason[:300],
+            payload=payload[:KEPT_PAYLOAD],
+            reason=error.reason.replace("\0", "\\0")[:300],
             controller=error.controller,
             seq=error.seq,
             received_at=received_at,
@@ -172,6 +182,7 @@ def _event(
     pending = pending_of(session)
     try:
         envelope = contract.parse_event(topic, payload)
+        contract.check_clock(envelope, received_at)
         number = envelope.data.get("compartment")
         if _int(number) and number not in numbered(session, bank):
             raise ContractError(f"unknown compartment {number}", envelope.controller, envelope.seq)
@@ -201,15 +212,25 @@ def _event(
         return Handled()
     sequence = current_sequence(session, controller)
     # In-order events cost no query: nothing above ``highest`` can be stored.
-    if seq <= sequence.contiguous or (
-        seq <= sequence.highest
-        and session.scalar(
-            select(DeviceEvent.id).where(
+    if seq <= sequence.highest:
+        write_pending_rows(session)
+        stored = session.execute(
+            select(DeviceEvent.type, DeviceEvent.data, DeviceEvent.device_at).where(
                 DeviceEvent.controller == controller, DeviceEvent.seq == seq
             )
-        )
-    ):
-        return Handled(note=f"duplicate seq {seq}")
+        ).first()
+        if stored is not None:
+            if tuple(stored) == (envelope.type, envelope.data, envelope.ts):
+                return Handled(note=f"duplicate seq {seq}")
+            return _reused(session, bank, payload, envelope, received_at)
+        if seq <= sequence.contiguous:
+            if session.scalar(
+                select(DeadLetter.id)
+                .where(DeadLetter.controller == controller, DeadLetter.seq == seq)
+                .limit(1)
+            ):
+                return Handled(note=f"dead-lettered seq {seq} again")
+            return _after_closed_gap(session, bank, payload, envelope, received_at)
     write_pending_rows(session)
     session.add(
         DeviceEvent(
@@ -223,6 +244,57 @@ def _event(
 
 def _int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _reused(
+    session: Session,
+    bank: LockerBank,
+    payload: bytes,
+    envelope: contract.Envelope,
+    received_at: dt.datetime,
+) -> Handled:
+    """A stored ``seq`` came again with other content: most likely a swapped board counting
+    from 1 again. Dead-lettered, and one open alert per bank asks an administrator to restart
+    the controller's sequence (lockers page)."""
+    error = ContractError(
+        f"seq {envelope.seq} reused with different content (board swapped?)",
+        envelope.controller,
+        envelope.seq,
+    )
+    handled = _dead(session, topic_text(bank, "evt"), payload, error, received_at)
+    open_alert = session.scalar(
+        select(Alert.id).where(
+            Alert.bank_id == bank.id,
+            Alert.kind == AlertKind.SEQUENCE_REUSED,
+            Alert.acknowledged_at.is_(None),
+        )
+    )
+    if open_alert is None:
+        raise_alert(
+            session,
+            AlertKind.SEQUENCE_REUSED,
+            f"{bank.controller}: seq {envelope.seq} came again with different content; if the "
+            "controller was replaced, restart its sequence",
+            bank=bank,
+        )
+    return handled
+
+
+def _after_closed_gap(
+    session: Session,
+    bank: LockerBank,
+    payload: bytes,
+    envelope: contract.Envelope,
+    received_at: dt.datetime,
+) -> Handled:
+    """An event from a gap that was given up on (an alert named it lost): kept, not applied,
+    since later events were applied without it."""
+    error = ContractError(
+        f"seq {envelope.seq} arrived after its gap was closed",
+        envelope.controller,
+        envelope.seq,
+    )
+    return _dead(session, topic_text(bank, "evt"), payload, error, received_at)
 
 
 def _status(bank: LockerBank, status: contract.Status, received_at: dt.datetime) -> Handled:
@@ -240,7 +312,11 @@ def _status(bank: LockerBank, status: contract.Status, received_at: dt.datetime)
 
 
 def _heartbeat(
-    session: Session, bank: LockerBank, beat: contract.Heartbeat, received_at: dt.datetime
+    session: Session,
+    bank: LockerBank,
+    beat: contract.Heartbeat,
+    received_at: dt.datetime,
+    label_key: str,
 ) -> Handled:
     if beat.boot < bank.boot:
         return Handled(note="stale heartbeat")
@@ -251,7 +327,8 @@ def _heartbeat(
     if beat.seq > sequence.highest:
         # Events we never saw: the heartbeat tells how far the controller got.
         sequence.highest = beat.seq
-    return Handled(replay_if_due(bank, sequence, received_at), note="heartbeat")
+    replay = replay_if_due(session, bank, sequence, received_at, label_key)
+    return Handled(replay, note="heartbeat")
 
 
 def _command_ack(
@@ -287,3 +364,46 @@ def mark_silent_controllers(session: Session, now: dt.datetime | None = None) ->
             bank=bank,
         )
     return [bank.controller for bank in silent]
+
+
+def dead_letter_unstorable(
+    session: Session, topic: str, payload: bytes, reason: str, label_key: str
+) -> list[Outbound]:
+    """Dead-letter a message whose storing failed (a database error, a bug) with the error as
+    its reason. An event that names its topic's controller and a readable ``seq`` still counts
+    as received, so its controller's later events go on (the counting runs in a savepoint: if
+    it fails too, the dead letter alone is kept)."""
+    controller, seq = _readable_origin(topic, payload)
+    received_at = clock.now()
+    _dead(session, topic, payload, ContractError(reason, controller, seq), received_at)
+    session.flush()
+    if controller is None or seq is None:
+        return []
+    bank = _bank(session, controller)
+    if bank is None:
+        return []
+    try:
+        with session.begin_nested():
+            sequence = current_sequence(session, controller)
+            outbound = received(session, bank, sequence, seq, label_key, received_at)
+            return outbound + finish(session, received_at)
+    except Exception:
+        log.exception("could not count seq %s of %s as received", seq, controller)
+        return []
+    finally:
+        session.info.pop(PENDING, None)
+
+
+def _readable_origin(topic: str, payload: bytes) -> tuple[str | None, int | None]:
+    """The controller and ``seq`` of an ``evt`` message, when both can be read and agree."""
+    try:
+        parsed = _parse_topic(topic)
+        body = msgspec.json.decode(payload[: contract.MAX_PAYLOAD + 1])
+    except (ContractError, msgspec.DecodeError):
+        return None, None
+    if parsed.channel != "evt" or not isinstance(body, dict):
+        return None, None
+    seq = body.get("seq")
+    if body.get("ctl") != parsed.controller or not _int(seq) or not 0 < seq <= contract.SEQ_MAX:
+        return parsed.controller, None
+    return parsed.controller, seq

@@ -58,6 +58,9 @@ class ControllerSequence(Base):
     #: The highest seq seen; above ``contiguous`` means a gap is open.
     highest: Mapped[int] = mapped_column(BigInteger, default=0)
     replay_requested_at: Mapped[dt.datetime | None]
+    #: Replays asked for the open gap; after three (or ten minutes) the gap is given up on.
+    replays: Mapped[int] = mapped_column(default=0, server_default="0")
+    gap_opened_at: Mapped[dt.datetime | None]
 
 
 class CommandStatus(enum.StrEnum):

@@ -1,5 +1,7 @@
 """Each controller's sequence: the contiguous mark over what is stored, events applied in order
-once the gap before them closes, and a replay asked for while a gap stays open."""
+once the gap before them closes, a replay asked for while a gap stays open, and the gap given up
+on (an alert naming the lost range) after :data:`GIVE_UP_AFTER_REPLAYS` replays or
+:data:`GIVE_UP_AFTER`."""
 
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ from firmware_bridge.apply import apply_event
 from firmware_bridge.fast_path import PENDING, pending_of
 from firmware_bridge.models import ControllerSequence, DeadLetter, DeviceEvent
 from firmware_bridge.outbound import Outbound, replay_command
-from lockers.models import LockerBank
+from lockers.alerts import raise_alert
+from lockers.models import AlertKind, LockerBank
 
 REPLAY_EVERY = dt.timedelta(seconds=10)
+GIVE_UP_AFTER_REPLAYS = 3
+GIVE_UP_AFTER = dt.timedelta(minutes=10)
 
 
 def current_sequence(session: Session, controller: str) -> ControllerSequence:
@@ -72,23 +77,92 @@ def received(
         sequence.contiguous += 1
     _apply_stored(session, bank, sequence, label_key)
     pending_of(session).acks[bank.controller] = (bank, sequence)
-    return replay_if_due(bank, sequence, received_at)
+    return replay_if_due(session, bank, sequence, received_at, label_key)
 
 
 def replay_if_due(
-    bank: LockerBank, sequence: ControllerSequence, received_at: dt.datetime
+    session: Session,
+    bank: LockerBank,
+    sequence: ControllerSequence,
+    received_at: dt.datetime,
+    label_key: str = "",
 ) -> list[Outbound]:
-    """Ask for the missing events while a gap is open, at most every :data:`REPLAY_EVERY`."""
+    """Ask for the missing events while a gap is open, at most every :data:`REPLAY_EVERY`;
+    give up on the gap once it has been asked for often or long enough."""
     if sequence.highest <= sequence.contiguous:
         sequence.replay_requested_at = None
+        sequence.gap_opened_at = None
+        sequence.replays = 0
         return []
+    if sequence.gap_opened_at is None:
+        sequence.gap_opened_at = received_at
     if (
         sequence.replay_requested_at is not None
         and received_at - sequence.replay_requested_at < REPLAY_EVERY
     ):
         return []
+    if (
+        sequence.replays >= GIVE_UP_AFTER_REPLAYS
+        or received_at - sequence.gap_opened_at >= GIVE_UP_AFTER
+    ):
+        _give_up(session, bank, sequence, label_key)
+        pending_of(session).acks[bank.controller] = (bank, sequence)
+        return []
     sequence.replay_requested_at = received_at
+    sequence.replays += 1
     return [replay_command(bank, sequence.contiguous + 1)]
+
+
+def _give_up(
+    session: Session, bank: LockerBank, sequence: ControllerSequence, label_key: str
+) -> None:
+    """Close the gap up to the highest event actually stored (a heartbeat's claim beyond it is
+    dropped), raise an alert naming the lost range and apply the events that waited."""
+    stored = sorted(
+        set(
+            session.scalars(
+                select(DeviceEvent.seq).where(
+                    DeviceEvent.controller == bank.controller,
+                    DeviceEvent.seq > sequence.contiguous,
+                )
+            )
+        )
+        | set(
+            session.scalars(
+                select(DeadLetter.seq).where(
+                    DeadLetter.controller == bank.controller,
+                    DeadLetter.seq > sequence.contiguous,
+                )
+            )
+        )
+    )
+    reached = stored[-1] if stored else sequence.contiguous
+    raise_alert(
+        session,
+        AlertKind.EVENTS_LOST,
+        f"{bank.controller}: events {lost_ranges(sequence.contiguous, stored, sequence.highest)} "
+        f"lost after {sequence.replays} replays; later events applied",
+        bank=bank,
+    )
+    sequence.contiguous = sequence.highest = reached
+    sequence.replay_requested_at = None
+    sequence.gap_opened_at = None
+    sequence.replays = 0
+    _apply_stored(session, bank, sequence, label_key)
+
+
+def lost_ranges(contiguous: int, stored: list[int], highest: int, shown: int = 4) -> str:
+    """``"5..9, 12"``: the seqs after ``contiguous`` up to ``highest`` missing from the sorted
+    ``stored``; at most ``shown`` ranges, then how many more."""
+    ranges: list[str] = []
+    start = contiguous + 1
+    for seq in [*stored, highest + 1]:
+        if seq > start:
+            end = seq - 1
+            ranges.append(f"{start}" if start == end else f"{start}..{end}")
+        start = max(start, seq + 1)
+    more = len(ranges) - shown
+    return ", ".join(ranges[:shown]) + (f" and {more} more ranges" if more > 0 else "")
 
 
 def _apply_stored(

@@ -120,6 +120,12 @@ class AlertKind(enum.StrEnum):
     FAULT = "fault"
     COMMAND_UNANSWERED = "command_unanswered"
     CONTROLLER_LOST = "controller_lost"
+    #: A controller sent a stored seq again with other content (a swapped board?).
+    SEQUENCE_REUSED = "sequence_reused"
+    #: A gap in a controller's events was given up on; the message names the lost range.
+    EVENTS_LOST = "events_lost"
+    #: The controller's state snapshot disagrees with the server about a compartment.
+    STATE_MISMATCH = "state_mismatch"
     #: The pickup window ended: a clerk moves the result to the service desk.
     UNCOLLECTED = "uncollected"
 

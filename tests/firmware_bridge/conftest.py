@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.db import for_writing, make_engine, make_session_factory, unit_of_work
 from firmware_bridge.bridge import Bridge
-from firmware_bridge.broker import free_port, wait_listening
+from firmware_bridge.broker import MAX_PACKET, free_port, wait_listening
 from firmware_bridge.connection import BrokerAddress, parse_url
 from services.bootstrap import build_bus
 from tests.databases import fresh_database
@@ -36,6 +36,7 @@ class Mosquitto:
             "max_queued_messages 100000\n"
             "max_inflight_messages 100\n"
             "autosave_interval 1\n"
+            f"max_packet_size {MAX_PACKET}\n"
         )
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -330,3 +330,30 @@ def test_the_journey_runs_its_deposit_and_pickup_through_mqtt(
     eventually(lambda: read(lambda s: s.scalar(select(Consignment.state))) == "picked_up")
     for box in boxes:
         box.stop()
+
+
+def test_a_command_with_an_unknown_op_is_answered_rejected(mosquitto, controller):
+    client = raw_publisher(mosquitto)
+    answers = []
+    answered = threading.Event()
+
+    def on_answer(_client, _userdata, message):
+        answers.append(json.loads(message.payload))
+        if answers[-1]["status"] == "rejected":
+            answered.set()
+
+    client.on_message = on_answer
+    subscribed = threading.Event()
+    client.on_subscribe = lambda *_: subscribed.set()
+    client.subscribe(f"cc/v1/NH/{CTL}/cmd/ack", qos=1)
+    assert subscribed.wait(5)
+    command = {"cmd_id": "c-1", "op": "self_destruct", "args": {},
+               "expires_at": "2999-01-01T00:00:00+00:00"}  # fmt: skip
+    client.publish(f"cc/v1/NH/{CTL}/cmd", json.dumps(command), qos=1)
+    assert answered.wait(10)
+    assert answers[-1] == {
+        "cmd_id": "c-1",
+        "status": "rejected",
+        "error": "unknown op self_destruct",
+    }
+    client.loop_stop()

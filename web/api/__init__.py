@@ -19,6 +19,7 @@ from web.api import (  # noqa: E402, F401  (routes register on import)
     consignments,
     document,
     lockers,
+    metrics,
     notifications,
     scans,
     tickets,

@@ -6,15 +6,14 @@ import uuid
 from typing import Any
 
 from flask import Response, abort, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from catalog.models import Location
-from core import codes
 from core.errors import N_, Problem, ValidationFailed
 from core.users import Role, User
 from courier.consignments import NewConsignment, consignments_of
 from courier.custody import Outcome, must
-from courier.models import Consignment, CustodyEvent, Photo, ScanRecord
+from courier.models import Consignment, CustodyEvent, Photo
 from courier.timeline import timeline
 from routes.models import RoutePlan
 from routes.plans import history, plan_of
@@ -257,25 +256,6 @@ def events(code: str) -> Any:
         shaped(
             schema.Events,
             {"events": [event_json(event, True) for event in timeline(db(), consignment).events]},
-        )
-    )
-
-
-@api.get("/metrics")
-@roles_required(Role.ADMIN)
-@operation(
-    "Counters for administrators: forged codes refused, scans recorded", answer=schema.Metrics
-)
-def metrics() -> Any:
-    """Counters an administrator watches: refused codes (someone guessing?) and scans."""
-    refused = db().scalar(
-        select(func.count()).select_from(ScanRecord).where(ScanRecord.reason_code == "forged")
-    )
-    return answer(
-        schema.Metrics(
-            forged_codes_since_start=codes.forged_codes.value,
-            forged_scans_total=refused or 0,
-            scans_total=db().scalar(select(func.count()).select_from(ScanRecord)) or 0,
         )
     )
 

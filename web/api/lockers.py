@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.users import Role
+from firmware_bridge.ingest import KEPT_PAYLOAD
 from firmware_bridge.models import DeadLetter, DeviceEvent
 from lockers.compartments import bank_by_controller
 from lockers.models import LockerBank
@@ -91,9 +92,30 @@ def locker_events(controller: str) -> Any:
 
 @api.get("/dead-letters")
 @roles_required(Role.ADMIN)
-@operation("Messages that broke the MQTT contract, newest first (admin)", answer=schema.DeadLetters)
+@operation(
+    "Messages that broke the MQTT contract, newest first, a page at a time; at most 4 KiB of "
+    "each payload (admin)",
+    query=schema.DeadLettersQuery,
+    answer=schema.DeadLetters,
+)
 def dead_letters() -> Any:
-    letters = db().scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(MAX_ROWS))
+    """Dead letters newest first, a page at a time (``?before=<id>``, ``?limit=`` up to
+    :data:`schema.LETTERS_PAGE`), each with at most :data:`KEPT_PAYLOAD` bytes of its payload."""
+    page = query_of(schema.DeadLettersQuery)
+    limit = page.limit
+    query = select(
+        DeadLetter.id,
+        DeadLetter.topic,
+        DeadLetter.reason,
+        DeadLetter.controller,
+        DeadLetter.seq,
+        DeadLetter.received_at,
+        # Letters stored before contract v1.1 kept whole payloads: cut in the database.
+        func.substr(DeadLetter.payload, 1, KEPT_PAYLOAD).label("payload"),
+    ).order_by(DeadLetter.id.desc())
+    if page.before is not None:
+        query = query.where(DeadLetter.id < page.before)
+    letters = db().execute(query.limit(limit)).all()
     return shaped_answer(
         schema.DeadLetters,
         dead_letters=[
@@ -104,8 +126,9 @@ def dead_letters() -> Any:
                 "controller": letter.controller,
                 "seq": letter.seq,
                 "received_at": letter.received_at.isoformat(),
-                "payload": letter.payload.decode("utf-8", "replace"),
+                "payload": bytes(letter.payload).decode("utf-8", "replace"),
             }
             for letter in letters
         ],
+        next_before=letters[-1].id if len(letters) == limit else None,
     )

@@ -206,6 +206,14 @@ class StoredPhoto(msgspec.Struct):
 
 
 class Metrics(msgspec.Struct):
+    """What a monitor alerts on: dead letters by kind of reason, open sequence gaps, how long
+    the oldest event has waited behind a gap, notices by status, refused codes and scans."""
+
     forged_codes_since_start: int
     forged_scans_total: int
     scans_total: int
+    dead_letters_total: int
+    dead_letters_by_reason: dict[str, int]
+    open_gaps: int
+    oldest_unacked_event_age_seconds: float
+    notices_by_status: dict[str, int]

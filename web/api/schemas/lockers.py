@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import Meta
 
-from web.api.schemas.common import Seq
+from web.api.schemas.common import Id, Seq
+
+#: Dead letters per page at the most.
+LETTERS_PAGE = 100
 
 
 class Compartment(msgspec.Struct):
@@ -62,5 +66,13 @@ class DeadLetter(msgspec.Struct):
     payload: str
 
 
+class DeadLettersQuery(msgspec.Struct):
+    """``before``: the ``next_before`` of the previous page."""
+
+    limit: Annotated[int, Meta(ge=1, le=LETTERS_PAGE)] = LETTERS_PAGE
+    before: Id | None = None
+
+
 class DeadLetters(msgspec.Struct):
     dead_letters: list[DeadLetter]
+    next_before: int | None
