@@ -52,6 +52,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     #: While ``sending``: the claim holds until then; after it, the row needs reconciling.
     claimed_until: Mapped[dt.datetime | None]
+    #: While ``sending``: whose claim it is; a dispatcher records a result only under its own.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     #: When the current (or last) attempt started: the provider is asked about messages since.
     attempted_at: Mapped[dt.datetime | None]
     provider: Mapped[str | None] = mapped_column(String(32))

@@ -1,0 +1,125 @@
+"""A notice whose attempt ended without an answer is sent again only if the provider lacks it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from core.outbox import OutboxMessage, OutboxStatus, enqueue
+from notifications.dispatcher import Dispatcher
+from notifications.senders import TwilioSender
+from tests.notifications.fake_twilio import ACCOUNT, FakeTwilio, Fault, Stored
+
+FROM = "+15005550006"
+TO = "+8613800000007"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTwilio]:
+    server = FakeTwilio(hold=0.6).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dispatcher(sessions, fake) -> Iterator[Dispatcher]:
+    sender = TwilioSender(ACCOUNT, "token", FROM, base_url=fake.url, timeout=0.3)
+    yield Dispatcher(sessions, {"sms": sender, "wechat": sender})
+    sender.close()
+
+
+def queue(session, count: int) -> list[OutboxMessage]:
+    return [
+        enqueue(session, "sms", TO, {"text": f"第 {n} 号通知", "params": {}}, f"unknown-{n}")
+        for n in range(count)
+    ]
+
+
+def after_the_lease(frozen_clock, dispatcher: Dispatcher) -> None:
+    frozen_clock.advance(dispatcher.lease + dt.timedelta(seconds=1))
+    dispatcher.run_once()
+    dispatcher.run_once()
+
+
+def statuses(session) -> list[OutboxStatus]:
+    session.expire_all()
+    return list(session.scalars(select(OutboxMessage.status)))
+
+
+def test_notices_twilio_accepted_before_timing_out_are_not_sent_twice(
+    session, fake, dispatcher, frozen_clock
+):
+    queue(session, 5)
+    fake.faults.extend([Fault.TIMEOUT] * 5)
+    assert dispatcher.run_once().unknown == 5
+    after_the_lease(frozen_clock, dispatcher)
+    assert fake.posts == 5
+    assert sorted(fake.copies().values()) == [1] * 5
+    assert statuses(session) == [OutboxStatus.SENT] * 5
+
+
+def test_notices_whose_connection_dropped_after_acceptance_are_not_sent_twice(
+    session, fake, dispatcher, frozen_clock
+):
+    queue(session, 10)
+    fake.faults.extend([Fault.DROP] * 10)
+    assert dispatcher.run_once().unknown == 10
+    after_the_lease(frozen_clock, dispatcher)
+    assert fake.posts == 10
+    assert sorted(fake.copies().values()) == [1] * 10
+    assert statuses(session) == [OutboxStatus.SENT] * 10
+
+
+def test_a_notice_is_not_asked_about_before_its_lease_runs_out(
+    session, fake, dispatcher, frozen_clock
+):
+    queue(session, 1)
+    fake.faults.append(Fault.TIMEOUT)
+    dispatcher.run_once()
+    dispatcher.run_once()
+    assert (fake.posts, fake.lookups) == (1, 0)
+    assert statuses(session) == [OutboxStatus.SENDING]
+
+
+def test_a_notice_twilio_never_received_is_sent_again_once_after_asking(
+    session, fake, dispatcher, frozen_clock
+):
+    queue(session, 1)
+    fake.faults.append(Fault.LOST)
+    dispatcher.run_once()
+    assert fake.copies() == {}
+    after_the_lease(frozen_clock, dispatcher)
+    assert fake.lookups >= 1
+    assert list(fake.copies().values()) == [1]
+    assert statuses(session) == [OutboxStatus.SENT]
+
+
+def test_the_lookup_reads_every_page_since_the_attempt_not_only_the_latest_messages(
+    session, fake, dispatcher, frozen_clock
+):
+    queue(session, 1)
+    fake.faults.append(Fault.DROP)
+    dispatcher.run_once()
+    # After ours, 450 more messages went to the same number: ours is on the third page.
+    fake.messages.extend(
+        Stored(f"SMX{n}", TO, FROM, f"other {n}", frozen_clock.now()) for n in range(450)
+    )
+    after_the_lease(frozen_clock, dispatcher)
+    assert fake.lookups == 3
+    assert fake.posts == 1
+    assert statuses(session) == [OutboxStatus.SENT]
+
+
+def test_messages_to_the_number_from_elsewhere_do_not_count_as_ours(
+    session, fake, dispatcher, frozen_clock
+):
+    (row,) = queue(session, 1)
+    fake.faults.append(Fault.LOST)
+    dispatcher.run_once()
+    fake.messages.append(Stored("SMY", TO, "+15550000000", row.payload["text"], frozen_clock.now()))
+    after_the_lease(frozen_clock, dispatcher)
+    assert fake.copies()[row.payload["text"]] == 2  # ours, sent now, and the stranger's
+    assert statuses(session) == [OutboxStatus.SENT]
