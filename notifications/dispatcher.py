@@ -292,8 +292,17 @@ class Dispatcher:
             self._ask_later(notice, f"the provider could not be asked: {error}")
             tally.errors.append(str(error))
             return
-        if found is None:
-            # The provider surely never had it: sending it now is its first time.
+        if found is None and notice.attempts >= self.max_tries:
+            self._finish(
+                notice,
+                status=OutboxStatus.DEAD,
+                provider=sender.name,
+                last_error=f"the provider never had it after {notice.attempts} tries",
+            )
+            tally.dead += 1
+        elif found is None:
+            # The provider surely never had it: sending it now is its first time. The lease
+            # that ran out was the wait before this retry.
             self._finish(
                 notice,
                 status=OutboxStatus.PENDING,

@@ -259,7 +259,9 @@ class WeComSender:
             raise PermanentFailure(text) from error
         except requests.RequestException as error:
             text = f"wecom: {type(error).__name__}"
-            if may_have_arrived(error):
+            url = error.request.url if error.request is not None else None
+            # A lost answer to the token request leaves the message surely unsent.
+            if may_have_arrived(error) and "gettoken" not in (url or ""):
                 raise OutcomeUnknown(text) from error
             raise TemporaryFailure(text) from error
         if result.get("invaliduser"):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
+from werkzeug import Request, Response
 
 from core.outbox import OutboxMessage, OutboxStatus, enqueue
 from notifications.dispatcher import Dispatcher
-from notifications.senders import TwilioSender
+from notifications.senders import TwilioSender, WeComSender
 from tests.notifications.fake_twilio import ACCOUNT, FakeTwilio, Fault, Stored
 
 FROM = "+15005550006"
@@ -123,3 +125,50 @@ def test_messages_to_the_number_from_elsewhere_do_not_count_as_ours(
     after_the_lease(frozen_clock, dispatcher)
     assert fake.copies()[row.payload["text"]] == 2  # ours, sent now, and the stranger's
     assert statuses(session) == [OutboxStatus.SENT]
+
+
+def test_a_wecom_notice_that_timed_out_waits_for_an_administrator_instead_of_a_resend(
+    session, sessions, httpserver, frozen_clock
+):
+    row = enqueue(session, "wechat", "zhangsan", {"text": "材料已送达", "params": {}}, "w-t")
+    answered = threading.Event()
+
+    def slow(_request: Request) -> Response:
+        answered.wait(5)
+        return Response('{"errcode": 0, "msgid": "MSG9"}', content_type="application/json")
+
+    httpserver.expect_request("/cgi-bin/gettoken").respond_with_json(
+        {"errcode": 0, "access_token": "TOKEN1", "expires_in": 7200}
+    )
+    httpserver.expect_request("/cgi-bin/message/send").respond_with_handler(slow)
+    wecom = WeComSender("corp1", "secret1", "1000002", base_url=httpserver.url_for("/cgi-bin/"),
+                        timeout=0.3)  # fmt: skip
+    dispatcher = Dispatcher(sessions, {"wechat": wecom})
+    try:
+        assert dispatcher.run_once().unknown == 1
+        answered.set()
+        frozen_clock.advance(dispatcher.lease + dt.timedelta(seconds=1))
+        dispatcher.run_once()
+        dispatcher.run_once()
+    finally:
+        answered.set()
+        wecom.close()
+    session.expire_all()
+    sends = [r for r, _ in httpserver.log if r.path.endswith("/message/send")]
+    assert len(sends) == 1
+    assert session.get(OutboxMessage, row.id).status == OutboxStatus.UNKNOWN
+
+
+def test_a_notice_twilio_never_gets_is_dead_after_the_configured_tries(
+    session, sessions, fake, frozen_clock
+):
+    queue(session, 1)
+    fake.faults.extend([Fault.LOST] * 3)
+    sender = TwilioSender(ACCOUNT, "token", FROM, base_url=fake.url, timeout=0.3)
+    dispatcher = Dispatcher(sessions, {"sms": sender}, max_tries=3)
+    dispatcher.run_once()
+    for _ in range(3):
+        after_the_lease(frozen_clock, dispatcher)
+    sender.close()
+    assert fake.copies() == {}
+    assert statuses(session) == [OutboxStatus.DEAD]
