@@ -172,3 +172,14 @@ def test_a_notice_twilio_never_gets_is_dead_after_the_configured_tries(
     sender.close()
     assert fake.copies() == {}
     assert statuses(session) == [OutboxStatus.DEAD]
+
+
+def test_a_twilio_that_refuses_the_connection_surely_lacks_the_notice_and_it_is_retried(
+    session, sessions, frozen_clock
+):
+    queue(session, 1)
+    sender = TwilioSender(ACCOUNT, "token", FROM, base_url="http://127.0.0.1:9", timeout=0.3)
+    tally = Dispatcher(sessions, {"sms": sender}).run_once()
+    sender.close()
+    assert (tally.retrying, tally.unknown) == (1, 0)
+    assert statuses(session) == [OutboxStatus.PENDING]
