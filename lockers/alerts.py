@@ -35,12 +35,16 @@ def raise_alert(
         message=message[:300],
         cause=cause,
     )
-    try:
-        # A savepoint: losing a race for the cause leaves the caller's transaction usable.
-        with session.begin_nested():
-            session.add(alert)
-    except IntegrityError:
-        return session.scalars(select(Alert).where(Alert.cause == cause)).one()
+    if cause is None:
+        session.add(alert)
+        session.flush()
+    else:
+        try:
+            # A savepoint: losing a race for the cause leaves the caller's transaction usable.
+            with session.begin_nested():
+                session.add(alert)
+        except IntegrityError:
+            return session.scalars(select(Alert).where(Alert.cause == cause)).one()
     publish(
         session,
         AlertRaised(
