@@ -189,14 +189,14 @@ class Dispatcher:
             self._mark_sent(notice, sender.name, provider_id)
             tally.sent += 1
 
-    def _ask_later(self, notice: Notice, error: str, wait: dt.timedelta | None = None) -> None:
-        """Keep the notice ``sending`` under our claim until ``wait`` (a lease) has passed; then
-        whoever reconciles asks the provider. Not asking at once leaves a provider still busy
+    def _ask_later(self, notice: Notice, error: str) -> None:
+        """Keep the notice ``sending`` under our claim for another lease; then whoever
+        reconciles asks the provider. Not asking at once leaves a provider still busy
         with a timed-out request the time to file it."""
         self._finish(
             notice,
             status=OutboxStatus.SENDING,
-            claimed_until=clock.now() + (wait or self.lease),
+            claimed_until=clock.now() + self.lease,
             last_error=error[:500],
             provider=self.senders[notice.channel].name,
         )
