@@ -44,6 +44,9 @@ class NoticeSettings:
     max_tries: int = 5
     #: Seconds one provider call may take.
     timeout: float = 10.0
+    #: Seconds a dispatcher holds a notice it is sending; after that another may ask the
+    #: provider about it. Kept above twice the time-out (a provider may still be busy with it).
+    lease: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         notices=NoticeSettings(
             max_tries=max(1, int(env.get("COURIER_NOTIFY_MAX_TRIES", notices.max_tries))),
             timeout=float(env.get("COURIER_NOTIFY_TIMEOUT", notices.timeout)),
+            lease=float(env.get("COURIER_NOTIFY_LEASE", notices.lease)),
         ),
         twilio=TwilioSettings(
             account_sid=env.get("COURIER_TWILIO_ACCOUNT_SID", ""),

@@ -7,9 +7,10 @@ commit and mark them sent; the unique ``dedupe_key`` keeps a message from being 
 A row's life: ``pending`` → ``sending`` (claimed, committed before the provider is called) →
 ``sent``; a provider error puts it back to ``pending`` with a later ``available_at`` (it shows as
 ``failed`` while it waits for its retry only through ``last_error``); too many tries make it
-``dead``. A row still ``sending`` after its lease ran out may or may not have reached the
-provider: the dispatcher asks the provider, and where it cannot tell the row becomes
-``unknown`` for an administrator to decide.
+``dead``. A row still ``sending`` after its lease ran out (its dispatcher died, or the provider
+call timed out or lost its connection) may or may not have reached the provider: the dispatcher
+asks the provider, and where it cannot tell the row becomes ``unknown`` for an administrator to
+decide. ``claim_token`` names the claim a dispatcher holds; results are recorded only under it.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     #: While ``sending``: the claim holds until then; after it, the row needs reconciling.
     claimed_until: Mapped[dt.datetime | None]
+    #: While ``sending``: whose claim it is; a dispatcher records a result only under its own.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     #: When the current (or last) attempt started: the provider is asked about messages since.
     attempted_at: Mapped[dt.datetime | None]
     provider: Mapped[str | None] = mapped_column(String(32))

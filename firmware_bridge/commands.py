@@ -22,6 +22,8 @@ from lockers.alerts import raise_alert
 from lockers.compartments import bank_by_controller
 from lockers.models import AlertKind, LockerBank
 
+#: The namespace of command ids derived from their cause.
+COMMAND_IDS = uuid.UUID("5f1c0c8e-3b7a-4d2e-9a61-0c0f1d2b6e4a")
 RETRY_AFTER = dt.timedelta(seconds=5)
 MAX_TRIES = 3
 #: The contract's operations, and ``keypad``: a kiosk screen typing a code into a simulated
@@ -38,13 +40,24 @@ def queue_command(
     reason: str = "",
     requested_by: User | None = None,
     ttl: dt.timedelta = COMMAND_TTL,
+    cause: str | None = None,
 ) -> Command:
-    """Store a command for ``bank``'s controller; the bridge sends it after the commit."""
+    """Store a command for ``bank``'s controller; the bridge sends it after the commit.
+
+    A command with a ``cause`` gets an id derived from what it does and why, so a repeat (a job
+    run twice) is the same command: no second row here, and the controller ignores its id."""
     if op not in OPS:
         raise ValueError(f"unknown command {op!r}")
+    cmd_id = str(uuid.uuid4())
+    if cause is not None:
+        what = f"{bank.controller}/{op}/{(args or {}).get('compartment')}/{cause}"
+        cmd_id = str(uuid.uuid5(COMMAND_IDS, what))
+        earlier = session.scalar(select(Command).where(Command.cmd_id == cmd_id))
+        if earlier is not None:
+            return earlier
     now = clock.now()
     command = Command(
-        cmd_id=str(uuid.uuid4()),
+        cmd_id=cmd_id,
         controller=bank.controller,
         op=op,
         args=args or {},

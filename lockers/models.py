@@ -140,6 +140,9 @@ class Alert(Base):
     bank_id: Mapped[int | None] = mapped_column(ForeignKey("locker_banks.id"), index=True)
     compartment_number: Mapped[int | None]
     message: Mapped[str] = mapped_column(String(300))
+    #: What raised it (``uncollected:<pickup code id>``): one alert per cause, however often
+    #: the job that finds the cause runs.
+    cause: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     acknowledged_at: Mapped[dt.datetime | None]
 

@@ -87,6 +87,7 @@ def _window_ended(
         "to the service desk",
         bank=compartment.bank,
         compartment_number=compartment.number,
+        cause=f"uncollected:{code.id}",
     )
     publish(
         session,

@@ -1,13 +1,18 @@
 """The outbox dispatcher: claims committed notices, sends each once, retries, gives up, tidies.
 
-Several dispatchers may run against one database. A notice is claimed by a conditional UPDATE
-(``status = 'pending'`` and due; one row changed means it is ours), on PostgreSQL after a
-``SELECT ... FOR UPDATE SKIP LOCKED`` so that dispatchers do not queue behind each other. The
-claim (``sending`` with a lease) is committed before the provider is called; the result is
-written afterwards. A notice still ``sending`` after its lease has run out belongs to a
-dispatcher that died mid-way: the provider is asked whether it has it (Twilio can say), and if
-nobody can tell the notice is set aside as ``unknown`` for an administrator rather than sent a
-second time.
+Several dispatchers may run against one database. A pass claims up to ``batch`` due notices in
+one UPDATE whose candidates come from a materialised CTE (``SELECT ... LIMIT n FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so the limit holds however stale the planner's statistics and
+dispatchers pass each other's rows by), and stamps them with a fresh claim token. Each notice has
+its own lease: it is renewed just before that notice's provider call, so a slow batch does not
+lose its later notices to another dispatcher, and a result is written only under the claim token
+(a dispatcher whose claim was taken over records nothing).
+
+A notice whose outcome is unknown (a time-out, a connection dropped after the request went out,
+a dispatcher that died mid-call) is never sent blind a second time: it stays ``sending`` until
+its lease runs out, then the provider is asked whether it has it (Twilio can say, paging through
+every message since the attempt), and it is sent again only if the provider has none; where the
+provider cannot tell (WeCom) the notice is set aside as ``unknown`` for an administrator.
 
 Once a notice is sent or dead, secret parameters (a pickup code) are blanked in its payload and
 in the console's record: the code lives only as long as it has to.
@@ -18,11 +23,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import uuid
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import CTE, ColumnElement, Select, select, update
 from sqlalchemy.orm import Session
 
 from core import clock
@@ -33,6 +39,7 @@ from notifications.models import Channel, ConsoleMessage
 from notifications.senders import (
     CannotTell,
     Notice,
+    OutcomeUnknown,
     PermanentFailure,
     Sender,
     TemporaryFailure,
@@ -104,28 +111,22 @@ class Dispatcher:
         """
         now = clock.now()
         due = (
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.available_at <= now,
-                OutboxMessage.channel.in_(CHANNELS),
-            )
-            .order_by(OutboxMessage.available_at, OutboxMessage.id)
-            .limit(self.batch)
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.available_at <= now,
+            OutboxMessage.channel.in_(CHANNELS),
         )
-        if not self._any(due):
+        if not self._any(select(OutboxMessage.id).where(*due)):
             return []
+        token = uuid.uuid4().hex
         with self.sessions() as session, session.begin():
             for_writing(session)
+            candidates = _candidates(due, self.batch, "due")
             claimed = session.scalars(
                 update(OutboxMessage)
-                .where(
-                    # SKIP LOCKED: on PostgreSQL dispatchers pass each other's rows by.
-                    OutboxMessage.id.in_(due.with_for_update(skip_locked=True).scalar_subquery()),
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                )
+                .where(OutboxMessage.id.in_(select(candidates.c.id)), *due)
                 .values(
                     status=OutboxStatus.SENDING,
+                    claim_token=token,
                     claimed_until=now + self.lease,
                     attempted_at=now,
                     attempts=OutboxMessage.attempts + 1,
@@ -145,16 +146,38 @@ class Dispatcher:
     # sending --------------------------------------------------------------------------------
 
     def run_once(self) -> Tally:
-        """Tidy up after dead dispatchers, then send every due notice once."""
+        """Tidy up after dead dispatchers and unknown outcomes, then send every due notice."""
         tally = self.reconcile()
         for notice in self.claim():
-            self._send(notice, tally)
+            if self._renew(notice):
+                self._send(notice, tally)
         return tally
+
+    def _renew(self, notice: Notice) -> bool:
+        """Start this notice's own lease now, just before its provider call; False when the
+        claim is no longer ours (its lease ran out while the batch was slow, and another
+        dispatcher took it over). While at least half the claim's lease is left (a provider
+        call takes less: the lease is at least twice its time-out) nobody can take the notice
+        over, and the commit is saved."""
+        if clock.now() < notice.attempted_at + self.lease / 2:
+            return True
+        with self.sessions() as session, session.begin():
+            for_writing(session)
+            renewed = session.execute(
+                update(OutboxMessage)
+                .where(*_held(notice))
+                .values(claimed_until=clock.now() + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
 
     def _send(self, notice: Notice, tally: Tally) -> None:
         sender = self.senders[notice.channel]
         try:
             provider_id = sender.send(notice)
+        except OutcomeUnknown as error:
+            self._ask_later(notice, f"outcome unknown ({error}); the provider is asked first")
+            tally.unknown += 1
         except TemporaryFailure as error:
             self._failed(notice, str(error), permanent=False, tally=tally)
         except PermanentFailure as error:
@@ -165,6 +188,18 @@ class Dispatcher:
         else:
             self._mark_sent(notice, sender.name, provider_id)
             tally.sent += 1
+
+    def _ask_later(self, notice: Notice, error: str) -> None:
+        """Keep the notice ``sending`` under our claim for another lease; then whoever
+        reconciles asks the provider. Not asking at once leaves a provider still busy
+        with a timed-out request the time to file it."""
+        self._finish(
+            notice,
+            status=OutboxStatus.SENDING,
+            claimed_until=clock.now() + self.lease,
+            last_error=error[:500],
+            provider=self.senders[notice.channel].name,
+        )
 
     def _mark_sent(self, notice: Notice, provider: str, provider_id: str) -> None:
         self._finish(
@@ -193,20 +228,21 @@ class Dispatcher:
                 tally.retrying += 1
 
     def _finish(self, notice: Notice, **values: object) -> bool:
-        """Record how the claimed attempt ended, unless someone settled it meanwhile; a sent or
+        """Record how the claimed attempt ended, only if the claim is still ours; a sent or
         dead notice loses its secrets. The UPDATE comes first (see :meth:`claim`)."""
+        settled = values["status"] != OutboxStatus.SENDING
+        if settled:
+            values = {"claimed_until": None, "claim_token": None, **values}
         with self.sessions() as session, session.begin():
             for_writing(session)
             won = session.execute(
                 update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == notice.outbox_id,
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                )
-                .values(claimed_until=None, **values)
+                .where(*_held(notice))
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
             if won.rowcount != 1:  # type: ignore[attr-defined]
+                log.info("outbox row %s: claim taken over, result not recorded", notice.outbox_id)
                 return False
             if values["status"] in (OutboxStatus.SENT, OutboxStatus.DEAD):
                 row = session.get(OutboxMessage, notice.outbox_id)
@@ -217,65 +253,77 @@ class Dispatcher:
     # after a crash ---------------------------------------------------------------------------
 
     def reconcile(self) -> Tally:
-        """Settle notices whose dispatcher died between claiming and recording the result."""
+        """Settle notices whose outcome is unknown: their dispatcher died between claiming and
+        recording the result, or the provider call ended without an answer."""
         tally = Tally()
         now = clock.now()
         stale = (
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status == OutboxStatus.SENDING,
-                OutboxMessage.claimed_until < now,
-                OutboxMessage.channel.in_(CHANNELS),
-            )
-            .limit(self.batch)
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_until < now,
+            OutboxMessage.channel.in_(CHANNELS),
         )
-        if not self._any(stale):
+        if not self._any(select(OutboxMessage.id).where(*stale)):
             return tally
+        token = uuid.uuid4().hex
         with self.sessions() as session, session.begin():
             for_writing(session)
             # Take the stale claims over, so that two dispatchers do not settle the same row.
+            candidates = _candidates(stale, self.batch, "stale")
             mine = session.scalars(
                 update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_(stale.with_for_update(skip_locked=True).scalar_subquery()),
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                    OutboxMessage.claimed_until < now,
-                )
-                .values(claimed_until=now + self.lease)
+                .where(OutboxMessage.id.in_(select(candidates.c.id)), *stale)
+                .values(claimed_until=now + self.lease, claim_token=token)
                 .returning(OutboxMessage.id)
                 .execution_options(synchronize_session=False)
             ).all()
             notices = [_notice(r) for r in session.scalars(_by_ids(list(mine)))]
         for notice in notices:
-            sender = self.senders[notice.channel]
-            try:
-                found = sender.find(notice)
-            except CannotTell as error:
-                self._finish(
-                    notice, status=OutboxStatus.UNKNOWN, provider=sender.name, last_error=str(error)
-                )
-                tally.unknown += 1
-                continue
-            if found is None:
-                # The provider surely never had it: sending it now is its first time.
-                self._finish(
-                    notice,
-                    status=OutboxStatus.PENDING,
-                    provider=sender.name,
-                    last_error="interrupted before the provider had it",
-                    available_at=now,
-                )
-            else:
-                self._finish(
-                    notice,
-                    status=OutboxStatus.SENT,
-                    provider=sender.name,
-                    provider_message_id=found,
-                    sent_at=now,
-                    last_error=None,
-                )
-            tally.reconciled += 1
+            self._settle(notice, tally)
         return tally
+
+    def _settle(self, notice: Notice, tally: Tally) -> None:
+        """Ask the provider about a notice whose attempt has no known outcome and act on it."""
+        sender = self.senders[notice.channel]
+        try:
+            found = sender.find(notice)
+        except CannotTell as error:
+            self._finish(
+                notice, status=OutboxStatus.UNKNOWN, provider=sender.name, last_error=str(error)
+            )
+            tally.unknown += 1
+            return
+        except (TemporaryFailure, PermanentFailure) as error:
+            self._ask_later(notice, f"the provider could not be asked: {error}")
+            tally.errors.append(str(error))
+            return
+        if found is None and notice.attempts >= self.max_tries:
+            self._finish(
+                notice,
+                status=OutboxStatus.DEAD,
+                provider=sender.name,
+                last_error=f"the provider never had it after {notice.attempts} tries",
+            )
+            tally.dead += 1
+        elif found is None:
+            # The provider surely never had it: sending it now is its first time. The lease
+            # that ran out was the wait before this retry.
+            self._finish(
+                notice,
+                status=OutboxStatus.PENDING,
+                provider=sender.name,
+                last_error="the provider never had it; sent again",
+                available_at=clock.now(),
+            )
+        else:
+            self._finish(
+                notice,
+                status=OutboxStatus.SENT,
+                provider=sender.name,
+                provider_message_id=found,
+                sent_at=clock.now(),
+                last_error=None,
+            )
+        tally.reconciled += 1
 
     # the loop -------------------------------------------------------------------------------
 
@@ -304,6 +352,31 @@ class Dispatcher:
             sender.close()
 
 
+def _candidates(conditions: tuple[ColumnElement[bool], ...], limit: int, name: str) -> CTE:
+    """The ids of at most ``limit`` rows meeting ``conditions``, oldest due first, locked for
+    this transaction and skipping rows another dispatcher has locked. MATERIALIZED makes
+    PostgreSQL evaluate the CTE once, so the LIMIT bounds the claim (as a plain ``IN
+    (subquery)`` it may be re-run per row and claim everything)."""
+    return (
+        select(OutboxMessage.id)
+        .where(*conditions)
+        .order_by(OutboxMessage.available_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte(name)
+        .prefix_with("MATERIALIZED")
+    )
+
+
+def _held(notice: Notice) -> tuple[ColumnElement[bool], ...]:
+    """The notice is still ``sending`` under the claim this dispatcher made."""
+    return (
+        OutboxMessage.id == notice.outbox_id,
+        OutboxMessage.status == OutboxStatus.SENDING,
+        OutboxMessage.claim_token == notice.claim_token,
+    )
+
+
 def _by_ids(ids: list[int]) -> Select[tuple[OutboxMessage]]:
     return select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
 
@@ -316,6 +389,7 @@ def _notice(row: OutboxMessage) -> Notice:
         text=str(row.payload.get("text", "")),
         attempted_at=row.attempted_at or clock.now(),
         attempts=row.attempts,
+        claim_token=row.claim_token or "",
     )
 
 

@@ -1,10 +1,13 @@
 """Senders: the console (default), Twilio SMS and WeCom application messages.
 
 A sender either accepts a notice (returning the provider's message id), or raises
-:class:`TemporaryFailure` (try again later: HTTP 5xx, time-out, throttling, credentials refused)
-or :class:`PermanentFailure` (no point trying again: a number the provider refuses). After a crash
-:meth:`Sender.find` tells whether the provider already has a notice; ``None`` means it surely
-does not, :class:`CannotTell` that nobody can say.
+:class:`TemporaryFailure` (the provider surely does not have it and may take it later: HTTP 5xx,
+throttling, credentials refused, no connection), :class:`PermanentFailure` (no point trying
+again: a number the provider refuses) or :class:`OutcomeUnknown` (the request may have reached
+the provider: a time-out or a connection dropped after it was sent). After an unknown outcome or a
+crash :meth:`Sender.find` tells whether the provider already has a notice; ``None`` means it
+surely does not, :class:`CannotTell` that nobody can say, :class:`TemporaryFailure` that the
+provider could not be asked just now.
 
 Only the console sender touches the database. Twilio and WeCom are used only when the settings
 configure them; a channel without a configured provider goes to the console.
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import requests
+import urllib3
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +32,10 @@ from notifications.models import Channel, ConsoleMessage
 
 DEFAULT_TIMEOUT = 10.0
 TWILIO_API = "https://api.twilio.com"
+#: How far before an attempt's start a provider's record of it may be dated (clocks differ).
+FIND_MARGIN = dt.timedelta(minutes=5)
+#: Messages per page when looking a notice up (Twilio allows up to 1,000).
+FIND_PAGE = 200
 #: The path of the status callback the web app serves for Twilio.
 TWILIO_STATUS_PATH = "/api/notifications/twilio-status"
 
@@ -43,6 +51,8 @@ class Notice:
     attempted_at: dt.datetime
     #: Tries so far, this one included.
     attempts: int = 1
+    #: The claim under which a dispatcher holds it (results are recorded only under it).
+    claim_token: str = ""
 
 
 class TemporaryFailure(Exception):
@@ -51,6 +61,10 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(Exception):
     """The provider will never take this notice."""
+
+
+class OutcomeUnknown(Exception):
+    """The request may have reached the provider: it must be asked before anything is resent."""
 
 
 class CannotTell(Exception):
@@ -147,18 +161,20 @@ class TwilioSender:
         return str(message.sid)
 
     def find(self, notice: Notice) -> str | None:
-        """Twilio has no idempotency key for messages: look for ours among those sent to the
-        number since the attempt began, matching the body."""
-        since = notice.attempted_at - dt.timedelta(minutes=5)
-        try:
-            with _twilio_errors():
-                recent = self.client.messages.list(to=notice.recipient, limit=50)
-        except (TemporaryFailure, PermanentFailure) as error:
-            raise CannotTell(str(error)) from error
-        for message in recent:
-            created = message.date_created
-            if message.body == notice.text and (created is None or created >= since):
-                return str(message.sid)
+        """Twilio has no idempotency key for messages: look for ours among every message from
+        our number to the recipient sent since the attempt began (all pages), matching the body.
+
+        Twilio filters ``DateSent`` by day, so the query asks from the attempt's day on and the
+        time is compared here; a failed lookup raises :class:`TemporaryFailure` (ask later)."""
+        since = notice.attempted_at - FIND_MARGIN
+        day = dt.datetime.combine(since.astimezone(dt.UTC).date(), dt.time(), tzinfo=dt.UTC)
+        with _twilio_errors(sent=False):
+            for message in self.client.messages.stream(
+                to=notice.recipient, from_=self.from_, date_sent_after=day, page_size=FIND_PAGE
+            ):
+                created = message.date_created
+                if message.body == notice.text and (created is None or created >= since):
+                    return str(message.sid)
         return None
 
     def close(self) -> None:
@@ -167,8 +183,9 @@ class TwilioSender:
 
 
 @contextmanager
-def _twilio_errors() -> Iterator[None]:
-    """Sorts Twilio's and the network's exceptions into temporary and permanent failures."""
+def _twilio_errors(*, sent: bool = True) -> Iterator[None]:
+    """Sorts Twilio's and the network's exceptions into temporary and permanent failures, and,
+    for a request that ``sent`` a message, into unknown outcomes."""
     from twilio.base.exceptions import TwilioRestException
 
     try:
@@ -179,7 +196,21 @@ def _twilio_errors() -> Iterator[None]:
             raise TemporaryFailure(text) from error
         raise PermanentFailure(text) from error
     except requests.RequestException as error:
-        raise TemporaryFailure(f"twilio: {type(error).__name__}") from error
+        text = f"twilio: {type(error).__name__}"
+        if sent and may_have_arrived(error):
+            raise OutcomeUnknown(text) from error
+        raise TemporaryFailure(text) from error
+
+
+def may_have_arrived(error: requests.RequestException) -> bool:
+    """Whether a failed request may still have reached the server: only a connection that was
+    never made (refused, unresolvable, timed out while connecting) proves it did not."""
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    if isinstance(error, requests.ConnectionError):
+        reason = getattr(error.args[0], "reason", None) if error.args else None
+        return not isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return True
 
 
 #: WeCom errors worth retrying: busy, and credentials or tokens refused (fixable by an admin).
@@ -227,7 +258,12 @@ class WeComSender:
                 raise TemporaryFailure(text) from error
             raise PermanentFailure(text) from error
         except requests.RequestException as error:
-            raise TemporaryFailure(f"wecom: {type(error).__name__}") from error
+            text = f"wecom: {type(error).__name__}"
+            url = error.request.url if error.request is not None else None
+            # A lost answer to the token request leaves the message surely unsent.
+            if may_have_arrived(error) and "gettoken" not in (url or ""):
+                raise OutcomeUnknown(text) from error
+            raise TemporaryFailure(text) from error
         if result.get("invaliduser"):
             raise PermanentFailure(f"wecom: unknown member {notice.recipient}")
         return str(result.get("msgid") or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,8 +17,14 @@ from notifications.senders import senders_for
 @contextmanager
 def dispatcher_for(sessions: Callable[[], Session], settings: Settings) -> Iterator[Dispatcher]:
     """A dispatcher configured by ``settings``; its senders close afterwards."""
+    notices = settings.notices
     dispatcher = Dispatcher(
-        sessions, senders_for(sessions, settings), max_tries=settings.notices.max_tries
+        sessions,
+        senders_for(sessions, settings),
+        max_tries=notices.max_tries,
+        # A lease shorter than a provider call would let another dispatcher ask the provider
+        # while the call may still land, and send the notice again.
+        lease=dt.timedelta(seconds=max(notices.lease, 2 * notices.timeout)),
     )
     try:
         yield dispatcher

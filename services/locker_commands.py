@@ -38,7 +38,14 @@ def open_released_compartment(session: Session, event: CompartmentReleaseRequest
     bank = bank_by_controller(session, event.controller)
     if bank is None:
         return
-    queue_command(session, bank, "open", {"compartment": event.compartment}, reason=event.reason)
+    queue_command(
+        session,
+        bank,
+        "open",
+        {"compartment": event.compartment},
+        reason=event.reason,
+        cause=f"release:{event.consignment_id}:{event.reason}",
+    )
 
 
 def move_to_desk(session: Session, event: HopRecorded) -> None:

@@ -1,14 +1,23 @@
 """The scheduler process runs every package's jobs, each in its own transaction."""
 
 import datetime as dt
+import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from core.jobs import Job, run_once
-from core.users import User
+from core.db import make_engine, make_session_factory, unit_of_work
+from core.jobs import Job, Skipped, lock_key, run_once
+from core.outbox import OutboxMessage
+from core.users import Role, User
+from firmware_bridge.models import Command
+from lockers.compartments import add_bank, place_for_pickup
+from lockers.models import Alert, AlertKind, BankKind, PickupCode, Size
+from services.bootstrap import build_bus
 from tests import factories
+from tests.databases import backend, fresh_database
+from tests.lockers.test_lockers import ready_for_pickup
 from web.scheduler import all_jobs, build_scheduler
 
 
@@ -50,3 +59,89 @@ def test_every_package_with_scheduled_work_has_its_jobs_in_the_scheduler():
         "lockers.remind_uncollected",
         "routes.manifests",
     }
+
+
+@pytest.fixture
+def committed_database(tmp_path):
+    with fresh_database(tmp_path) as url:
+        engine = make_engine(url)
+        yield make_session_factory(engine, build_bus())
+        engine.dispose()
+
+
+def uncollected_results(sessions, count: int) -> None:
+    """``count`` results placed for pickup and an administrator and a clerk to alert."""
+    with unit_of_work(sessions) as session:
+        place = factories.location(session, "NH-LOCKER-1", "NH", kind="locker_site")
+        bank = add_bank(session, "NH-PU-01", "南湖取件柜", BankKind.PICKUP, place, [Size.S] * count)
+        factories.user(session, "alarm_admin", Role.ADMIN, phone="+8613800000101")
+        factories.user(session, "alarm_clerk", Role.CLERK, phone="+8613800000102")
+        for n in range(count):
+            consignment = ready_for_pickup(
+                session, factories.consignment(session, origin="NH", department_campus="NH")
+            )
+            place_for_pickup(session, consignment, bank, actor=None, key=f"p{n}")
+
+
+def effects(sessions) -> tuple[int, int, int]:
+    """Uncollected alerts, door-open commands, locker-alarm notices."""
+    with sessions() as session:
+        alerts = session.scalar(
+            select(func.count()).select_from(Alert).where(Alert.kind == AlertKind.UNCOLLECTED)
+        )
+        opens = session.scalar(
+            select(func.count()).select_from(Command).where(Command.op == "open")
+        )
+        notices = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.dedupe_key.startswith("alert:"))
+        )
+    return alerts or 0, opens or 0, notices or 0
+
+
+@pytest.mark.slow
+def test_two_schedulers_side_by_side_do_each_jobs_work_exactly_once(
+    committed_database, frozen_clock
+):
+    uncollected_results(committed_database, 10)
+    frozen_clock.advance(dt.timedelta(hours=73))
+    start = threading.Barrier(2)
+
+    def scheduler() -> None:
+        start.wait()
+        for _ in range(3):
+            for job in all_jobs():
+                run_once(committed_database, job)
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert effects(committed_database) == (10, 10, 20)
+
+
+def test_a_job_another_scheduler_is_running_is_skipped(committed_database):
+    if backend() != "postgresql":
+        pytest.skip("on SQLite the write lock makes the second run wait instead")
+    ran = []
+    job = Job("held", ran.append, dt.timedelta(minutes=1))
+    with committed_database() as holder, holder.begin():
+        holder.execute(select(func.pg_advisory_xact_lock(lock_key(job.id))))
+        assert run_once(committed_database, job) == Skipped("held")
+    assert ran == []
+
+
+def test_an_uncollected_result_raises_one_alert_however_often_the_job_runs(
+    committed_database, frozen_clock
+):
+    uncollected_results(committed_database, 1)
+    frozen_clock.advance(dt.timedelta(hours=73))
+    (job,) = [j for j in all_jobs() if j.id == "lockers.remind_uncollected"]
+    run_once(committed_database, job)
+    with unit_of_work(committed_database) as session:
+        code = session.scalars(select(PickupCode)).one()
+        code.revoked_at = None  # as if the first run's work were seen only after it was done
+    run_once(committed_database, job)
+    assert effects(committed_database) == (1, 1, 2)

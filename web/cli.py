@@ -183,7 +183,7 @@ def _scheduler_process() -> Iterator[None]:
 
 @main.command()
 def scheduler() -> None:
-    """Run every package's scheduled jobs (SLA scan, ...); start exactly one."""
+    """Run every package's scheduled jobs (SLA scan, ...); two may run for availability."""
     from web.scheduler import all_jobs, build_scheduler
 
     jobs = all_jobs()

@@ -1,8 +1,9 @@
 """The scheduler process: every package's jobs (``<package>/jobs.py``) on APScheduler.
 
-One process runs it (``courier scheduler``, or the one ``courier run`` starts); web workers never
-do, so a job never runs twice at once. Each run is its own transaction (:func:`core.jobs.run_once`);
-a failing run is logged and retried at the next interval.
+``courier scheduler`` runs it (``courier run`` starts one); web workers never do. Production runs
+two for availability: every run takes its job's lock first and the jobs are idempotent
+(:mod:`core.jobs`), so two schedulers do each job's work once. Each run is its own transaction
+(:func:`core.jobs.run_once`); a failing run is logged and retried at the next interval.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session
 
 from core.clock import SHANGHAI
-from core.jobs import Job, run_once
+from core.jobs import Job, Skipped, run_once
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,10 @@ def _runner(sessions: Callable[[], Session], job: Job) -> Callable[[], None]:
         except Exception:
             log.exception("job %s failed; it runs again at its next interval", job.id)
         else:
-            log.info("job %s: %s", job.id, result)
+            if isinstance(result, Skipped):
+                log.debug("job %s: running in another scheduler, skipped", job.id)
+            else:
+                log.info("job %s: %s", job.id, result)
 
     return run
 
@@ -45,7 +49,8 @@ def build_scheduler(
     sessions: Callable[[], Session], jobs: list[Job] | None = None
 ) -> BlockingScheduler:
     """A scheduler with each job on its interval; a run that is late or still busy is not
-    doubled (one instance, missed runs coalesced)."""
+    doubled in this process (one instance, missed runs coalesced), nor by another scheduler
+    (the job's lock)."""
     scheduler = BlockingScheduler(timezone=SHANGHAI)
     for job in all_jobs() if jobs is None else jobs:
         scheduler.add_job(
