@@ -24,9 +24,8 @@ from lockers.models import AlertKind, LockerBank
 
 RETRY_AFTER = dt.timedelta(seconds=5)
 MAX_TRIES = 3
-#: The contract's operations, and ``keypad``: a kiosk screen typing a code into a simulated
-#: controller's keypad (docs/mqtt.md, extensions).
-OPS = {"open", "set_code", "clear_code", "show", "replay", "snapshot", "keypad"}
+#: The contract's operations (docs/mqtt.md); ``lockout`` makes the keypad refuse every code.
+OPS = {"open", "set_code", "clear_code", "lockout", "show", "replay", "snapshot"}
 
 
 def queue_command(

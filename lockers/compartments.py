@@ -227,9 +227,9 @@ def place_for_pickup(
         session,
         PickupCodeIssued(
             consignment_id=consignment.id,
+            pickup_code_id=code.id,
             controller=bank.controller,
             compartment=chosen.number,
-            salt=code.salt,
             code_hash=code.code_hash,
             valid_until=code.valid_until,
             digits=digits,

@@ -16,9 +16,11 @@ from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAle
 from lockers.events import (
     AlertRaised,
     CompartmentReleaseRequested,
+    KeypadLocked,
     PickupCodeIssued,
     PickupReminderDue,
 )
+from lockers.pickup_codes import CODE_KEY
 from notifications.notify import set_default_language
 from routes import reactions as routes
 from services import locker_commands, notices
@@ -36,6 +38,7 @@ def build_bus() -> EventBus:
 
     bus.subscribe(PickupCodeIssued, locker_commands.send_code_to_controller)
     bus.subscribe(CompartmentReleaseRequested, locker_commands.open_released_compartment)
+    bus.subscribe(KeypadLocked, locker_commands.lock_keypad)
     bus.subscribe(HopRecorded, locker_commands.move_to_desk)
 
     bus.subscribe(PickupCodeIssued, notices.pickup_ready)
@@ -49,12 +52,19 @@ def build_bus() -> EventBus:
     return bus
 
 
+def with_code_key(session: Session, code_key: str) -> Session:
+    """Give ``session`` the server's pickup-code key (never stored in the database)."""
+    session.info[CODE_KEY] = code_key
+    return session
+
+
 class LazySessions:
     """Builds the engine on the first session, so that bootstrapping stays side-effect free."""
 
-    def __init__(self, url: str, bus: EventBus) -> None:
+    def __init__(self, url: str, bus: EventBus, code_key: str) -> None:
         self.url = url
         self._bus = bus
+        self._code_key = code_key
         self._engine: Engine | None = None
         self._factory: SessionFactory | None = None
         self._lock = threading.Lock()
@@ -65,7 +75,7 @@ class LazySessions:
                 if self._factory is None:
                     self._engine = make_engine(self.url)
                     self._factory = make_session_factory(self._engine, self._bus)
-        return self._factory()
+        return with_code_key(self._factory(), self._code_key)
 
     def dispose(self) -> None:
         """Close the engine's pooled connections (at shutdown)."""
@@ -96,5 +106,7 @@ def bootstrap(settings: Settings, sessions: SessionFactory | None = None) -> Ser
     set_default_language(settings.language)
     bus = build_bus()
     if sessions is None:
-        return Services(settings, bus, LazySessions(settings.database_url, bus))
-    return Services(settings, bus, lambda: attach(sessions(), bus))
+        return Services(settings, bus, LazySessions(settings.database_url, bus, settings.code_key))
+    return Services(
+        settings, bus, lambda: with_code_key(attach(sessions(), bus), settings.code_key)
+    )

@@ -72,7 +72,7 @@ def pickup_ready(session: Session, event: PickupCodeIssued) -> None:
         "place": _place(bank),
         "until": event.valid_until,
     }
-    _tell_recipient(session, consignment, "pickup_ready", params, f"ready:{event.code_hash[:16]}")
+    _tell_recipient(session, consignment, "pickup_ready", params, f"ready:{event.pickup_code_id}")
 
 
 def desk_ready(session: Session, event: ResultAtDesk) -> None:

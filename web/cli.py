@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.models import Location
+from core.codes import controller_key
 from core.config import Settings, load_settings
 from core.db import unit_of_work
 from core.errors import DomainError, ValidationFailed
@@ -235,6 +236,7 @@ def devices(services: Services) -> Iterator[None]:
             controller,
             count,
             settings.var_dir / "simulators",
+            controller_key(settings.code_key, controller),
         )
         for campus, controller, count in banks
     ]
@@ -279,7 +281,14 @@ def simulate(controllers: int) -> None:
             ]
         chosen = [(b.campus.code, b.controller, len(b.compartments)) for b in banks[:wanted]]
     simulators = [
-        SimulatedController(address, campus, controller, count, settings.var_dir / "simulators")
+        SimulatedController(
+            address,
+            campus,
+            controller,
+            count,
+            settings.var_dir / "simulators",
+            controller_key(settings.code_key, controller),
+        )
         for campus, controller, count in chosen
     ]
     for simulator in simulators:
