@@ -22,7 +22,7 @@ from courier.models import Consignment
 from courier.states import Kind
 from routes.models import RoutePlan
 from routes.plans import check_reachable, replan
-from services.pickup import place_result, refuse_pickup_outside_the_desk
+from services.pickup import place_result, refuse_leaving_a_locker, refuse_pickup_outside_the_desk
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ def record(
     :func:`services.pickup.place_result` puts it.
     """
     refuse_pickup_outside_the_desk(consignment, kind)
+    refuse_leaving_a_locker(session, consignment, kind)
     if kind is Kind.PLACED_FOR_PICKUP:
         return place_result(session, user, consignment, key).outcome
     return record_web_event(session, consignment, user, kind, key, **details)
