@@ -18,7 +18,7 @@ from core.clock import SHANGHAI
 
 MAX_SEGMENTS = 3
 #: Parameters that must not outlive the notice: redacted once it is sent or dead.
-SECRET_PARAMS = frozenset({"code"})
+SECRET_PARAMS = frozenset({"code", "link"})
 REDACTED = "******"
 
 _SOURCES: dict[str, dict[str, str]] = {
@@ -30,9 +30,10 @@ _SOURCES: dict[str, dict[str, str]] = {
     },
     "pickup_ready": {
         "zh_CN": "【校园快递】{{ tracking_code }} 已可取件：{{ place }}{{ locker }} "
-        "{{ compartment }}号格，取件码 {{ code }}，请于 {{ until|when('zh_CN') }} 前取走。",
-        "en": "[Campus courier] {{ tracking_code }} is ready: {{ locker }} #{{ compartment }} "
-        "at {{ place }}, pickup code {{ code }}, collect by {{ until|when('en') }}.",
+        "{{ compartment }}号格，取件码 {{ code }}，请于 {{ until|when('zh_CN') }} 前取走。"
+        "{{ link }}",
+        "en": "[Campus courier] {{ tracking_code }}: code {{ code }}, {{ locker }} "
+        "#{{ compartment }}, by {{ until|when('en') }}. {{ link }}",
     },
     "desk_ready": {
         "zh_CN": "【校园快递】{{ tracking_code }} 已办结，请到{{ place }}服务台领取，"

@@ -24,6 +24,7 @@ from lockers.pickup_codes import CODE_KEY
 from notifications.notify import set_default_language
 from routes import reactions as routes
 from services import locker_commands, notices
+from services.notices import PUBLIC_URL
 from tickets.events import TurnNear
 
 SessionFactory = Callable[[], Session]
@@ -52,19 +53,22 @@ def build_bus() -> EventBus:
     return bus
 
 
-def with_code_key(session: Session, code_key: str) -> Session:
-    """Give ``session`` the server's pickup-code key (never stored in the database)."""
+def with_code_key(session: Session, code_key: str, public_url: str = "") -> Session:
+    """Give ``session`` the server's pickup-code key (never stored in the database) and the
+    site's public address, which the links in pickup notices start with."""
     session.info[CODE_KEY] = code_key
+    session.info[PUBLIC_URL] = public_url
     return session
 
 
 class LazySessions:
     """Builds the engine on the first session, so that bootstrapping stays side-effect free."""
 
-    def __init__(self, url: str, bus: EventBus, code_key: str) -> None:
+    def __init__(self, url: str, bus: EventBus, code_key: str, public_url: str) -> None:
         self.url = url
         self._bus = bus
         self._code_key = code_key
+        self._public_url = public_url
         self._engine: Engine | None = None
         self._factory: SessionFactory | None = None
         self._lock = threading.Lock()
@@ -75,7 +79,7 @@ class LazySessions:
                 if self._factory is None:
                     self._engine = make_engine(self.url)
                     self._factory = make_session_factory(self._engine, self._bus)
-        return with_code_key(self._factory(), self._code_key)
+        return with_code_key(self._factory(), self._code_key, self._public_url)
 
     def dispose(self) -> None:
         """Close the engine's pooled connections (at shutdown)."""
@@ -106,7 +110,10 @@ def bootstrap(settings: Settings, sessions: SessionFactory | None = None) -> Ser
     set_default_language(settings.language)
     bus = build_bus()
     if sessions is None:
-        return Services(settings, bus, LazySessions(settings.database_url, bus, settings.code_key))
-    return Services(
-        settings, bus, lambda: with_code_key(attach(sessions(), bus), settings.code_key)
-    )
+        lazy = LazySessions(settings.database_url, bus, settings.code_key, settings.base_url)
+        return Services(settings, bus, lazy)
+
+    def opened() -> Session:
+        return with_code_key(attach(sessions(), bus), settings.code_key, settings.base_url)
+
+    return Services(settings, bus, opened)

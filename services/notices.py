@@ -22,7 +22,8 @@ from courier.models import Consignment, Level
 from courier.states import Kind
 from lockers.compartments import bank_by_controller
 from lockers.events import AlertRaised, PickupCodeIssued, PickupReminderDue
-from lockers.models import Alert, AlertKind, LockerBank
+from lockers.models import Alert, AlertKind, LockerBank, PickupCode
+from lockers.pickup_links import link_token
 from notifications.models import Channel
 from notifications.notify import notify, staff_with
 from notifications.templates import render
@@ -31,6 +32,14 @@ from tickets.models import Category, Ticket
 
 #: Alarms of one kind at one bank are told once per window of this many minutes.
 ALARM_WINDOW_MINUTES = 15
+
+#: Where a session finds the site's public address (set by ``services.bootstrap``).
+PUBLIC_URL = "courier.public_url"
+
+
+def pickup_link(session: Session, code: PickupCode) -> str:
+    """The signed link to the recipient's pickup page, for the notice."""
+    return f"{session.info.get(PUBLIC_URL, '')}/p/{link_token(session, code)}"
 
 
 def _place(bank: LockerBank) -> str:
@@ -62,11 +71,13 @@ def pickup_ready(session: Session, event: PickupCodeIssued) -> None:
     """The recipient gets the code, the locker, its place and the deadline."""
     consignment = session.get(Consignment, event.consignment_id)
     bank = bank_by_controller(session, event.controller)
-    if consignment is None or bank is None:
+    code = session.get(PickupCode, event.pickup_code_id)
+    if consignment is None or bank is None or code is None:
         return
     params = {
         "tracking_code": consignment.tracking_code,
         "code": event.digits,
+        "link": pickup_link(session, code),
         "locker": bank.name,
         "compartment": event.compartment,
         "place": _place(bank),

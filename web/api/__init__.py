@@ -11,6 +11,7 @@ from web.api import (  # noqa: E402, F401  (routes register on import)
     lockers,
     notifications,
     openapi,
+    pickups,
     scans,
     tickets,
 )
