@@ -7,7 +7,7 @@ from flask import Blueprint, abort, render_template
 from services.pickups import waiting_by_link, waiting_for
 from web.auth import current_user, login_required, public
 from web.db import db
-from web.pickup_qr import code_svg
+from web.pickup_qr import code_qr_src
 
 pickups = Blueprint("pickups", __name__)
 
@@ -17,7 +17,7 @@ pickups = Blueprint("pickups", __name__)
 def mine() -> str:
     user = current_user()
     assert user is not None  # login_required
-    return render_template("pickups/index.html", waiting=waiting_for(db(), user), qr=code_svg)
+    return render_template("pickups/index.html", waiting=waiting_for(db(), user), qr=code_qr_src)
 
 
 @pickups.get("/p/<token>")
@@ -27,4 +27,4 @@ def by_link(token: str) -> str:
     found = waiting_by_link(db(), token)
     if found is None:
         abort(404)
-    return render_template("pickups/index.html", waiting=[found], qr=code_svg, by_link=True)
+    return render_template("pickups/index.html", waiting=[found], qr=code_qr_src, by_link=True)
