@@ -78,6 +78,37 @@ _SOURCES: dict[str, dict[str, str]] = {
         "en": "[Campus courier] {{ tracking_code }} is past its time limit "
         "({{ due|when('en') }}); please deal with it now.",
     },
+    "outcome_rejected": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 不予办理，原因：{{ note }}",
+        "en": "[Campus courier] {{ tracking_code }} was rejected: {{ note }}",
+    },
+    "outcome_done": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 已办结，结果送回后将通知您取件。",
+        "en": "[Campus courier] {{ tracking_code }} is done; we will tell you where to collect "
+        "the result.",
+    },
+    "outcome_damaged": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 在途中受损，照片和处理进度见 {{ link }}",
+        "en": "[Campus courier] {{ tracking_code }} was damaged on the way; photo and next steps: "
+        "{{ link }}",
+    },
+    "outcome_missing": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 下落不明，服务中心正在查找，将另行通知您。",
+        "en": "[Campus courier] {{ tracking_code }} is missing; the service centre is looking "
+        "for it and will tell you.",
+    },
+    "outcome_late": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 未能在 {{ due|when('zh_CN') }} 前办结，"
+        "我们正在催办。",
+        "en": "[Campus courier] {{ tracking_code }} was not done by {{ due|when('en') }}; "
+        "we are chasing it.",
+    },
+    "outcome_collected": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 已于 {{ at|when('zh_CN') }} 在{{ place }}"
+        "由{{ who }}取走。",
+        "en": "[Campus courier] {{ tracking_code }} was collected by {{ who }} at {{ place }} "
+        "on {{ at|when('en') }}.",
+    },
     "locker_alarm": {
         "zh_CN": "【校园快递】柜机告警 {{ locker }}{% if compartment %} {{ compartment }}号格"
         "{% endif %}：{{ message }}"

@@ -47,6 +47,8 @@ def build_bus() -> EventBus:
     bus.subscribe(HopRecorded, notices.deposit_receipt)
     bus.subscribe(MaterialsRequested, notices.materials_missing)
     bus.subscribe(SlaAlerted, notices.sla_alert)
+    bus.subscribe(SlaAlerted, notices.due_slipping)
+    bus.subscribe(HopRecorded, notices.outcome)
     bus.subscribe(AlertRaised, notices.locker_alarm)
     bus.subscribe(ResultAtDesk, notices.desk_ready)
     bus.subscribe(TurnNear, notices.ticket_turn_near)

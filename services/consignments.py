@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.errors import N_, Forbidden
+from core.errors import N_, Forbidden, Problem, ValidationFailed
 from core.phones import DEFAULT_REGIONS
 from core.users import User
 from courier.consignments import (
@@ -69,6 +69,9 @@ def record(
     """
     refuse_pickup_outside_the_desk(consignment, kind)
     refuse_leaving_a_locker(session, consignment, kind)
+    if kind is Kind.REJECTED and not str(details.get("notes") or "").strip():
+        # The submitter is told why: 不予办理 without a reason helps nobody (pages and API alike).
+        raise ValidationFailed([Problem("notes", N_("Say why the department rejected it."))])
     if kind is Kind.PLACED_FOR_PICKUP:
         return place_result(session, user, consignment, key).outcome
     return record_web_event(session, consignment, user, kind, key, **details)

@@ -115,6 +115,7 @@ def test_every_template_fits_in_the_sms_limit_in_both_languages():
         "ticket": "A023",
         "ahead": 3,
         "area": "二号窗口",
+        "who": "王老师",
     }
     for template in TEMPLATES:
         for language in ("zh_CN", "en"):

@@ -538,6 +538,13 @@ SPEC: dict[str, Any] = {
                 "responses": {"200": {"description": "The image"}, "404": _ERROR},
             }
         },
+        "/api/pickups": {
+            "get": {
+                "summary": "The caller's results waiting in pickup lockers: item, locker, place, "
+                "compartment, expiry and the six-digit code",
+                "responses": {"200": _json({"type": "array"}), "401": _ERROR},
+            }
+        },
         "/api/lockers": {
             "get": {
                 "summary": "Every locker bank, its controller's health, its compartments (admin)",
