@@ -13,8 +13,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from core import clock
-from core.users import User
+from core.errors import N_, DomainError, Forbidden
+from core.users import Role, User
 from courier.models import Consignment
+from lockers.compartments import issue_and_announce
 from lockers.models import Compartment, LockerBank, PickupCode
 from lockers.pickup_codes import digits_of
 from lockers.pickup_links import code_for_token, link_token
@@ -81,3 +83,16 @@ def waiting_by_link(session: Session, token: str) -> Waiting | None:
         return None
     row = session.execute(_live_in_compartment().where(PickupCode.id == code.id)).first()
     return None if row is None else _waiting(session, row[0], row[1])
+
+
+def resend(session: Session, user: User, consignment: Consignment) -> None:
+    """Send the recipient a fresh code: the old one stops working here and on the controller
+    (its ``set_code`` replaces the compartment's code). Only the recipient or a clerk may."""
+    if not (user.id == consignment.recipient_user_id or user.has_role(Role.CLERK, Role.ADMIN)):
+        raise Forbidden("forbidden", N_("This consignment is not yours."))
+    held = session.scalar(select(Compartment).where(Compartment.consignment_id == consignment.id))
+    if held is None:
+        raise DomainError(
+            "not_in_locker", N_("%(code)s waits in no locker."), code=consignment.tracking_code
+        )
+    issue_and_announce(session, held, consignment.id)

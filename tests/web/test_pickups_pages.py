@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from core.outbox import OutboxMessage
 from core.users import Role
+from firmware_bridge.models import Command
+from lockers import pickup_codes
 from lockers.compartments import add_bank, place_for_pickup
 from lockers.models import BankKind, PickupCode, Size
 from lockers.pickup_links import link_token
@@ -82,3 +84,16 @@ def test_a_forged_link_opens_nothing(client, session, waiting):
     token = link_token(session, code)
     forged = token[:-1] + ("1" if token.endswith("0") else "0")
     assert client.get(f"/p/{forged}").status_code == 404
+
+
+def test_sending_the_code_again_makes_the_old_one_fail_here_and_on_the_controller(
+    client, session, waiting
+):
+    login(client, "pickup_teacher", factories.PASSWORD)
+    client.post(f"/pickups/{waiting.compartment.consignment.tracking_code}/resend")
+    bank = waiting.compartment.bank
+    fresh = session.scalars(select(PickupCode).order_by(PickupCode.id.desc())).first()
+    set_codes = session.scalars(select(Command).where(Command.op == "set_code")).all()
+    assert pickup_codes.find_code(session, bank, waiting.digits) is None
+    assert pickup_codes.find_code(session, bank, pickup_codes.digits_of(session, fresh)) == fresh
+    assert [c.args["code_hash"] for c in set_codes][-1] == fresh.code_hash
