@@ -94,15 +94,23 @@ def seed_demo_command() -> None:
 
 
 def _seed(settings: Settings) -> None:
-    from web.demo import DEMO_PASSWORD, seed_demo
+    from web.demo import DEMO_PASSWORD, seed_demo, seed_pickups
 
     with _transaction() as session:
         report, added = seed_demo(session, settings.label_key)
+        waiting = seed_pickups(session, settings.label_key) if added else []
     click.echo(
         f"demo catalog: {report.created} items created, {report.updated} updated; "
         f"{added} demo users added"
     )
     click.echo(f"demo users (password {DEMO_PASSWORD}): " + _demo_logins())
+    _print_pickups(settings, waiting)
+
+
+def _print_pickups(settings: Settings, logins: list[str]) -> None:
+    """Where each demo recipient sees the codes of what waits for them."""
+    for login in logins:
+        click.echo(f"pickup codes of {login}: log in as {login}, then {settings.base_url}/pickups")
 
 
 def _demo_logins() -> str:
@@ -144,7 +152,7 @@ def run() -> None:
     """Run everything on embedded defaults: database, demo data, broker, bridge, simulated
     lockers and the web server."""
     import migrations
-    from web.demo import DEMO_PASSWORD, has_users
+    from web.demo import DEMO_PASSWORD, DEMO_PICKUPS, has_users
 
     settings = _settings()
     migrations.upgrade(settings.database_url)
@@ -155,6 +163,7 @@ def run() -> None:
         _seed(settings)
     elif not settings.production:
         click.echo(f"demo users (password {DEMO_PASSWORD} unless changed): " + _demo_logins())
+        _print_pickups(settings, [login for login, *_ in DEMO_PICKUPS])
     # SIGTERM (a service manager, a test) should stop the devices and the broker cleanly too.
     signal.signal(signal.SIGTERM, _exit_once)
     from notifications.worker import dispatcher_thread
