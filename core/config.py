@@ -39,7 +39,11 @@ def _dev_key(var_dir: Path, name: str) -> str:
     private_dir(var_dir)
     key = secrets.token_urlsafe(32)
     # Created 0600 from the start: there is no moment at which another user could read it.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Another process of this installation created it first: use theirs.
+        return path.read_text().strip()
     with os.fdopen(descriptor, "w") as file:
         file.write(key)
     return key
