@@ -38,7 +38,9 @@ def serve(url: str, port: int) -> None:
     from web.app import create_app, csrf
     from web.auth import public
 
-    settings = Settings(database_url=url, mqtt_url=None, secret_key="b", label_key=LABEL_KEY)
+    settings = Settings(
+        database_url=url, mqtt_url=None, secret_key="b", label_key=LABEL_KEY, code_key="c"
+    )
     app = create_app(settings)
 
     @public

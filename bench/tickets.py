@@ -146,7 +146,9 @@ def serve(url: str, port: int) -> None:
     from web.app import create_app
     from web.cli import serving_options
 
-    settings = Settings(database_url=url, mqtt_url=None, secret_key="b", label_key="l")
+    settings = Settings(
+        database_url=url, mqtt_url=None, secret_key="b", label_key="l", code_key="c"
+    )
     app = create_app(settings, TICKETS_STREAM_SECONDS=STREAM_SECONDS)
     waitress_serve(app, host="127.0.0.1", port=port, **serving_options(settings), _quiet=True)
 

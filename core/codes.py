@@ -100,3 +100,32 @@ def pin_matches(salt: str, expected: str, digits: str) -> bool:
     if not (len(digits) == PIN_DIGITS and digits.isdigit()):
         return False
     return hmac.compare_digest(pin_hash(salt, digits), expected)
+
+
+def controller_key(code_key: str, controller: str) -> str:
+    """The key one locker controller checks pickup codes with (hex): HMAC-SHA256 of
+    ``controller:<id>`` under the server's code key. A controller's key opens no other bank."""
+    tag = f"controller:{controller}".encode()
+    return hmac.new(code_key.encode(), tag, hashlib.sha256).hexdigest()
+
+
+def pickup_digits(code_key: str, nonce: str) -> str:
+    """The six digits of the pickup code stored as ``nonce``.
+
+    Only the server, which holds the code key, can compute them: the database keeps the nonce and
+    the keyed hash, so a copy of it gives no code back, while the recipient's own page can still
+    show theirs.
+    """
+    digest = hmac.new(code_key.encode(), f"pin:{nonce}".encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10**PIN_DIGITS:0{PIN_DIGITS}d}"
+
+
+def keyed_pin_hash(controller_key_hex: str, digits: str) -> str:
+    """How a pickup code is kept, and what ``set_code`` sends: HMAC-SHA256 of the digits under the
+    controller's key, hex."""
+    return hmac.new(bytes.fromhex(controller_key_hex), digits.encode(), hashlib.sha256).hexdigest()
+
+
+def is_pin(digits: str) -> bool:
+    """Whether ``digits`` has the shape of a pickup or handover code."""
+    return len(digits) == PIN_DIGITS and digits.isdigit()

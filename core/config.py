@@ -20,6 +20,13 @@ LANGUAGES = ("zh_CN", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` readable by its owner only (it holds keys and the embedded database)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
 def _dev_key(var_dir: Path, name: str) -> str:
     """Return a random key kept under ``var_dir`` so that restarts keep sessions and labels valid.
 
@@ -29,10 +36,16 @@ def _dev_key(var_dir: Path, name: str) -> str:
     path = var_dir / f"{name}.key"
     if path.exists():
         return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(var_dir)
     key = secrets.token_urlsafe(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    # Created 0600 from the start: there is no moment at which another user could read it.
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Another process of this installation created it first: use theirs.
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key)
     return key
 
 
@@ -88,6 +101,8 @@ class Settings:
     mqtt_url: str | None
     secret_key: str
     label_key: str
+    #: Derives each locker controller's pickup-code key; never stored in the database.
+    code_key: str
     host: str = "127.0.0.1"
     port: int = 8000
     #: Pages' language unless the visitor chose one; notices' for people who chose none.
@@ -141,9 +156,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     production = env.get("COURIER_ENV", "development") == "production"
     secret_key = env.get("COURIER_SECRET_KEY")
     label_key = env.get("COURIER_LABEL_KEY")
-    if production and not (secret_key and label_key):
+    code_key = env.get("COURIER_CODE_KEY")
+    if production and not (secret_key and label_key and code_key):
         raise RuntimeError(
-            "COURIER_SECRET_KEY and COURIER_LABEL_KEY must be set when COURIER_ENV=production"
+            "COURIER_SECRET_KEY, COURIER_LABEL_KEY and COURIER_CODE_KEY must be set when "
+            "COURIER_ENV=production"
         )
     language = env.get("COURIER_LANGUAGE", DEFAULT_LANGUAGE).replace("-", "_")
     language = _one_of("COURIER_LANGUAGE", language, LANGUAGES)
@@ -158,6 +175,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mqtt_url=env.get("COURIER_MQTT_URL") or None,
         secret_key=secret_key or _dev_key(var_dir, "secret"),
         label_key=label_key or _dev_key(var_dir, "label"),
+        code_key=code_key or _dev_key(var_dir, "code"),
         host=env.get("COURIER_HOST", "127.0.0.1"),
         port=int(env.get("COURIER_PORT", "8000")),
         language=language,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,12 +126,21 @@ def for_writing(session: Session) -> Session:
     return session
 
 
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only before SQLite opens it (its journal
+    and WAL files take the same mode); a folder made for it is the owner's only too."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite files get WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private_file(Path(path))
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import DomainError
 from courier.models import Source
-from lockers import pickup_codes
+from lockers import keypad_lock
 from lockers.alerts import raise_alert
 from lockers.compartments import empty
 from lockers.models import AlertKind, Compartment, CompartmentState, LockerBank
@@ -61,16 +61,13 @@ def apply_event(
             return _said("deposit", outcome.ok, outcome.reason_code, outcome.consignment)
         if kind == "pickup" and item is not None:
             if not data["code_ok"]:
-                pickup_codes.count_wrong_try(session, item)
+                keypad_lock.count_wrong(session, bank)
                 return "wrong code"
-            outcome = pickup(
-                session, item, key=key, source=Source.MQTT, verified_by_controller=True,
-                device_at=device_at,
-            )  # fmt: skip
+            outcome = pickup(session, item, key=key, source=Source.MQTT, device_at=device_at)
             return _said("pickup", outcome.ok, outcome.reason_code, outcome.consignment)
         if kind == "code_rejected":
-            if item is not None:
-                pickup_codes.count_wrong_try(session, item)
+            # Wrong codes count against the bank, whichever compartment (if any) they named.
+            keypad_lock.count_wrong(session, bank)
             return "code rejected"
         if kind in {"tamper", "fault"}:
             kind = AlertKind.TAMPER if kind == "tamper" else AlertKind.FAULT

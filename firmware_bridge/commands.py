@@ -26,9 +26,8 @@ from lockers.models import AlertKind, LockerBank
 COMMAND_IDS = uuid.UUID("5f1c0c8e-3b7a-4d2e-9a61-0c0f1d2b6e4a")
 RETRY_AFTER = dt.timedelta(seconds=5)
 MAX_TRIES = 3
-#: The contract's operations, and ``keypad``: a kiosk screen typing a code into a simulated
-#: controller's keypad (docs/mqtt.md, extensions).
-OPS = {"open", "set_code", "clear_code", "show", "replay", "snapshot", "keypad"}
+#: The contract's operations (docs/mqtt.md); ``lockout`` makes the keypad refuse every code.
+OPS = {"open", "set_code", "clear_code", "lockout", "show", "replay", "snapshot"}
 
 
 def queue_command(

@@ -8,6 +8,7 @@ each ``cmd_id`` once, and it leaves a Last Will. The demo and the tests drive it
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import json
 import logging
 import sqlite3
@@ -17,7 +18,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from core.codes import pin_hash
+from core.codes import keyed_pin_hash
 from firmware_bridge.connection import BrokerAddress, connect, new_client
 from firmware_bridge.contract import topic_for
 
@@ -33,10 +34,14 @@ class SimulatedController:
         controller: str,
         compartments: int,
         state_dir: Path,
+        code_key: str,
         *,
         heartbeat_seconds: float = 30.0,
     ) -> None:
+        """``code_key`` is this controller's own key (``core.codes.controller_key``), provisioned
+        at installation, which it checks pickup codes with."""
         self.address = address
+        self.code_key = code_key
         self.campus = campus
         self.controller = controller
         self.compartments = compartments
@@ -177,38 +182,56 @@ class SimulatedController:
         self.emit("deposit", {"compartment": compartment, "label": label})
         self.emit("door_closed", {"compartment": compartment, "occupied": True, "by": "code"})
 
+    def locked(self) -> bool:
+        """Whether the server locked the keypad (too many wrong codes) and the lockout runs."""
+        return bool(self._get("locked_until", "") > dt.datetime.now(dt.UTC).isoformat())
+
+    def _matches(self, entry: dict[str, Any], digits: str) -> bool:
+        return bool(
+            entry["valid_until"] > dt.datetime.now(dt.UTC).isoformat()
+            and hmac.compare_digest(keyed_pin_hash(self.code_key, digits), entry["hash"])
+        )
+
     def keypad(self, compartment: int, digits: str) -> bool:
-        """A recipient types a pickup code; checked offline against the hash the server sent."""
+        """A recipient types a pickup code for ``compartment``; checked offline against the hash
+        the server sent. During a lockout every code is refused, the right one too."""
+        if self.locked():
+            self.emit("code_rejected", {"compartment": compartment, "reason": "locked"})
+            return False
         with self.lock:
             codes = self._get("codes", {})
             entry = codes.get(str(compartment))
-            ok = bool(
-                entry
-                and entry["valid_until"] > dt.datetime.now(dt.UTC).isoformat()
-                and pin_hash(entry["salt"], digits) == entry["hash"]
-            )
+            ok = bool(entry and self._matches(entry, digits))
             attempts = self._get("attempts", {})
             attempt = attempts.get(str(compartment), 0) + 1
             attempts[str(compartment)] = 0 if ok else attempt
             self._set("attempts", attempts)
-            if ok:
-                del codes[str(compartment)]
-                self._set("codes", codes)
-        self.emit("pickup", {"compartment": compartment, "code_ok": ok, "attempt": attempt})
         if ok:
-            self.emit("door_opened", {"compartment": compartment, "by": "code"})
-            self.emit("door_closed", {"compartment": compartment, "occupied": False, "by": "code"})
+            self._open_for_pickup(compartment, attempt)
+        else:
+            self.emit("pickup", {"compartment": compartment, "code_ok": False, "attempt": attempt})
         return ok
 
     def keypad_any(self, digits: str) -> bool:
-        """A code typed on the bank's screen: the compartment holding that code opens."""
+        """A code typed on the bank's own screen: the compartment holding that code opens."""
         with self.lock:
             codes = self._get("codes", {})
-        for number, entry in codes.items():
-            if pin_hash(entry["salt"], digits) == entry["hash"]:
-                return self.keypad(int(number), digits)
+        if not self.locked():
+            for number, entry in codes.items():
+                if self._matches(entry, digits):
+                    return self.keypad(int(number), digits)
         self.emit("code_rejected", {"compartment": None, "attempts": 1})
         return False
+
+    def _open_for_pickup(self, compartment: int, attempt: int = 1) -> None:
+        """The recipient's door opens: the code is spent, the pickup reported, the door shut."""
+        with self.lock:
+            codes = self._get("codes", {})
+            codes.pop(str(compartment), None)
+            self._set("codes", codes)
+        self.emit("pickup", {"compartment": compartment, "code_ok": True, "attempt": attempt})
+        self.emit("door_opened", {"compartment": compartment, "by": "code"})
+        self.emit("door_closed", {"compartment": compartment, "occupied": False, "by": "code"})
 
     # Messages from the server ---------------------------------------------------------------
     def _on_message(self, client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
@@ -246,18 +269,20 @@ class SimulatedController:
                 self.client.publish(self.topic("evt"), json.dumps(payload), qos=1)
             if again:
                 self.emit("replay_done", {"from_seq": from_seq, "to_seq": again[-1]["seq"]})
+        elif op == "open" and args.get("for") == "pickup":
+            # The server checked the code typed on the kiosk: open as a right code would.
+            self._open_for_pickup(int(args["compartment"]))
         elif op == "open":
             number = args.get("compartment")
             self.emit("door_opened", {"compartment": number, "by": "remote"})
             self.emit("door_closed", {"compartment": number, "occupied": False, "by": "remote"})
-        elif op == "keypad":
-            self.keypad_any(str(args.get("code", "")))
+        elif op == "lockout":
+            self._set("locked_until", str(args["until"]))
         elif op == "set_code":
             with self.lock:
                 codes = self._get("codes", {})
                 codes[str(args["compartment"])] = {
                     "hash": args["code_hash"],
-                    "salt": args["salt"],
                     "valid_until": args["valid_until"],
                 }
                 self._set("codes", codes)

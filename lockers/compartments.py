@@ -222,20 +222,26 @@ def place_for_pickup(
     )
     must(outcome)
     fill(chosen, consignment)
-    code, digits = pickup_codes.issue_code(session, chosen, consignment.id)
+    return Placement(chosen, issue_and_announce(session, chosen, consignment.id), outcome)
+
+
+def issue_and_announce(session: Session, item: Compartment, consignment_id: int) -> str:
+    """A fresh code for ``item``, earlier ones revoked; the controller gets its hash (which
+    replaces the compartment's old one there too) and the recipient the digits, returned."""
+    code, digits = pickup_codes.issue_code(session, item, consignment_id)
     publish(
         session,
         PickupCodeIssued(
-            consignment_id=consignment.id,
-            controller=bank.controller,
-            compartment=chosen.number,
-            salt=code.salt,
+            consignment_id=consignment_id,
+            pickup_code_id=code.id,
+            controller=item.bank.controller,
+            compartment=item.number,
             code_hash=code.code_hash,
             valid_until=code.valid_until,
             digits=digits,
         ),
     )
-    return Placement(chosen, digits, outcome)
+    return digits
 
 
 def pickup_bank_for(session: Session, consignment: Consignment) -> LockerBank | None:

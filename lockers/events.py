@@ -11,13 +11,13 @@ from lockers.models import AlertKind
 
 @dataclass(frozen=True)
 class PickupCodeIssued(DomainEvent):
-    """A result waits in a pickup compartment. ``digits`` is the only copy of the code: the
-    recipient's notice needs it; nothing may store it."""
+    """A result waits in a pickup compartment (or its code was sent again). ``digits`` is for
+    the recipient's notice only; nothing may store or log it."""
 
     consignment_id: int
+    pickup_code_id: int
     controller: str
     compartment: int
-    salt: str
     code_hash: str
     valid_until: dt.datetime
     digits: str
@@ -55,3 +55,11 @@ class CompartmentReleaseRequested(DomainEvent):
     compartment: int
     consignment_id: int | None
     reason: str
+
+
+@dataclass(frozen=True)
+class KeypadLocked(DomainEvent):
+    """Too many wrong codes: the bank's controller must refuse every code until ``until``."""
+
+    controller: str
+    until: dt.datetime

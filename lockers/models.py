@@ -62,6 +62,10 @@ class LockerBank(Base):
     firmware: Mapped[str] = mapped_column(String(32), default="")
     last_seen: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: Too many wrong pickup codes: neither kiosk nor keypad opens anything until then.
+    keypad_locked_until: Mapped[dt.datetime | None]
+    #: Lockouts in a row; each one lasts twice as long as the one before.
+    keypad_lockouts: Mapped[int] = mapped_column(default=0)
 
     campus: Mapped[Campus] = relationship()
     location: Mapped[Location | None] = relationship()
@@ -94,14 +98,18 @@ class Compartment(Base):
 
 
 class PickupCode(Base):
-    """A single-use pickup code; only its salted hash is kept, the recipient gets the digits."""
+    """A single-use pickup code, kept as a nonce and a keyed hash.
+
+    The digits follow from the nonce and the server's code key (``core.codes.pickup_digits``),
+    which is not in the database; ``code_hash`` is what the controller compares with.
+    """
 
     __tablename__ = "pickup_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     compartment_id: Mapped[int] = mapped_column(ForeignKey("compartments.id"), index=True)
     consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"), index=True)
-    salt: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[str] = mapped_column(String(32))
     code_hash: Mapped[str] = mapped_column(String(64))
     valid_until: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
@@ -112,6 +120,20 @@ class PickupCode(Base):
     final_notice_at: Mapped[dt.datetime | None]
 
     compartment: Mapped[Compartment] = relationship()
+
+
+class CodeTry(Base):
+    """A wrong pickup code, typed on a kiosk (``address`` is the client's) or on a keypad
+    (``address`` is empty). Kept in the database so every process counts the same tries."""
+
+    __tablename__ = "code_tries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(
+        ForeignKey("locker_banks.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(64), index=True, default="")
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
 
 
 class AlertKind(enum.StrEnum):

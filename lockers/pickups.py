@@ -65,38 +65,14 @@ def pickup(
     *,
     key: str,
     source: Source,
-    digits: str | None = None,
-    verified_by_controller: bool = False,
     device_at: dt.datetime | None = None,
 ) -> LockerOutcome:
-    """Someone tried to pick up from ``item``: with ``digits`` the code is checked here; a
-    controller that checked it offline says so with ``verified_by_controller``."""
-    if pickup_codes.is_locked(item) and not verified_by_controller:
-        return LockerOutcome(
-            False,
-            "locked",
-            N_("Too many wrong codes: this compartment opens again at %(when)s."),
-            {"when": item.locked_until},
-        )
-    code = pickup_codes.active_code(session, item)
-    if not (verified_by_controller or pickup_codes.matches(code, digits or "")):
-        locked = pickup_codes.count_wrong_try(session, item)
-        if locked:
-            return LockerOutcome(
-                False,
-                "locked",
-                N_("Too many wrong codes: this compartment opens again at %(when)s."),
-                {"when": item.locked_until},
-            )
-        return LockerOutcome(
-            False,
-            "wrong_code",
-            N_("Wrong pickup code; %(left)s tries left."),
-            {"left": pickup_codes.MAX_WRONG_TRIES - item.failed_attempts},
-        )
+    """The controller opened ``item`` for its recipient, after a right code on its keypad or the
+    server's check of a code typed on the kiosk: the result leaves the locker, its code is used."""
     consignment = item.consignment
     if consignment is None:
         return LockerOutcome(False, "empty", N_("This compartment holds nothing to pick up."))
+    code = pickup_codes.active_code(session, item)
     outcome = record_at_locker(
         session, consignment, item, Kind.PICKED_UP, key, source, device_at=device_at
     )

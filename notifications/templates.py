@@ -18,7 +18,7 @@ from core.clock import SHANGHAI
 
 MAX_SEGMENTS = 3
 #: Parameters that must not outlive the notice: redacted once it is sent or dead.
-SECRET_PARAMS = frozenset({"code"})
+SECRET_PARAMS = frozenset({"code", "link"})
 REDACTED = "******"
 
 _SOURCES: dict[str, dict[str, str]] = {
@@ -30,9 +30,10 @@ _SOURCES: dict[str, dict[str, str]] = {
     },
     "pickup_ready": {
         "zh_CN": "【校园快递】{{ tracking_code }} 已可取件：{{ place }}{{ locker }} "
-        "{{ compartment }}号格，取件码 {{ code }}，请于 {{ until|when('zh_CN') }} 前取走。",
-        "en": "[Campus courier] {{ tracking_code }} is ready: {{ locker }} #{{ compartment }} "
-        "at {{ place }}, pickup code {{ code }}, collect by {{ until|when('en') }}.",
+        "{{ compartment }}号格，取件码 {{ code }}，请于 {{ until|when('zh_CN') }} 前取走。"
+        "{{ link }}",
+        "en": "[Campus courier] {{ tracking_code }}: code {{ code }}, {{ locker }} "
+        "#{{ compartment }}, by {{ until|when('en') }}. {{ link }}",
     },
     "desk_ready": {
         "zh_CN": "【校园快递】{{ tracking_code }} 已办结，请到{{ place }}服务台领取，"
@@ -81,6 +82,37 @@ _SOURCES: dict[str, dict[str, str]] = {
         "请尽快处理。",
         "en": "[Campus courier] {{ tracking_code }} is past its time limit "
         "({{ due|when('en') }}); please deal with it now.",
+    },
+    "outcome_rejected": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 不予办理，原因：{{ note }}",
+        "en": "[Campus courier] {{ tracking_code }} was rejected: {{ note }}",
+    },
+    "outcome_done": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 已办结，结果送回后将通知您取件。",
+        "en": "[Campus courier] {{ tracking_code }} is done; we will tell you where to collect "
+        "the result.",
+    },
+    "outcome_damaged": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 在途中受损，照片和处理进度见 {{ link }}",
+        "en": "[Campus courier] {{ tracking_code }} was damaged on the way; photo and next steps: "
+        "{{ link }}",
+    },
+    "outcome_missing": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 下落不明，服务中心正在查找，将另行通知您。",
+        "en": "[Campus courier] {{ tracking_code }} is missing; the service centre is looking "
+        "for it and will tell you.",
+    },
+    "outcome_late": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 未能在 {{ due|when('zh_CN') }} 前办结，"
+        "我们正在催办。",
+        "en": "[Campus courier] {{ tracking_code }} was not done by {{ due|when('en') }}; "
+        "we are chasing it.",
+    },
+    "outcome_collected": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 已于 {{ at|when('zh_CN') }} 在{{ place }}"
+        "由{{ who }}取走。",
+        "en": "[Campus courier] {{ tracking_code }} was collected by {{ who }} at {{ place }} "
+        "on {{ at|when('en') }}.",
     },
     "locker_alarm": {
         "zh_CN": "【校园快递】柜机告警 {{ locker }}{% if compartment %} {{ compartment }}号格"

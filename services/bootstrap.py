@@ -17,12 +17,15 @@ from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAle
 from lockers.events import (
     AlertRaised,
     CompartmentReleaseRequested,
+    KeypadLocked,
     PickupCodeIssued,
     PickupReminderDue,
 )
+from lockers.pickup_codes import CODE_KEY
 from notifications.notify import set_default_language
 from routes import reactions as routes
 from services import locker_commands, notices
+from services.notices import PUBLIC_URL
 from tickets.events import TurnNear
 
 SessionFactory = Callable[[], Session]
@@ -37,6 +40,7 @@ def build_bus() -> EventBus:
 
     bus.subscribe(PickupCodeIssued, locker_commands.send_code_to_controller)
     bus.subscribe(CompartmentReleaseRequested, locker_commands.open_released_compartment)
+    bus.subscribe(KeypadLocked, locker_commands.lock_keypad)
     bus.subscribe(HopRecorded, locker_commands.move_to_desk)
     bus.subscribe(HopRecorded, agents.supplement_arrived)
 
@@ -45,18 +49,30 @@ def build_bus() -> EventBus:
     bus.subscribe(HopRecorded, notices.deposit_receipt)
     bus.subscribe(MaterialsRequested, notices.materials_missing)
     bus.subscribe(SlaAlerted, notices.sla_alert)
+    bus.subscribe(SlaAlerted, notices.due_slipping)
+    bus.subscribe(HopRecorded, notices.outcome)
     bus.subscribe(AlertRaised, notices.locker_alarm)
     bus.subscribe(ResultAtDesk, notices.desk_ready)
     bus.subscribe(TurnNear, notices.ticket_turn_near)
     return bus
 
 
+def with_code_key(session: Session, code_key: str, public_url: str = "") -> Session:
+    """Give ``session`` the server's pickup-code key (never stored in the database) and the
+    site's public address, which the links in pickup notices start with."""
+    session.info[CODE_KEY] = code_key
+    session.info[PUBLIC_URL] = public_url
+    return session
+
+
 class LazySessions:
     """Builds the engine on the first session, so that bootstrapping stays side-effect free."""
 
-    def __init__(self, url: str, bus: EventBus) -> None:
+    def __init__(self, url: str, bus: EventBus, code_key: str, public_url: str) -> None:
         self.url = url
         self._bus = bus
+        self._code_key = code_key
+        self._public_url = public_url
         self._engine: Engine | None = None
         self._factory: SessionFactory | None = None
         self._lock = threading.Lock()
@@ -67,7 +83,7 @@ class LazySessions:
                 if self._factory is None:
                     self._engine = make_engine(self.url)
                     self._factory = make_session_factory(self._engine, self._bus)
-        return self._factory()
+        return with_code_key(self._factory(), self._code_key, self._public_url)
 
     def dispose(self) -> None:
         """Close the engine's pooled connections (at shutdown)."""
@@ -98,5 +114,10 @@ def bootstrap(settings: Settings, sessions: SessionFactory | None = None) -> Ser
     set_default_language(settings.language)
     bus = build_bus()
     if sessions is None:
-        return Services(settings, bus, LazySessions(settings.database_url, bus))
-    return Services(settings, bus, lambda: attach(sessions(), bus))
+        lazy = LazySessions(settings.database_url, bus, settings.code_key, settings.base_url)
+        return Services(settings, bus, lazy)
+
+    def opened() -> Session:
+        return with_code_key(attach(sessions(), bus), settings.code_key, settings.base_url)
+
+    return Services(settings, bus, opened)

@@ -24,7 +24,7 @@ from courier.states import Kind
 from routes.models import RoutePlan
 from routes.plans import check_reachable, replan
 from services import materials
-from services.pickup import place_result, refuse_pickup_outside_the_desk
+from services.pickup import place_result, refuse_leaving_a_locker, refuse_pickup_outside_the_desk
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,10 @@ def record(
     target and a reason).
     """
     refuse_pickup_outside_the_desk(consignment, kind)
+    refuse_leaving_a_locker(session, consignment, kind)
+    if kind is Kind.REJECTED and not str(details.get("notes") or "").strip():
+        # The submitter is told why: 不予办理 without a reason helps nobody (pages and API alike).
+        raise ValidationFailed([Problem("notes", N_("Say why the department rejected it."))])
     if kind is Kind.PLACED_FOR_PICKUP:
         return place_result(session, user, consignment, key).outcome
     desk = desk or DeskDetails()

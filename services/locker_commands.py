@@ -11,11 +11,11 @@ from courier.events import HopRecorded
 from courier.states import Kind
 from firmware_bridge.commands import queue_command
 from lockers.compartments import bank_by_controller, release_for_desk
-from lockers.events import CompartmentReleaseRequested, PickupCodeIssued
+from lockers.events import CompartmentReleaseRequested, KeypadLocked, PickupCodeIssued
 
 
 def send_code_to_controller(session: Session, event: PickupCodeIssued) -> None:
-    """The controller gets the code's salt and hash (never the digits) to open offline."""
+    """The controller gets the code's keyed hash (never the digits) to open offline."""
     bank = bank_by_controller(session, event.controller)
     if bank is None:
         return
@@ -26,7 +26,6 @@ def send_code_to_controller(session: Session, event: PickupCodeIssued) -> None:
         {
             "compartment": event.compartment,
             "code_hash": event.code_hash,
-            "salt": event.salt,
             "valid_until": event.valid_until.isoformat(),
         },
         reason="pickup code issued",
@@ -61,3 +60,17 @@ def move_to_desk(session: Session, event: HopRecorded) -> None:
             {"compartment": item.number},
             reason="result moved to the service desk",
         )
+
+
+def lock_keypad(session: Session, event: KeypadLocked) -> None:
+    """Too many wrong codes: the controller's own keypad refuses every code until the end too."""
+    bank = bank_by_controller(session, event.controller)
+    if bank is None:
+        return
+    queue_command(
+        session,
+        bank,
+        "lockout",
+        {"until": event.until.isoformat()},
+        reason="too many wrong pickup codes",
+    )

@@ -18,11 +18,12 @@ from core import clock
 from core.outbox import OutboxMessage, OutboxStatus
 from core.users import Role, User, UserRole
 from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAlerted
-from courier.models import Consignment, Level
+from courier.models import Consignment, CustodyEvent, Level
 from courier.states import Kind
 from lockers.compartments import bank_by_controller
 from lockers.events import AlertRaised, PickupCodeIssued, PickupReminderDue
-from lockers.models import Alert, AlertKind, LockerBank
+from lockers.models import Alert, AlertKind, LockerBank, PickupCode
+from lockers.pickup_links import link_token
 from notifications.models import Channel
 from notifications.notify import notify, staff_with
 from notifications.templates import render
@@ -31,6 +32,14 @@ from tickets.models import Category, Ticket
 
 #: Alarms of one kind at one bank are told once per window of this many minutes.
 ALARM_WINDOW_MINUTES = 15
+
+#: Where a session finds the site's public address (set by ``services.bootstrap``).
+PUBLIC_URL = "courier.public_url"
+
+
+def pickup_link(session: Session, code: PickupCode) -> str:
+    """The signed link to the recipient's pickup page, for the notice."""
+    return f"{session.info.get(PUBLIC_URL, '')}/p/{link_token(session, code)}"
 
 
 def _place(bank: LockerBank) -> str:
@@ -45,6 +54,7 @@ def _tell_recipient(
     key: str,
     *,
     reminder: bool = False,
+    flush: bool = True,
 ) -> None:
     """The consignment's recipient: a user (by their preferences) or a name and a number."""
     notify(
@@ -55,6 +65,7 @@ def _tell_recipient(
         params=params,
         dedupe_key=key,
         reminder=reminder,
+        flush=flush,
     )
 
 
@@ -62,17 +73,19 @@ def pickup_ready(session: Session, event: PickupCodeIssued) -> None:
     """The recipient gets the code, the locker, its place and the deadline."""
     consignment = session.get(Consignment, event.consignment_id)
     bank = bank_by_controller(session, event.controller)
-    if consignment is None or bank is None:
+    code = session.get(PickupCode, event.pickup_code_id)
+    if consignment is None or bank is None or code is None:
         return
     params = {
         "tracking_code": consignment.tracking_code,
         "code": event.digits,
+        "link": pickup_link(session, code),
         "locker": bank.name,
         "compartment": event.compartment,
         "place": _place(bank),
         "until": event.valid_until,
     }
-    _tell_recipient(session, consignment, "pickup_ready", params, f"ready:{event.code_hash[:16]}")
+    _tell_recipient(session, consignment, "pickup_ready", params, f"ready:{event.pickup_code_id}")
 
 
 def desk_ready(session: Session, event: ResultAtDesk) -> None:
@@ -275,3 +288,83 @@ def ticket_turn_near(session: Session, event: TurnNear) -> None:
         user=session.get(User, event.user_id) if event.user_id else None,
         phone=event.phone,
     )
+
+
+def _reason(session: Session, consignment: Consignment, kind: Kind) -> str:
+    return (
+        session.scalar(
+            select(CustodyEvent.notes)
+            .where(CustodyEvent.consignment_id == consignment.id, CustodyEvent.kind == kind)
+            .order_by(CustodyEvent.id.desc())
+            .limit(1)
+        )
+        or ""
+    )
+
+
+def _tell_submitter(
+    session: Session, consignment: Consignment, template: str, params: dict[str, object]
+) -> None:
+    notify(
+        session,
+        template,
+        user=consignment.submitter,
+        params=params,
+        dedupe_key=f"{template}:{consignment.id}",
+        flush=False,
+    )
+
+
+def outcome(session: Session, event: HopRecorded) -> None:
+    """How it ended: rejected (with the reason, to submitter and recipient), done, damaged
+    (with the page that shows the photo), missing, and collected (the submitter hears who took
+    it, when and where, when that was someone else)."""
+    if event.late or event.kind not in OUTCOMES:
+        return
+    consignment = session.get(Consignment, event.consignment_id)
+    if consignment is None:
+        return
+    params: dict[str, object] = {"tracking_code": consignment.tracking_code}
+    template = OUTCOMES[event.kind]
+    if event.kind is Kind.REJECTED:
+        # Rejections come one at a time from a clerk, never in a scan batch: flushing is fine.
+        params["note"] = _reason(session, consignment, Kind.REJECTED)
+    # A batch of scans writes its rows together: queueing the notice must not flush them.
+    with session.no_autoflush:
+        if event.kind is Kind.PICKED_UP:
+            if consignment.recipient_user_id == consignment.submitter_id:
+                return
+            place = session.get(Location, event.location_id) if event.location_id else None
+            params |= {"who": consignment.recipient_name, "at": event.at,
+                       "place": place.name if place else ""}  # fmt: skip
+        if event.kind is Kind.DAMAGED:
+            public = session.info.get(PUBLIC_URL, "")
+            params["link"] = f"{public}/consignments/{consignment.tracking_code}"
+        _tell_submitter(session, consignment, template, params)
+        if event.kind in TOLD_TO_RECIPIENT and consignment.recipient_user_id != (
+            consignment.submitter_id
+        ):
+            key = f"{template}:{consignment.id}:recipient"
+            _tell_recipient(session, consignment, template, params, key, flush=False)
+
+
+#: Custody events that end a request one way or another, and the notice each one gets.
+OUTCOMES = {
+    Kind.REJECTED: "outcome_rejected",
+    Kind.RESULT_READY: "outcome_done",
+    Kind.DAMAGED: "outcome_damaged",
+    Kind.MISSING: "outcome_missing",
+    Kind.PICKED_UP: "outcome_collected",
+}
+TOLD_TO_RECIPIENT = frozenset({Kind.REJECTED, Kind.DAMAGED, Kind.MISSING})
+
+
+def due_slipping(session: Session, event: SlaAlerted) -> None:
+    """The submitter hears when the due time passed (the clerks are told by :func:`sla_alert`)."""
+    if event.level != Level.BREACH:
+        return
+    consignment = session.get(Consignment, event.consignment_id)
+    if consignment is None:
+        return
+    params = {"tracking_code": consignment.tracking_code, "due": event.due_at}
+    _tell_submitter(session, consignment, "outcome_late", params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import N_, DomainError, Forbidden
@@ -87,3 +88,29 @@ def refuse_pickup_outside_the_desk(consignment: Consignment, kind: Kind) -> None
                 "an ID check."
             ),
         )
+
+
+#: What a page or the API may record for a result waiting in a locker compartment: a clerk takes
+#: it back to the desk, or finds it damaged. It leaves the locker otherwise only by the locker.
+IN_LOCKER_EVENTS = frozenset({Kind.PLACED_AT_DESK, Kind.PLACED_FOR_PICKUP, Kind.DAMAGED})
+
+
+def refuse_leaving_a_locker(session: Session, consignment: Consignment, kind: Kind) -> None:
+    """A result in a locker leaves by its code, its QR or a clerk's remote open at the locker,
+    or is taken to the desk; an event entered on a page or the API that says otherwise (it was
+    picked up, returned, cancelled) would leave the compartment full and the code working."""
+    if kind in IN_LOCKER_EVENTS:
+        return
+    held = session.scalar(select(Compartment).where(Compartment.consignment_id == consignment.id))
+    if held is None:
+        return
+    raise DomainError(
+        "in_locker",
+        N_(
+            "%(code)s waits in compartment %(number)s of %(locker)s: it leaves with its pickup "
+            "code at the locker, or a clerk takes it to the service desk."
+        ),
+        code=consignment.tracking_code,
+        number=held.number,
+        locker=held.bank.name,
+    )

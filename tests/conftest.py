@@ -19,10 +19,12 @@ from core.config import Settings
 from core.db import make_engine
 from core.events import EventBus, attach
 from core.logs import CHATTY, HANDLER_NAME
-from services.bootstrap import build_bus
+from services.bootstrap import build_bus, with_code_key
 from tests.databases import fresh_database
 
 # A Tuesday morning in term time, in Shanghai.
+#: The server's pickup-code key in tests (the ``settings`` fixture's ``code_key``).
+CODE_KEY = "test-code-key"
 NOW = dt.datetime(2026, 11, 17, 9, 30, tzinfo=clock.SHANGHAI)
 
 
@@ -64,7 +66,7 @@ def bus() -> EventBus:
 @pytest.fixture
 def session(connection: Connection, bus: EventBus) -> Iterator[Session]:
     with _session_on(connection) as session:
-        yield attach(session, bus)
+        yield with_code_key(attach(session, bus), CODE_KEY)
 
 
 @pytest.fixture
@@ -80,6 +82,7 @@ def settings(database_url: str) -> Settings:
         mqtt_url=None,
         secret_key="test-secret",
         label_key="test-label-key",
+        code_key=CODE_KEY,
     )
 
 

@@ -19,6 +19,7 @@ def run(tmp_path, monkeypatch):
         monkeypatch.setenv("COURIER_DATABASE_URL", url)
         monkeypatch.setenv("COURIER_SECRET_KEY", "s")
         monkeypatch.setenv("COURIER_LABEL_KEY", "l")
+        monkeypatch.setenv("COURIER_CODE_KEY", "c")
         runner = CliRunner()
 
         def invoke(*args, **kwargs):

@@ -61,3 +61,16 @@ def test_courier_run_migrates_seeds_and_serves(running):
     process.terminate()
     output = process.communicate(timeout=30)[0]
     assert "demo users (password demo1234): admin, teacher, teacher2, student" in output
+
+
+def test_courier_run_prints_where_each_demo_recipient_sees_their_codes(running):
+    process, base = running
+    wait_until_up(base)
+    lines: list[str] = []
+    while not any("pickup codes of teacher2" in line for line in lines):
+        line = process.stdout.readline()
+        assert line, "".join(lines)
+        lines.append(line)
+    text = "".join(lines)
+    assert f"pickup codes of teacher: log in as teacher, then {base}/pickups" in text
+    assert f"pickup codes of teacher2: log in as teacher2, then {base}/pickups" in text

@@ -78,6 +78,7 @@ def create_app(
     from web.views.lockers import lockers
     from web.views.network import network
     from web.views.notifications import notifications
+    from web.views.pickups import pickups
     from web.views.tickets import hall
     from web.views.tickets_admin import hall_admin
     from web.views.tracking import tracking
@@ -100,6 +101,7 @@ def create_app(
         hall_admin,
         notifications,
         network,
+        pickups,
         api,
     )
     for blueprint in blueprints:

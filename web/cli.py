@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.models import Location
+from core.codes import controller_key
 from core.config import Settings, load_settings
 from core.db import unit_of_work
 from core.errors import DomainError, ValidationFailed
@@ -93,15 +94,23 @@ def seed_demo_command() -> None:
 
 
 def _seed(settings: Settings) -> None:
-    from web.demo import DEMO_PASSWORD, seed_demo
+    from web.demo import DEMO_PASSWORD, seed_demo, seed_pickups
 
     with _transaction() as session:
         report, added = seed_demo(session, settings.label_key)
+        waiting = seed_pickups(session, settings.label_key) if added else []
     click.echo(
         f"demo catalog: {report.created} items created, {report.updated} updated; "
         f"{added} demo users added"
     )
     click.echo(f"demo users (password {DEMO_PASSWORD}): " + _demo_logins())
+    _print_pickups(settings, waiting)
+
+
+def _print_pickups(settings: Settings, logins: list[str]) -> None:
+    """Where each demo recipient sees the codes of what waits for them."""
+    for login in logins:
+        click.echo(f"pickup codes of {login}: log in as {login}, then {settings.base_url}/pickups")
 
 
 def _demo_logins() -> str:
@@ -143,7 +152,7 @@ def run() -> None:
     """Run everything on embedded defaults: database, demo data, broker, bridge, simulated
     lockers and the web server."""
     import migrations
-    from web.demo import DEMO_PASSWORD, has_users
+    from web.demo import DEMO_PASSWORD, DEMO_PICKUPS, has_users
 
     settings = _settings()
     migrations.upgrade(settings.database_url)
@@ -154,6 +163,7 @@ def run() -> None:
         _seed(settings)
     elif not settings.production:
         click.echo(f"demo users (password {DEMO_PASSWORD} unless changed): " + _demo_logins())
+        _print_pickups(settings, [login for login, *_ in DEMO_PICKUPS])
     # SIGTERM (a service manager, a test) should stop the devices and the broker cleanly too.
     signal.signal(signal.SIGTERM, _exit_once)
     from notifications.worker import dispatcher_thread
@@ -235,6 +245,7 @@ def devices(services: Services) -> Iterator[None]:
             controller,
             count,
             settings.var_dir / "simulators",
+            controller_key(settings.code_key, controller),
         )
         for campus, controller, count in banks
     ]
@@ -279,7 +290,14 @@ def simulate(controllers: int) -> None:
             ]
         chosen = [(b.campus.code, b.controller, len(b.compartments)) for b in banks[:wanted]]
     simulators = [
-        SimulatedController(address, campus, controller, count, settings.var_dir / "simulators")
+        SimulatedController(
+            address,
+            campus,
+            controller,
+            count,
+            settings.var_dir / "simulators",
+            controller_key(settings.code_key, controller),
+        )
         for campus, controller, count in chosen
     ]
     for simulator in simulators:

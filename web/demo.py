@@ -26,6 +26,7 @@ from routes.dropboxes import rounds_before_departures
 from routes.models import Stop, Trip
 from routes.plans import replan
 from routes.timetable import import_timetable, set_stop
+from services.pickup import place_result
 
 CATALOG = Path(catalog.__file__).parent / "demo_data" / "catalog.yaml"
 DEMO_PASSWORD = "demo1234"
@@ -86,6 +87,14 @@ DEMO_JOURNEYS = (
     ),
     ("SCI-003", ARRIVED_AT_XL, []),
     ("ASSET-001", ARRIVED_AT_XL, [Kind.AGENT_ACCEPTED, Kind.HANDED_TO_DEPARTMENT]),
+)
+
+
+#: Results waiting in pickup lockers on two campuses: (recipient, service item, campus, places
+#: of the courier's scans). Same-campus requests, so no shuttle is needed to bring them back.
+DEMO_PICKUPS = (
+    ("teacher", "HR-002", "NH", ("NH-LOCKER-1", "NH-HALL")),
+    ("teacher2", "SCI-006", "XL", ("XL-LOCKER-1", "XL-HALL")),
 )
 
 
@@ -239,3 +248,34 @@ def seed_hall(session: Session) -> None:
         if day.weekday() < 5:
             for category in categories:
                 add_slots(session, category, day, list(DEMO_SLOT_TIMES), 4)
+
+
+def seed_pickups(session: Session, label_key: str) -> list[str]:
+    """Put a finished result for each demo recipient in their campus's pickup locker (the code
+    goes out as a notice and shows on *My pickups*). Needs a session with the code key
+    (``services.bootstrap``); returns the recipients' logins."""
+    users = {u.login: u for u in session.scalars(select(User))}
+    told = []
+    for login, item, campus, (drop, hall) in DEMO_PICKUPS:
+        consignment = create_consignment(
+            session,
+            users[login],
+            NewConsignment(service_item=item, origin_campus=campus, pickup_campus=campus),
+            label_key,
+        )
+        code = consignment.tracking_code
+        steps = [("deposit", drop), ("collect", drop), ("sort", hall)]
+        process_scans(
+            session,
+            users["courier"],
+            [
+                Scan(id=f"demo-{code}-{kind}", code=code, kind=kind, location=at)
+                for kind, at in steps
+            ],
+            label_key,
+        )
+        for kind in (Kind.AGENT_ACCEPTED, Kind.RESULT_READY):
+            record_web_event(session, consignment, users["clerk"], kind, f"demo:{code}:{kind}")
+        place_result(session, users["clerk"], consignment, f"demo:{code}:placed")
+        told.append(login)
+    return told

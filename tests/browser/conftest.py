@@ -68,7 +68,9 @@ def live_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def live_server(live_database: str) -> Iterator[str]:
     from web.app import create_app
 
-    settings = Settings(database_url=live_database, mqtt_url=None, secret_key="b", label_key="l")
+    settings = Settings(
+        database_url=live_database, mqtt_url=None, secret_key="b", label_key="l", code_key="c"
+    )
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -61,7 +61,12 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 LABEL_KEY,
             )
         settings = Settings(
-            database_url=url, mqtt_url=None, secret_key="b", label_key=LABEL_KEY, var_dir=folder
+            database_url=url,
+            mqtt_url=None,
+            secret_key="b",
+            label_key=LABEL_KEY,
+            code_key="c",
+            var_dir=folder,
         )
         codes: list[str] = []
 

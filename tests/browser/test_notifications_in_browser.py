@@ -46,6 +46,7 @@ def notices(live_database: str) -> Iterator[dict[str, int]]:
         "compartment": 4,
         "place": "图书馆东侧",
         "until": "2026-11-20T09:30:00+08:00",
+        "link": "http://127.0.0.1:8000/p/7-691e6f18-0f3a9c1d2e4b5a69",
     }
     with unit_of_work(sessions) as session:
         (dead,) = notify(session, "pickup_reminder_24h", phone="+8613900000000",

@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from core.codes import controller_key
 from core.db import for_writing, make_engine, make_session_factory, unit_of_work
 from firmware_bridge.bridge import Bridge
 from firmware_bridge.broker import MAX_PACKET, free_port, wait_listening
 from firmware_bridge.connection import BrokerAddress, parse_url
-from services.bootstrap import build_bus
+from services.bootstrap import build_bus, with_code_key
+from tests.conftest import CODE_KEY
 from tests.databases import fresh_database
 from tests.factories import LABEL_KEY
 
@@ -77,8 +79,14 @@ def database(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def sessions(database: str) -> Iterator[Callable[[], Session]]:
     engine = make_engine(database)
-    yield make_session_factory(engine, build_bus())
+    factory = make_session_factory(engine, build_bus())
+    yield lambda: with_code_key(factory(), CODE_KEY)
     engine.dispose()
+
+
+def key_of(controller: str) -> str:
+    """The key a simulated controller checks codes with, as installed from the test code key."""
+    return controller_key(CODE_KEY, controller)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from lockers.compartments import add_bank, bank_by_controller
 from lockers.models import Alert, AlertKind, BankKind, Presence, Size
 from tests import factories
 from tests.factories import LABEL_KEY
-from tests.firmware_bridge.conftest import eventually
+from tests.firmware_bridge.conftest import eventually, key_of
 
 pytestmark = pytest.mark.slow
 CTL = "NH-DB-01"
@@ -40,7 +40,13 @@ def drop_box(write):
 @pytest.fixture
 def controller(mosquitto, drop_box, tmp_path):
     simulated = SimulatedController(
-        mosquitto.address, "NH", CTL, 4, tmp_path / "controllers", heartbeat_seconds=0.5
+        mosquitto.address,
+        "NH",
+        CTL,
+        4,
+        tmp_path / "controllers",
+        key_of(CTL),
+        heartbeat_seconds=0.5,
     )
     simulated.start()
     assert simulated.connected.wait(10)
@@ -190,7 +196,9 @@ def test_wrong_codes_on_the_keypad_lock_the_compartment(read, write, mosquitto, 
         add_bank(session, "NH-PU-01", "取件柜", BankKind.PICKUP, place, [Size.S] * 2)
 
     write(setup)
-    locker = SimulatedController(mosquitto.address, "NH", "NH-PU-01", 2, tmp_path / "c")
+    locker = SimulatedController(
+        mosquitto.address, "NH", "NH-PU-01", 2, tmp_path / "c", key_of("NH-PU-01")
+    )
     locker.start()
     assert locker.connected.wait(10)
     for _ in range(5):
@@ -293,7 +301,7 @@ def test_the_journey_runs_its_deposit_and_pickup_through_mqtt(
 
     code = write(setup)
     boxes = [
-        SimulatedController(mosquitto.address, "NH", ctl, 4, tmp_path / "sims")
+        SimulatedController(mosquitto.address, "NH", ctl, 4, tmp_path / "sims", key_of(ctl))
         for ctl in ("NH-DB-01", "NH-PU-01")
     ]
     for box in boxes:

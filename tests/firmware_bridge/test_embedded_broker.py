@@ -6,6 +6,7 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
+from core.codes import controller_key
 from firmware_bridge.bridge import Bridge
 from firmware_bridge.broker import RunningBroker, free_port, wait_listening
 from firmware_bridge.connection import parse_url
@@ -14,6 +15,7 @@ from firmware_bridge.simulator import SimulatedController
 from lockers.compartments import add_bank, bank_by_controller
 from lockers.models import BankKind, Presence, Size
 from tests import factories
+from tests.conftest import CODE_KEY
 from tests.factories import LABEL_KEY
 from tests.firmware_bridge.conftest import eventually
 
@@ -49,7 +51,9 @@ def test_a_controller_reports_through_the_embedded_broker_over_mqtt_311(
     assert not address.v5
     bridge = Bridge(address, sessions, LABEL_KEY, client_id="embedded-bridge")
     bridge.start()
-    controller = SimulatedController(address, "NH", "NH-DB-01", 2, tmp_path / "sims")
+    controller = SimulatedController(
+        address, "NH", "NH-DB-01", 2, tmp_path / "sims", controller_key(CODE_KEY, "NH-DB-01")
+    )
     controller.start()
     try:
         assert controller.connected.wait(10)

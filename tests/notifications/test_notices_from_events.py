@@ -10,7 +10,7 @@ from core.outbox import OutboxMessage, OutboxStatus
 from core.users import Role
 from courier.events import MaterialsRequested, SlaAlerted
 from firmware_bridge.models import Command
-from lockers import pickup_codes
+from lockers import keypad_lock, pickup_codes
 from lockers.compartments import add_bank, compartment, place_for_pickup
 from lockers.jobs import JOBS
 from lockers.models import Alert, AlertKind, BankKind, Size
@@ -129,14 +129,13 @@ def test_an_sla_breach_reaches_the_owner_clerk_and_the_department_clerks(session
     assert "已超过办理时限" in rows[0].payload["text"]
 
 
-def test_a_locked_compartment_alarms_the_administrators(session, pickup_bank):
+def test_a_locked_keypad_alarms_the_administrators_once(session, pickup_bank):
     factories.user(session, "alarm_admin", Role.ADMIN, phone="+8613800000200")
-    item = compartment(session, pickup_bank, 2)
-    for _ in range(pickup_codes.MAX_WRONG_TRIES):
-        pickup_codes.count_wrong_try(session, item)
+    for _ in range(keypad_lock.MAX_WRONG_TRIES + 2):
+        keypad_lock.count_wrong(session, pickup_bank)
     (alarm,) = notices(session, "locker_alarm")
     assert alarm.recipient == "+8613800000200"
-    assert "南湖取件柜 2号格" in alarm.payload["text"]
+    assert "柜机告警 南湖取件柜：5 wrong pickup codes" in alarm.payload["text"]
 
 
 def test_a_hall_visitor_hears_that_their_turn_is_near(session):

@@ -16,6 +16,7 @@ READY = {
     "compartment": 3,
     "place": "图书馆东侧",
     "until": dt.datetime(2026, 11, 20, 1, 30, tzinfo=dt.UTC),
+    "link": "https://courier.example.edu/p/7-691e6f18-0f3a9c1d2e4b5a69",
 }
 
 
@@ -41,7 +42,7 @@ def test_a_user_who_chose_both_gets_an_sms_and_a_wechat_message_in_english(sessi
         ("sms", "+8613800000002"),
         ("wechat", "li"),
     ]
-    assert all("pickup code 123456" in r.payload["text"] for r in rows)
+    assert all("code 123456, 南湖取件柜" in r.payload["text"] for r in rows)
 
 
 def test_a_user_who_chose_no_language_is_told_in_the_sites(
@@ -50,7 +51,7 @@ def test_a_user_who_chose_no_language_is_told_in_the_sites(
     user = factories.user(session, phone="+8613800000004")
     set_default_language("en")
     (row,) = notify(session, "pickup_ready", user=user, params=READY, dedupe_key="r5")
-    assert "pickup code 123456" in row.payload["text"]
+    assert "code 123456, 南湖取件柜" in row.payload["text"]
 
 
 def test_wechat_without_a_wechat_id_falls_back_to_sms(session, frozen_clock):
@@ -115,6 +116,7 @@ def test_every_template_fits_in_the_sms_limit_in_both_languages():
         "ticket": "A023",
         "ahead": 3,
         "area": "二号窗口",
+        "who": "王老师",
     }
     for template in TEMPLATES:
         # The materials request carries its supplement link: it may take the third segment.

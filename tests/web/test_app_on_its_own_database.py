@@ -24,7 +24,15 @@ def running(tmp_path) -> Iterator[tuple[object, str]]:
         engine = make_engine(url)
         with unit_of_work(make_session_factory(engine, build_bus())) as session:
             create_user(session, "zhang", "password123", "张老师", {Role.TEACHER})
-        app = create_app(Settings(database_url=url, mqtt_url=None, secret_key="s", label_key="l"))
+        app = create_app(
+            Settings(
+                database_url=url,
+                mqtt_url=None,
+                secret_key="s",
+                label_key="l",
+                code_key="c",
+            )
+        )
         app.config.update(WTF_CSRF_ENABLED=False)
         yield app, engine
         app.extensions["courier_sessions"].dispose()

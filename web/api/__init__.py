@@ -21,6 +21,7 @@ from web.api import (  # noqa: E402, F401  (routes register on import)
     lockers,
     metrics,
     notifications,
+    pickups,
     scans,
     tickets,
 )

@@ -14,6 +14,7 @@ from firmware_bridge.models import OPEN_COMMANDS, Command, DeadLetter, DeviceEve
 from lockers.compartments import bank_by_controller
 from lockers.models import Alert, BankKind, LockerBank
 from services import audit
+from services.kiosk import Answer, opening, try_code
 from web.auth import current_user, public, roles_required
 from web.db import db
 from web.throttling import client_address
@@ -111,16 +112,35 @@ def dead_letters() -> str:
 @lockers.route("/lockers/<controller>/kiosk", methods=["GET", "POST"])
 @public
 def kiosk(controller: str) -> Any:
-    """The pickup locker's screen: the code goes to the controller, exactly as its keypad would."""
+    """The pickup locker's screen: the code is checked here at once, only the door to open
+    travels to the controller."""
+    bank = _pickup_bank(controller)
+    answer = None
+    if request.method == "POST":
+        digits = "".join(ch for ch in request.form.get("code", "") if ch.isdigit())
+        answer = try_code(db(), bank, digits, client_address())
+        if answer.answer is Answer.OPENING:
+            return redirect(
+                url_for("lockers.kiosk_opening", controller=controller, cmd=answer.command_id)
+            )
+    return render_template("lockers/kiosk.html", bank=bank, answer=answer)
+
+
+@lockers.get("/lockers/<controller>/kiosk/opening/<cmd>")
+@public
+def kiosk_opening(controller: str, cmd: str) -> str:
+    """Whether the door opened: the page looks again every second until the controller answers
+    or :data:`services.kiosk.ANSWER_WITHIN` has passed."""
+    bank = _pickup_bank(controller)
+    found = opening(db(), bank, cmd)
+    if found is None:
+        abort(404)
+    state, number = found
+    return render_template("lockers/kiosk_opening.html", bank=bank, state=state, number=number)
+
+
+def _pickup_bank(controller: str) -> LockerBank:
     bank = _bank(controller)
     if bank.kind != BankKind.PICKUP:
         abort(404)
-    if request.method == "POST":
-        digits = "".join(ch for ch in request.form.get("code", "") if ch.isdigit())[:6]
-        if len(digits) != 6:
-            flash(gettext("A pickup code has six digits."), "error")
-        else:
-            queue_command(db(), bank, "keypad", {"code": digits}, reason="kiosk")
-            flash(gettext("Code entered: the door opens if it is right."), "success")
-        return redirect(url_for("lockers.kiosk", controller=controller))
-    return render_template("lockers/kiosk.html", bank=bank)
+    return bank
