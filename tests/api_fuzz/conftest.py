@@ -35,7 +35,9 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with unit_of_work(make_session_factory(engine, build_bus())) as session:
             seed_demo(session, "l")
         engine.dispose()
-        settings = Settings(database_url=url, mqtt_url=None, secret_key="f", label_key="l")
+        settings = Settings(
+            database_url=url, mqtt_url=None, secret_key="f", label_key="l", code_key="c"
+        )
         app = create_app(settings)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -36,7 +36,9 @@ CHECKS: list[CheckFunction] = [
     response_schema_conformance,
 ]
 
-_app = create_app(Settings(database_url="sqlite://", mqtt_url=None, secret_key="d", label_key="d"))
+_app = create_app(
+    Settings(database_url="sqlite://", mqtt_url=None, secret_key="d", label_key="d", code_key="d")
+)
 schema = schemathesis.openapi.from_dict(openapi_document(_app))
 
 

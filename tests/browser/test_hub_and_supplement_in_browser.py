@@ -57,7 +57,12 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 accept_later=True,
             ).consignment.tracking_code
         settings = Settings(
-            database_url=url, mqtt_url=None, secret_key="h", label_key=LABEL_KEY, var_dir=folder
+            database_url=url,
+            mqtt_url=None,
+            secret_key="h",
+            label_key=LABEL_KEY,
+            code_key="c",
+            var_dir=folder,
         )
         services = bootstrap(settings)
         app = create_app(services=services)

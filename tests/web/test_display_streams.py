@@ -79,7 +79,9 @@ def served(tmp_path) -> Iterator[str]:
     from web.cli import serving_options
 
     with fresh_database(tmp_path) as url:
-        settings = Settings(database_url=url, mqtt_url=None, secret_key="s", label_key="l")
+        settings = Settings(
+            database_url=url, mqtt_url=None, secret_key="s", label_key="l", code_key="c"
+        )
         app = create_app(settings, TICKETS_STREAM_SECONDS=60)
         server = create_server(app, host="127.0.0.1", port=0, **serving_options(settings))
         thread = threading.Thread(target=server.run, daemon=True)
