@@ -11,6 +11,11 @@ ANY_USER = "any_user"
 ADMIN_ONLY: frozenset[Role] = frozenset()
 
 ACCESS: dict[str, str | frozenset[Role] | set[Role]] = {
+    "api.my_pickups": ANY_USER,
+    "lockers.kiosk_opening": PUBLIC,
+    "pickups.by_link": PUBLIC,
+    "pickups.mine": ANY_USER,
+    "pickups.send_again": ANY_USER,
     "account.create_token": ANY_USER,
     "account.index": ANY_USER,
     "account.password": ANY_USER,
