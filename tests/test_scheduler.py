@@ -14,8 +14,9 @@ from core.users import Role, User
 from firmware_bridge.models import Command
 from lockers.compartments import add_bank, place_for_pickup
 from lockers.models import Alert, AlertKind, BankKind, PickupCode, Size
-from services.bootstrap import build_bus
+from services.bootstrap import build_bus, with_code_key
 from tests import factories
+from tests.conftest import CODE_KEY
 from tests.databases import backend, fresh_database
 from tests.lockers.test_lockers import ready_for_pickup
 from web.scheduler import all_jobs, build_scheduler
@@ -65,7 +66,8 @@ def test_every_package_with_scheduled_work_has_its_jobs_in_the_scheduler():
 def committed_database(tmp_path):
     with fresh_database(tmp_path) as url:
         engine = make_engine(url)
-        yield make_session_factory(engine, build_bus())
+        factory = make_session_factory(engine, build_bus())
+        yield lambda: with_code_key(factory(), CODE_KEY)
         engine.dispose()
 
 
