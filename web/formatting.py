@@ -192,4 +192,5 @@ def init_formatting(app: Flask) -> None:
         Colour=Colour,
         Level=Level,
         ResultKind=ResultKind,
+        Priority=Priority,
     )
