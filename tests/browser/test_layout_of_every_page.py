@@ -95,7 +95,7 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
     from routes.manifests import build_manifest
     from routes.models import PlanLeg, Stop
     from tickets.models import Category
-    from tickets.queue import take_ticket
+    from tickets.queue import cancel, take_ticket
 
     engine = make_engine(live_database)
     with unit_of_work(make_session_factory(engine, build_bus())) as session:
@@ -110,15 +110,14 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
         leg = session.scalars(select(PlanLeg).order_by(PlanLeg.id)).first()
         for demo in (item, consignment, hub, pickup_bank, leg):
             assert demo, "the demo data no longer has what the walk needs"
-        manifest = build_manifest(
-            session,
-            leg.trip_id,
-            leg.service_date,
-            leg.departs_at.replace(tzinfo=leg.departs_at.tzinfo or dt.UTC),
-        )
+        # A departure a month on: other browser tests build today's manifests themselves.
+        later = dt.timedelta(days=30)
+        departs_at = leg.departs_at.replace(tzinfo=leg.departs_at.tzinfo or dt.UTC) + later
+        manifest = build_manifest(session, leg.trip_id, leg.service_date + later, departs_at)
         category = session.scalars(select(Category).order_by(Category.id)).first()
         assert category is not None
-        ticket = take_ticket(session, category)
+        # Cancelled at once: a waiting ticket would be called before other tests' visitors.
+        ticket = cancel(session, take_ticket(session, category))
         session.flush()
         parameters: dict[str, dict[str, Any]] = {
             "admin_catalog.edit": {"code": item},
