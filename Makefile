@@ -7,10 +7,10 @@ BIN := $(VENV)/bin
 
 .PHONY: run test bench clean
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed node_modules/.installed
 	$(BIN)/courier run
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -25,5 +25,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,cjk-font]'
 	touch $@
 
+# JavaScript comes from the npm registry at setup, never from the repository (see package.json).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 clean:
-	rm -rf $(VENV) var screenshots .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) node_modules var screenshots .pytest_cache .ruff_cache *.egg-info

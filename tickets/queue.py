@@ -227,6 +227,11 @@ def sign_in(session: Session, window: Window, staff: User) -> None:
     session.flush()
 
 
+def window_of(session: Session, staff: User) -> Window | None:
+    """The window ``staff`` is signed in at, if any."""
+    return session.scalar(select(Window).where(Window.staff_id == staff.id).limit(1))
+
+
 def sign_out(session: Session, window: Window) -> None:
     window.staff_id, window.signed_in_at = None, None
     session.flush()

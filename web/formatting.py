@@ -195,4 +195,5 @@ def init_formatting(app: Flask) -> None:
         Colour=Colour,
         Level=Level,
         ResultKind=ResultKind,
+        Priority=Priority,
     )

@@ -49,6 +49,20 @@ def test_the_inbox_lists_what_waits_with_its_sla_colour_and_counts(client, wang,
     assert 'data-test="count-sorted"' in page
 
 
+def test_an_urgent_consignment_is_marked_urgent_in_the_inbox(client, session, wang):
+    from courier.models import Priority
+
+    urgent = at_agent_desk(session, priority=Priority.URGENT)
+    normal = at_agent_desk(session)
+    page = client.get("/clerk/").get_data(as_text=True)
+    rows = {
+        code: page.split(f'data-test="row-{code}"')[1].split("</tr>")[0]
+        for code in (urgent.tracking_code, normal.tracking_code)
+    }
+    assert 'data-test="urgent"' in rows[urgent.tracking_code]
+    assert 'data-test="urgent"' not in rows[normal.tracking_code]
+
+
 def test_the_inbox_is_for_clerks(client, session, waiting):
     factories.user(session, "teacher_li")
     login(client, "teacher_li")

@@ -46,7 +46,37 @@ def test_the_next_parameter_cannot_send_users_to_another_site(client, session):
     response = client.post(
         "/login?next=//evil.example/", data={"login": "wang", "password": factories.PASSWORD}
     )
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/consignments/"
+
+
+def test_a_teacher_starts_on_their_consignments(client, session):
+    factories.user(session, "wang", Role.TEACHER)
+    assert login(client, "wang").headers["Location"] == "/consignments/"
+
+
+def test_a_courier_starts_on_the_scan_page(client, session):
+    factories.user(session, "zhao", Role.COURIER)
+    assert login(client, "zhao").headers["Location"] == "/courier/scan"
+
+
+def test_a_clerk_starts_on_the_inbox(client, session):
+    factories.user(session, "sun", Role.CLERK)
+    assert login(client, "sun").headers["Location"] == "/clerk/"
+
+
+def test_hall_staff_start_at_the_window_they_are_signed_in_at(client, session):
+    from tickets.queue import sign_in, window_by_number
+    from tickets.setup import add_window
+
+    staff = factories.user(session, "zhou", Role.HALL_STAFF)
+    add_window(session, 3, [], "3 号窗口")
+    sign_in(session, window_by_number(session, 3), staff)
+    assert login(client, "zhou").headers["Location"] == "/hall/windows/3"
+
+
+def test_hall_staff_at_no_window_start_at_the_hall(client, session):
+    factories.user(session, "zhou", Role.HALL_STAFF)
+    assert login(client, "zhou").headers["Location"] == "/hall/"
 
 
 def test_logging_out_ends_the_session(client, session):

@@ -15,13 +15,30 @@ from flask import (
 from flask_babel import gettext
 
 from core.throttle import TooManyAttempts
-from core.users import end_sessions
+from core.users import Role, User, end_sessions
+from tickets.queue import window_of
 from web.auth import check_password, current_user, keep_across_sessions, login_user, public
 from web.db import db
 from web.errors import too_many_attempts_message
 from web.security import safe_redirect_target
 
 auth = Blueprint("auth", __name__)
+
+
+def start_page(user: User) -> str:
+    """Where ``user`` starts the day: the page of the work their role does most."""
+    if user.has_role(Role.ADMIN):
+        return url_for("home.index")
+    if user.has_role(Role.CLERK):
+        return url_for("agents.inbox")
+    if user.has_role(Role.HALL_STAFF):
+        window = window_of(db(), user)
+        if window is not None:
+            return url_for("tickets.console", number=window.number)
+        return url_for("tickets.index")
+    if user.has_role(Role.COURIER):
+        return url_for("courier.scan_page")
+    return url_for("consignments.mine")
 
 
 @auth.route("/login", methods=["GET", "POST"])
@@ -43,7 +60,7 @@ def login() -> Any:
                 error = gettext("Wrong login or password.")
         if user is not None:
             login_user(user)
-            return redirect(safe_redirect_target(request.args.get("next"), url_for("home.index")))
+            return redirect(safe_redirect_target(request.args.get("next"), start_page(user)))
     return render_template("login.html", error=error), status, headers
 
 
