@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 
 .PHONY: run test bench clean
 
-run: $(VENV)/.installed node_modules/.installed
+run: $(VENV)/.installed
 	$(BIN)/courier run
 
 test: $(VENV)/.installed node_modules/.installed
