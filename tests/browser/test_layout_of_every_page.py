@@ -90,12 +90,18 @@ def axe_source() -> str:
 def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
     """A demo value for each route parameter, read from (or added to) the demo database."""
     from catalog.models import Location, ServiceItem
+    from core.users import User
     from courier.models import Consignment
+    from firmware_bridge.commands import queue_command
+    from firmware_bridge.models import CommandStatus
     from lockers.models import BankKind, LockerBank
     from routes.manifests import build_manifest
     from routes.models import PlanLeg, Stop
+    from services.bootstrap import with_code_key
+    from services.pickups import waiting_for
     from tickets.models import Category
     from tickets.queue import cancel, take_ticket
+    from web.demo import seed_pickups
 
     engine = make_engine(live_database)
     with unit_of_work(make_session_factory(engine, build_bus())) as session:
@@ -118,6 +124,20 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
         assert category is not None
         # Cancelled at once: a waiting ticket would be called before other tests' visitors.
         ticket = cancel(session, take_ticket(session, category))
+        teacher = session.scalars(select(User).where(User.login == "teacher")).one()
+        keyed = with_code_key(session, "c")
+        waiting = waiting_for(keyed, teacher)
+        if not waiting:
+            # What `courier run` adds to the demo: results waiting in pickup lockers.
+            seed_pickups(keyed, "l")
+            waiting = waiting_for(keyed, teacher)
+        assert waiting, "the demo data no longer has a result waiting in a pickup locker"
+        # A kiosk opening the controller already confirmed: no bridge runs, so none is sent.
+        bank = session.scalars(select(LockerBank).where(LockerBank.controller == pickup_bank)).one()
+        opened = queue_command(
+            session, bank, "open", {"compartment": 1, "for": "pickup"}, reason="layout walk"
+        )
+        opened.status = CommandStatus.DONE
         session.flush()
         parameters: dict[str, dict[str, Any]] = {
             "admin_catalog.edit": {"code": item},
@@ -129,6 +149,8 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
             "network.manifest": {"manifest_id": manifest.id},
             "lockers.detail": {"controller": pickup_bank},
             "lockers.kiosk": {"controller": pickup_bank},
+            "lockers.kiosk_opening": {"controller": pickup_bank, "cmd": opened.cmd_id},
+            "pickups.by_link": {"token": waiting[0].token},
             "tickets.ticket": {"ticket_id": ticket.id},
             "tickets.console": {"number": 1},
             "tickets.rate_page": {"number": 1},
@@ -160,7 +182,9 @@ def _url_map_app() -> Any:
     from core.config import Settings
     from web.app import create_app
 
-    settings = Settings(database_url="sqlite://", mqtt_url=None, secret_key="m", label_key="m")
+    settings = Settings(
+        database_url="sqlite://", mqtt_url=None, secret_key="m", label_key="m", code_key="m"
+    )
     return create_app(settings)
 
 
