@@ -70,8 +70,14 @@ def test_a_reconnect_loop_from_one_address_is_throttled(settings, connection):
     assert set(statuses[:-1]) == {200}
 
 
+@dataclasses.dataclass
+class Served:
+    address: str
+    gate: StreamGate
+
+
 @pytest.fixture
-def served(tmp_path) -> Iterator[str]:
+def served(tmp_path) -> Iterator[Served]:
     """The app on waitress with as many threads as `courier run` gives it."""
     from waitress.server import create_server
 
@@ -82,12 +88,15 @@ def served(tmp_path) -> Iterator[str]:
         settings = Settings(
             database_url=url, mqtt_url=None, secret_key="s", label_key="l", code_key="c"
         )
-        app = create_app(settings, TICKETS_STREAM_SECONDS=60)
+        app = create_app(settings, TICKETS_STREAM_SECONDS=60, TICKETS_KEEPALIVE_SECONDS=0.2)
         server = create_server(app, host="127.0.0.1", port=0, **serving_options(settings))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        yield f"127.0.0.1:{server.effective_port}"
+        yield Served(f"127.0.0.1:{server.effective_port}", app.extensions["courier_stream_gate"])
         server.close()
+        # Streams still being served would query a database that is about to be dropped.
+        server.task_dispatcher.shutdown(timeout=10)
+        thread.join(10)
         app.extensions["courier_sessions"].dispose()
 
 
@@ -115,14 +124,27 @@ def _healthz_ms(address: str) -> float:
 
 @pytest.mark.slow
 def test_healthz_stays_fast_while_two_hundred_displays_are_connected(served):
-    streams = [_open_stream(served, f"127.0.1.{n}") for n in range(1, 201)]
+    streams = [_open_stream(served.address, f"127.0.1.{n}") for n in range(1, 201)]
     try:
         for sock in streams:
             sock.settimeout(10)
             assert sock.recv(64).startswith(b"HTTP/1.1 200")
-        _healthz_ms(served)  # the first request of a process warms its caches
-        timings = sorted(_healthz_ms(served) for _ in range(10))
+        _healthz_ms(served.address)  # the first request of a process warms its caches
+        timings = sorted(_healthz_ms(served.address) for _ in range(10))
         assert timings[len(timings) // 2] < 100, timings
     finally:
         for sock in streams:
             sock.close()
+
+
+@pytest.mark.slow
+def test_a_board_that_leaves_frees_its_stream_at_the_next_keepalive(served):
+    sock = _open_stream(served.address, "127.0.1.1")
+    sock.settimeout(10)
+    assert sock.recv(64).startswith(b"HTTP/1.1 200")
+    assert served.gate.open_streams == 1
+    sock.close()
+    deadline = time.monotonic() + 5
+    while served.gate.open_streams and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert served.gate.open_streams == 0

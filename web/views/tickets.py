@@ -48,6 +48,9 @@ hall = Blueprint("tickets", __name__, url_prefix="/hall")
 STREAM_SECONDS = 25.0
 #: How often a stream looks for new calls.
 POLL_SECONDS = 0.2
+#: Longest silence on a stream: a comment line then tells a board that left (the server's write
+#: fails and the stream ends at once, freeing its thread) and keeps proxies from cutting it.
+KEEPALIVE_SECONDS = 5.0
 #: Seconds a refused display board waits before asking again.
 STREAM_RETRY_SECONDS = 30
 #: How many past calls the board shows under the current one.
@@ -285,6 +288,7 @@ def stream() -> Response:
     sessions = current_app.extensions["courier_sessions"]
     lifetime = float(current_app.config.get("TICKETS_STREAM_SECONDS", STREAM_SECONDS))
     poll = float(current_app.config.get("TICKETS_POLL_SECONDS", POLL_SECONDS))
+    keepalive = float(current_app.config.get("TICKETS_KEEPALIVE_SECONDS", KEEPALIVE_SECONDS))
     after = _last_event_id()
 
     def events() -> Iterator[str]:
@@ -293,11 +297,14 @@ def stream() -> Response:
         deadline = time.monotonic() + lifetime
         while True:
             remaining = max(0.0, deadline - time.monotonic())
-            for call in feed.calls_after(sessions, last, remaining, poll):
+            calls = feed.calls_after(sessions, last, min(remaining, keepalive), poll)
+            for call in calls:
                 last = call["id"]
                 yield f"id: {last}\nevent: call\ndata: {json.dumps(call)}\n\n"
             if time.monotonic() >= deadline:
                 return
+            if not calls:
+                yield ":\n\n"
 
     response = Response(
         events(),
