@@ -26,6 +26,8 @@ def decoded(image):
 
 
 def as_phone_sees_it(image):
+    """Half size and blurred, in grey as a camera sees paper (labels are one bit a dot)."""
+    image = image.convert("L")
     small = image.resize((image.width // 2, image.height // 2), Image.Resampling.LANCZOS)
     return small.filter(ImageFilter.GaussianBlur(radius=0.6))
 
