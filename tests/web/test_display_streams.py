@@ -93,9 +93,11 @@ def served(tmp_path) -> Iterator[Served]:
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         yield Served(f"127.0.0.1:{server.effective_port}", app.extensions["courier_stream_gate"])
-        server.close()
-        # Streams still being served would query a database that is about to be dropped.
+        # Streams are ended first: a stream thread outliving the server would query a dropped
+        # database and poke waitress's closed trigger descriptor, which by then may be another
+        # test's PostgreSQL socket (CI once saw its connection "closed unexpectedly").
         server.task_dispatcher.shutdown(timeout=10)
+        server.close()
         thread.join(10)
         app.extensions["courier_sessions"].dispose()
 
