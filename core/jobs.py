@@ -12,14 +12,13 @@ an MQTT batch does.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.db import for_writing, unit_of_work
+from core.db import for_writing, lock_key, unit_of_work
 
 
 @dataclass(frozen=True)
@@ -36,13 +35,6 @@ class Skipped:
     """What :func:`run_once` returns when another scheduler is running the job right now."""
 
     job_id: str
-
-
-def lock_key(job_id: str) -> int:
-    """The job's advisory lock number: a stable signed 64-bit hash of its id (Python's
-    ``hash`` differs between processes)."""
-    digest = hashlib.blake2b(job_id.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 def run_once(sessions: Callable[[], Session], job: Job) -> object:

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from core.db import make_engine, make_session_factory, unit_of_work
-from core.jobs import Job, Skipped, lock_key, run_once
+from core.db import lock_key, make_engine, make_session_factory, unit_of_work
+from core.jobs import Job, Skipped, run_once
 from core.outbox import OutboxMessage
 from core.users import Role, User
 from firmware_bridge.models import Command

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core import clock
+from core.db import in_commit_order
 from core.errors import N_, Conflict, DomainError, Forbidden, NotFound
 from core.events import publish
 from core.phones import DEFAULT_REGIONS, mobile_number
@@ -283,6 +284,8 @@ def _current(session: Session, window: Window) -> Ticket:
 
 
 def _record_call(session: Session, ticket: Ticket, window: Window, staff_id: int) -> Call:
+    # Display boards follow calls by id: one committed after a later id would never be shown.
+    in_commit_order(session, "ticket_calls")
     now = clock.now()
     ticket.calls += 1
     ticket.last_called_at = now

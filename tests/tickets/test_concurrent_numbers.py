@@ -12,7 +12,7 @@ from services.bootstrap import build_bus
 from tests import factories
 from tests.databases import backend, fresh_database
 from tests.tickets.conftest import make_hall
-from tickets.models import Category, Ticket, Window
+from tickets.models import Call, Category, Ticket, Window
 from tickets.queue import call_next, sign_in, take_ticket, window_by_number
 
 pytestmark = pytest.mark.skipif(backend() != "postgresql", reason="needs PostgreSQL row locks")
@@ -89,3 +89,43 @@ def test_windows_calling_at_once_never_get_the_same_ticket(tmp_path, frozen_cloc
         engine.dispose()
     assert errors == []
     assert sorted(called) == [f"A{n:03d}" for n in range(1, len(numbers) + 1)]
+
+
+def test_a_board_following_calls_by_id_sees_every_call_of_two_queues_in_commit_order(
+    tmp_path, frozen_clock
+):
+    with fresh_database(tmp_path) as url:
+        engine = make_engine(url, pool_size=4)
+        sessions = make_session_factory(engine, build_bus())
+        with unit_of_work(sessions) as session:
+            hall = make_hall(session)
+            for number, category in ((11, hall.a), (12, hall.b)):
+                window = Window(number=number, categories=[category])
+                session.add(window)
+                session.flush()
+                sign_in(session, window, factories.user(session, f"staff{number}", Role.HALL_STAFF))
+                take_ticket(session, category)
+        # Window 11's call takes its id and stays uncommitted while window 12 calls.
+        slow = sessions()
+        call_next(slow, window_by_number(slow, 11))
+        other_done = threading.Event()
+
+        def other_queue() -> None:
+            with unit_of_work(sessions) as session:
+                call_next(session, window_by_number(session, 12))
+            other_done.set()
+
+        thread = threading.Thread(target=other_queue)
+        thread.start()
+        other_done.wait(1.0)
+        with unit_of_work(sessions) as session:
+            seen_meanwhile = list(session.scalars(select(Call.id)))
+        slow.commit()
+        slow.close()
+        thread.join()
+        with unit_of_work(sessions) as session:
+            seen_after = list(session.scalars(select(Call.id)))
+        engine.dispose()
+    # A board that had read window 12's call (a higher id) would skip window 11's for good.
+    assert seen_meanwhile == []
+    assert len(seen_after) == 2
