@@ -66,9 +66,16 @@ class Throttle:
             self._limiter.hit(limit, rule.name, *key)
 
     def take(self, rule: Rule, *key: str) -> None:
-        """Check, then count: for acts limited whether they succeed or not."""
-        self.check(rule, *key)
-        self.hit(rule, *key)
+        """Count one use of ``key``, refusing with :class:`TooManyAttempts` when a limit of
+        ``rule`` is used up; for acts limited whether they succeed or not.
+
+        The count and the refusal are one step of the storage (a lock in memory, a script in
+        Redis): of many simultaneous attempts exactly the limit's number pass, where checking
+        first and counting after would let every one of them through.
+        """
+        for limit in rule.limits:
+            if not self._limiter.hit(limit, rule.name, *key):
+                raise TooManyAttempts(self._wait(limit, rule, key) or 1)
 
     def clear(self, rule: Rule, *key: str) -> None:
         """Forget ``key``'s uses (a successful login forgives that account's failures)."""

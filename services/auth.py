@@ -26,12 +26,13 @@ def log_in(
     :class:`core.throttle.TooManyAttempts` while a limit is used up, before checking anything.
     """
     login = login.strip()[:64]
-    throttle.check(LOGIN_ACCOUNT, login, address)
     if not known_browser:
         throttle.check(LOGIN_ADDRESS, address)
+    # Counted before the password is checked, so simultaneous guesses cannot all slip in
+    # under the limit; a right password forgives the account's count below.
+    throttle.take(LOGIN_ACCOUNT, login, address)
     user = authenticate(session, login, password)
     if user is None:
-        throttle.hit(LOGIN_ACCOUNT, login, address)
         throttle.hit(LOGIN_ADDRESS, address)
         return None
     throttle.clear(LOGIN_ACCOUNT, login, address)
