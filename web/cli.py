@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -124,11 +125,17 @@ def _demo_logins() -> str:
 PAGE_THREADS = 32
 
 
-def serving_options(settings: Settings) -> dict[str, int]:
-    """Waitress's threads and connections for ``settings``: every display board allowed, plus
-    the pages' (waitress accepts only 100 connections unless told)."""
+def serving_options(settings: Settings) -> dict[str, Any]:
+    """Waitress's options for ``settings``: threads and connections for every display board
+    allowed plus the pages' (waitress accepts only 100 connections unless told); behind
+    ``COURIER_PROXY_HOPS`` proxies the forwarding headers are left for the app to read (waitress
+    drops them by default, and every visitor would then count as the proxy's address)."""
     room = settings.max_streams + PAGE_THREADS
-    return {"threads": room, "connection_limit": room + PAGE_THREADS}
+    return {
+        "threads": room,
+        "connection_limit": room + PAGE_THREADS,
+        "clear_untrusted_proxy_headers": not settings.proxy_hops,
+    }
 
 
 def _serve(settings: Settings) -> None:

@@ -150,3 +150,53 @@ def test_a_board_that_leaves_frees_its_stream_at_the_next_keepalive(served):
     while served.gate.open_streams and time.monotonic() < deadline:
         time.sleep(0.05)
     assert served.gate.open_streams == 0
+
+
+@pytest.fixture
+def behind_a_proxy(tmp_path) -> Iterator[str]:
+    """The app on waitress as `courier web` serves it behind one proxy hop."""
+    from waitress.server import create_server
+
+    from web.app import create_app
+    from web.cli import serving_options
+
+    with fresh_database(tmp_path) as url:
+        settings = Settings(
+            database_url=url,
+            mqtt_url=None,
+            secret_key="s",
+            label_key="l",
+            code_key="c",
+            proxy_hops=1,
+        )
+        app = create_app(settings)
+        server = create_server(app, host="127.0.0.1", port=0, **serving_options(settings))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        yield f"127.0.0.1:{server.effective_port}"
+        server.task_dispatcher.shutdown(timeout=10)
+        server.close()
+        thread.join(10)
+        app.extensions["courier_sessions"].dispose()
+
+
+def _status_from(address: str, path: str, forwarded_for: str) -> int:
+    host, port = address.split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: hall\r\nX-Forwarded-For: {forwarded_for}\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        return int(sock.recv(64).split()[1])
+
+
+@pytest.mark.slow
+def test_behind_a_proxy_waitress_lets_each_visitor_count_as_their_own_address(behind_a_proxy):
+    from core.throttle import STREAM_OPENS
+
+    opens = STREAM_OPENS.limits[0].amount
+    statuses = {
+        _status_from(behind_a_proxy, "/hall/display/stream?after=0", f"10.9.0.{n}")
+        for n in range(opens + 5)
+    }
+    assert statuses == {200}
