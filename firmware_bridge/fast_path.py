@@ -81,13 +81,11 @@ def write_pending_rows(session: Session) -> None:
     insert_event = _event_insert(connection.dialect)
     times: dict[dt.datetime, Any] = {}
     rows = []
-    for controller, generation, seq, boot, kind, at, received, data, applied, result in (
-        pending.rows
-    ):
+    for held in pending.rows:
+        at, received = held[5], held[6]  # device_at and received_at (EVENT_COLUMNS)
         if received not in times:
             times[received] = insert_event.bind_time(received)
-        row = (controller, generation, seq, boot, kind, insert_event.bind_time(at),
-               times[received], data, applied, result)  # fmt: skip
+        row = (*held[:5], insert_event.bind_time(at), times[received], *held[7:])
         rows.append(
             row if insert_event.order is None else tuple(row[i] for i in insert_event.order)
         )
