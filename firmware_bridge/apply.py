@@ -37,10 +37,11 @@ def apply_event(
     seq: int,
     device_at: dt.datetime,
     label_key: str,
+    generation: int = 1,
 ) -> str:
     """One stored event's effect on the domain; returns what happened, for the log."""
     item = numbered(session, bank).get(data.get("compartment"))
-    key = f"mqtt:{bank.controller}:{seq}"
+    key = custody_key(bank.controller, generation, seq)
     try:
         if kind == "door_opened" and item is not None:
             if item.state != CompartmentState.OPEN:
@@ -84,6 +85,15 @@ def apply_event(
         # The device told the truth about the door; the domain refused what it implied.
         return f"{kind} refused: {error.code}"
     return kind
+
+
+def custody_key(controller: str, generation: int, seq: int) -> str:
+    """The idempotency key of the custody event an MQTT event records. A sequence started
+    afresh counts from 1 again, so its keys name the generation; the first keeps the keys
+    stored before generations existed."""
+    if generation == 1:
+        return f"mqtt:{controller}:{seq}"
+    return f"mqtt:{controller}:g{generation}:{seq}"
 
 
 def _said(what: str, ok: bool, reason: str | None, consignment: Any) -> str:

@@ -42,7 +42,8 @@ class Pending:
 PENDING = "firmware_bridge_pending"
 #: The columns of an in-order event's row, in the order :func:`hold` builds it.
 EVENT_COLUMNS = (
-    "controller", "seq", "boot", "type", "device_at", "received_at", "data", "applied", "result"
+    "controller", "generation", "seq", "boot", "type", "device_at", "received_at", "data",
+    "applied", "result",
 )  # fmt: skip
 #: ``data`` goes in as JSON text made in C (what the ORM's JSON type would make with json.dumps,
 #: give or take whitespace and escaping: both read back the same).
@@ -66,8 +67,8 @@ def hold(
     """Count an in-order event that was just applied; its row goes in with the batch's."""
     pending.upto[envelope.controller] = (sequence, envelope.seq)
     pending.rows.append(
-        (envelope.controller, envelope.seq, envelope.boot, envelope.type, envelope.ts,
-         received_at, _JSON.encode(envelope.data).decode(), True, result[:200])
+        (envelope.controller, sequence.generation, envelope.seq, envelope.boot, envelope.type,
+         envelope.ts, received_at, _JSON.encode(envelope.data).decode(), True, result[:200])
     )  # fmt: skip
 
 
@@ -80,11 +81,11 @@ def write_pending_rows(session: Session) -> None:
     insert_event = _event_insert(connection.dialect)
     times: dict[dt.datetime, Any] = {}
     rows = []
-    for controller, seq, boot, kind, at, received, data, applied, result in pending.rows:
+    for held in pending.rows:
+        at, received = held[5], held[6]  # device_at and received_at (EVENT_COLUMNS)
         if received not in times:
             times[received] = insert_event.bind_time(received)
-        row = (controller, seq, boot, kind, insert_event.bind_time(at), times[received], data,
-               applied, result)  # fmt: skip
+        row = (*held[:5], insert_event.bind_time(at), times[received], *held[7:])
         rows.append(
             row if insert_event.order is None else tuple(row[i] for i in insert_event.order)
         )

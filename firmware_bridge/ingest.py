@@ -37,9 +37,15 @@ from firmware_bridge.models import (
     DeviceEvent,
 )
 from firmware_bridge.outbound import Outbound, topic_text
-from firmware_bridge.sequence import cached_sequence, current_sequence, received, replay_if_due
+from firmware_bridge.sequence import (
+    cached_sequence,
+    current_sequence,
+    generation_of,
+    received,
+    replay_if_due,
+)
 from lockers.alerts import raise_alert
-from lockers.models import Alert, AlertKind, LockerBank, Presence
+from lockers.models import AlertKind, LockerBank, Presence
 
 log = logging.getLogger(__name__)
 HEARTBEAT = dt.timedelta(seconds=30)
@@ -162,6 +168,8 @@ def _dead(
             payload=payload[:KEPT_PAYLOAD],
             reason=error.reason.replace("\0", "\\0")[:300],
             controller=error.controller,
+            # The seq counts in the generation its controller is at (see sequence.received).
+            generation=generation_of(session, error.controller) if error.controller else 1,
             seq=error.seq,
             received_at=received_at,
         )
@@ -206,8 +214,9 @@ def _event(
     if next_in_order:
         # The fast path: applied now, stored and counted with the rest of the batch (finish).
         result = apply_event(
-            session, bank, envelope.type, envelope.data, seq, envelope.ts, label_key
-        )
+            session, bank, envelope.type, envelope.data, seq, envelope.ts, label_key,
+            sequence.generation,
+        )  # fmt: skip
         hold(pending, sequence, envelope, received_at, result)
         return Handled()
     sequence = current_sequence(session, controller)
@@ -216,17 +225,23 @@ def _event(
         write_pending_rows(session)
         stored = session.execute(
             select(DeviceEvent.type, DeviceEvent.data, DeviceEvent.device_at).where(
-                DeviceEvent.controller == controller, DeviceEvent.seq == seq
+                DeviceEvent.controller == controller,
+                DeviceEvent.generation == sequence.generation,
+                DeviceEvent.seq == seq,
             )
         ).first()
         if stored is not None:
             if tuple(stored) == (envelope.type, envelope.data, envelope.ts):
                 return Handled(note=f"duplicate seq {seq}")
-            return _reused(session, bank, payload, envelope, received_at)
+            return _reused(session, bank, sequence, payload, envelope, received_at)
         if seq <= sequence.contiguous:
             if session.scalar(
                 select(DeadLetter.id)
-                .where(DeadLetter.controller == controller, DeadLetter.seq == seq)
+                .where(
+                    DeadLetter.controller == controller,
+                    DeadLetter.generation == sequence.generation,
+                    DeadLetter.seq == seq,
+                )
                 .limit(1)
             ):
                 return Handled(note=f"dead-lettered seq {seq} again")
@@ -234,7 +249,8 @@ def _event(
     write_pending_rows(session)
     session.add(
         DeviceEvent(
-            controller=controller, seq=seq, boot=envelope.boot, type=envelope.type,
+            controller=controller, generation=sequence.generation, seq=seq,
+            boot=envelope.boot, type=envelope.type,
             device_at=envelope.ts, received_at=received_at, data=envelope.data,
         )
     )  # fmt: skip
@@ -249,34 +265,29 @@ def _int(value: Any) -> bool:
 def _reused(
     session: Session,
     bank: LockerBank,
+    sequence: ControllerSequence,
     payload: bytes,
     envelope: contract.Envelope,
     received_at: dt.datetime,
 ) -> Handled:
     """A stored ``seq`` came again with other content: most likely a swapped board counting
-    from 1 again. Dead-lettered, and one open alert per bank asks an administrator to restart
-    the controller's sequence (lockers page)."""
+    from 1 again. Dead-lettered, and one open alert per controller and generation (its cause)
+    asks an administrator to start the controller's sequence afresh (lockers page): a new
+    board resending, or sending seq after seq, raises no second one."""
     error = ContractError(
         f"seq {envelope.seq} reused with different content (board swapped?)",
         envelope.controller,
         envelope.seq,
     )
     handled = _dead(session, topic_text(bank, "evt"), payload, error, received_at)
-    open_alert = session.scalar(
-        select(Alert.id).where(
-            Alert.bank_id == bank.id,
-            Alert.kind == AlertKind.SEQUENCE_REUSED,
-            Alert.acknowledged_at.is_(None),
-        )
+    raise_alert(
+        session,
+        AlertKind.SEQUENCE_REUSED,
+        f"{bank.controller}: seq {envelope.seq} came again with different content; if the "
+        "controller was replaced, start its sequence afresh",
+        bank=bank,
+        cause=f"sequence_reused:{bank.controller}:{sequence.generation}",
     )
-    if open_alert is None:
-        raise_alert(
-            session,
-            AlertKind.SEQUENCE_REUSED,
-            f"{bank.controller}: seq {envelope.seq} came again with different content; if the "
-            "controller was replaced, restart its sequence",
-            bank=bank,
-        )
     return handled
 
 

@@ -14,13 +14,15 @@ from core.db import Base, value_enum
 
 
 class DeviceEvent(Base):
-    """One event a controller sent, stored once by (controller, seq)."""
+    """One event a controller sent, stored once by (controller, generation, seq)."""
 
     __tablename__ = "device_events"
-    __table_args__ = (UniqueConstraint("controller", "seq"),)
+    __table_args__ = (UniqueConstraint("controller", "generation", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     controller: Mapped[str] = mapped_column(String(32))
+    #: The controller's sequence it belongs to (see :class:`ControllerSequence`).
+    generation: Mapped[int] = mapped_column(default=1, server_default="1")
     seq: Mapped[int] = mapped_column(BigInteger)
     boot: Mapped[int]
     type: Mapped[str] = mapped_column(String(24))
@@ -43,16 +45,23 @@ class DeadLetter(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     reason: Mapped[str] = mapped_column(String(300))
     controller: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: The generation of the controller's sequence its ``seq`` counted in.
+    generation: Mapped[int] = mapped_column(default=1, server_default="1")
     seq: Mapped[int | None] = mapped_column(BigInteger)
     received_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class ControllerSequence(Base):
-    """How far a controller's event stream is stored without holes."""
+    """How far a controller's event stream is stored without holes.
+
+    A replaced controller counts from 1 again: an administrator then starts a new
+    ``generation`` (:func:`firmware_bridge.sequence.start_afresh`), and its seqs are new events
+    beside the old generation's, which stay stored as they were."""
 
     __tablename__ = "controller_sequences"
 
     controller: Mapped[str] = mapped_column(String(32), primary_key=True)
+    generation: Mapped[int] = mapped_column(default=1, server_default="1")
     #: Every seq up to this one is stored (or dead-lettered); 0 before the first event.
     contiguous: Mapped[int] = mapped_column(BigInteger, default=0)
     #: The highest seq seen; above ``contiguous`` means a gap is open.

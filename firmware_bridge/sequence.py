@@ -56,21 +56,7 @@ def received(
     the ``evt/ack`` it makes due goes out at the end of the batch."""
     sequence.highest = max(sequence.highest, seq)
     if seq > sequence.contiguous + 1 or sequence.highest > sequence.contiguous + 1:
-        stored = set(
-            session.scalars(
-                select(DeviceEvent.seq).where(
-                    DeviceEvent.controller == bank.controller,
-                    DeviceEvent.seq > sequence.contiguous,
-                )
-            )
-        ) | set(
-            session.scalars(
-                select(DeadLetter.seq).where(
-                    DeadLetter.controller == bank.controller,
-                    DeadLetter.seq > sequence.contiguous,
-                )
-            )
-        )
+        stored = _stored_after(session, bank.controller, sequence)
     else:
         stored = {seq}
     while sequence.contiguous + 1 in stored:
@@ -113,36 +99,51 @@ def replay_if_due(
     return [replay_command(bank, sequence.contiguous + 1)]
 
 
-def _give_up(
-    session: Session, bank: LockerBank, sequence: ControllerSequence, label_key: str
-) -> None:
-    """Close the gap up to the highest event actually stored (a heartbeat's claim beyond it is
-    dropped), raise an alert naming the lost range and apply the events that waited."""
-    stored = sorted(
-        set(
-            session.scalars(
-                select(DeviceEvent.seq).where(
-                    DeviceEvent.controller == bank.controller,
-                    DeviceEvent.seq > sequence.contiguous,
-                )
-            )
-        )
-        | set(
-            session.scalars(
-                select(DeadLetter.seq).where(
-                    DeadLetter.controller == bank.controller,
-                    DeadLetter.seq > sequence.contiguous,
-                )
+def _stored_after(session: Session, controller: str, sequence: ControllerSequence) -> set[int]:
+    """The seqs of this generation above the contiguous mark that are stored or dead-lettered."""
+    stored = set(
+        session.scalars(
+            select(DeviceEvent.seq).where(
+                DeviceEvent.controller == controller,
+                DeviceEvent.generation == sequence.generation,
+                DeviceEvent.seq > sequence.contiguous,
             )
         )
     )
+    return stored | set(
+        session.scalars(
+            select(DeadLetter.seq).where(
+                DeadLetter.controller == controller,
+                DeadLetter.generation == sequence.generation,
+                DeadLetter.seq > sequence.contiguous,
+            )
+        )
+    )
+
+
+def _give_up(
+    session: Session,
+    bank: LockerBank,
+    sequence: ControllerSequence,
+    label_key: str,
+    why: str = "",
+) -> None:
+    """Close the gap up to the highest event actually stored (a heartbeat's claim beyond it is
+    dropped), raise an alert naming the lost range and apply the events that waited.
+
+    The alert's cause is the controller, generation and range: a controller that claims the
+    same events again (a heartbeat, a resend) finds the alert still open and raises none."""
+    stored = sorted(_stored_after(session, bank.controller, sequence))
     reached = stored[-1] if stored else sequence.contiguous
+    why = why or f"after {sequence.replays} replays"
     raise_alert(
         session,
         AlertKind.EVENTS_LOST,
         f"{bank.controller}: events {lost_ranges(sequence.contiguous, stored, sequence.highest)} "
-        f"lost after {sequence.replays} replays; later events applied",
+        f"lost {why}; later events applied",
         bank=bank,
+        cause=f"events_lost:{bank.controller}:{sequence.generation}:"
+        f"{sequence.contiguous + 1}-{sequence.highest}",
     )
     sequence.contiguous = sequence.highest = reached
     sequence.replay_requested_at = None
@@ -172,6 +173,7 @@ def _apply_stored(
         select(DeviceEvent)
         .where(
             DeviceEvent.controller == bank.controller,
+            DeviceEvent.generation == sequence.generation,
             DeviceEvent.applied.is_(False),
             DeviceEvent.seq <= sequence.contiguous,
         )
@@ -179,6 +181,32 @@ def _apply_stored(
     )
     for event in waiting:
         event.result = apply_event(
-            session, bank, event.type, event.data, event.seq, event.device_at, label_key
-        )[:200]
+            session, bank, event.type, event.data, event.seq, event.device_at, label_key,
+            sequence.generation,
+        )[:200]  # fmt: skip
         event.applied = True
+
+
+def generation_of(session: Session, controller: str) -> int:
+    """The generation a controller's seqs count in now (1 before any restart)."""
+    row = session.info.get("sequences", {}).get(controller) or session.get(
+        ControllerSequence, controller
+    )
+    return row.generation if row is not None else 1
+
+
+def start_afresh(session: Session, bank: LockerBank, label_key: str) -> ControllerSequence:
+    """Start the controller's sequence again from seq 1, as a new generation (a replaced board
+    counts from 1). The old generation's events and dead letters stay as they are; a gap still
+    open in it is closed as lost (the old board will never replay it) and the events that
+    waited behind it are applied, as when a gap is given up on."""
+    sequence = current_sequence(session, bank.controller)
+    if sequence.highest > sequence.contiguous:
+        _give_up(session, bank, sequence, label_key, why="when the sequence was started afresh")
+    sequence.generation += 1
+    sequence.contiguous = sequence.highest = 0
+    sequence.replays = 0
+    sequence.replay_requested_at = None
+    sequence.gap_opened_at = None
+    session.flush()
+    return sequence

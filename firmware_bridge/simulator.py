@@ -2,7 +2,9 @@
 
 Its ``seq`` and ``boot`` survive restarts (a JSON file per controller), it keeps every event until
 ``evt/ack`` covers it and sends the rest again after a reconnect, it answers ``replay``, it runs
-each ``cmd_id`` once, and it leaves a Last Will. The demo and the tests drive it.
+each ``cmd_id`` once, and it leaves a Last Will. It keeps each compartment's door, contents and
+fault as its own events say, and publishes them as the retained ``state`` snapshot on connecting
+and when a ``snapshot`` command asks. The demo and the tests drive it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +40,12 @@ class SimulatedController:
         code_key: str,
         *,
         heartbeat_seconds: float = 30.0,
+        occupied: Iterable[int] = (),
     ) -> None:
         """``code_key`` is this controller's own key (``core.codes.controller_key``), provisioned
-        at installation, which it checks pickup codes with."""
+        at installation, which it checks pickup codes with. ``occupied``: the compartments that
+        hold something when the controller is first installed (the demo's seeded results); a
+        controller that has run before knows its compartments from its own events."""
         self.address = address
         self.code_key = code_key
         self.campus = campus
@@ -52,6 +58,15 @@ class SimulatedController:
         self.db = self._open()
         self.boot = int(self._get("boot", 0)) + 1
         self._set("boot", self.boot)
+        if self._get("compartments", None) is None:
+            full = set(occupied)
+            self._set(
+                "compartments",
+                {
+                    str(n): {"door": "closed", "occupied": n in full, "fault": None}
+                    for n in range(1, compartments + 1)
+                },
+            )
         self.connected = threading.Event()
         self.acked = threading.Condition(self.lock)
         self.client = new_client(address, f"ctl-{controller}", persistent=True)
@@ -148,7 +163,25 @@ class SimulatedController:
         client.publish(self.topic("status"), json.dumps(birth), qos=1, retain=True)
         for payload in self.pending():
             client.publish(self.topic("evt"), json.dumps(payload), qos=1)
+        # After the events it reflects: the server compares it once they are applied.
+        self.publish_state()
         self.connected.set()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The ``state`` payload: every compartment after the events up to ``seq``."""
+        with self.lock:
+            compartments = self._get("compartments", {})
+            return {
+                "seq": self.seq,
+                "compartments": [
+                    {"number": int(number), **compartments[number]}
+                    for number in sorted(compartments, key=int)
+                ],
+            }
+
+    def publish_state(self) -> None:
+        """Publish the snapshot on the retained ``state`` topic."""
+        self.client.publish(self.topic("state"), json.dumps(self.snapshot()), qos=1, retain=True)
 
     def _heartbeats(self) -> None:
         while not self._stop.wait(self.heartbeat_seconds):
@@ -166,10 +199,28 @@ class SimulatedController:
             }  # fmt: skip
             self.db.execute("BEGIN")
             self._set("seq", seq)
+            self._track(kind, data)
             self.db.execute("INSERT INTO unacked VALUES (?, ?)", (seq, json.dumps(payload)))
             self.db.execute("COMMIT")
         self.client.publish(self.topic("evt"), json.dumps(payload), qos=1)
         return seq
+
+    def _track(self, kind: str, data: dict[str, Any]) -> None:
+        """What an event says about its compartment, kept for the ``state`` snapshot."""
+        compartments = self._get("compartments", {})
+        item = compartments.get(str(data.get("compartment")))
+        if item is None:
+            return
+        if kind == "door_opened":
+            item["door"] = "open"
+        elif kind == "door_closed":
+            item["door"] = "closed"
+            item["occupied"] = bool(data.get("occupied"))
+        elif kind == "fault":
+            item["fault"] = f"{data.get('component')}: {data.get('detail')}"[:80]
+        else:
+            return
+        self._set("compartments", compartments)
 
     def wait_acked(self, timeout: float = 30.0) -> bool:
         """Wait until the server acknowledged every event sent so far."""
@@ -291,7 +342,9 @@ class SimulatedController:
                 codes = self._get("codes", {})
                 codes.pop(str(args.get("compartment")), None)
                 self._set("codes", codes)
-        elif op not in {"show", "snapshot"}:
+        elif op == "snapshot":
+            self.publish_state()
+        elif op != "show":
             self._answer(cmd_id, "rejected", f"unknown op {op}")
             return
         with self.lock:

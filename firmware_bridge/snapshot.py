@@ -4,14 +4,13 @@ snapshot: only an event says what happened, a snapshot only says that something 
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from firmware_bridge.apply import numbered
 from firmware_bridge.contract import CompartmentReport, Snapshot
 from firmware_bridge.sequence import current_sequence
 from lockers.alerts import raise_alert
-from lockers.models import Alert, AlertKind, CompartmentState, LockerBank
+from lockers.models import AlertKind, CompartmentState, LockerBank
 
 #: What the server may hold for what the controller reports.
 _CLOSED_EMPTY = {CompartmentState.FREE, CompartmentState.RESERVED, CompartmentState.DISABLED}
@@ -59,16 +58,13 @@ def _described(report: CompartmentReport) -> str:
 
 
 def _alert_once(session: Session, bank: LockerBank, number: int, message: str) -> None:
-    """One open alert per compartment: a snapshot every minute must not bury the page."""
-    open_alert = session.scalar(
-        select(Alert.id).where(
-            Alert.bank_id == bank.id,
-            Alert.kind == AlertKind.STATE_MISMATCH,
-            Alert.compartment_number == number,
-            Alert.acknowledged_at.is_(None),
-        )
+    """One open alert per compartment (its cause): a snapshot every minute must not bury the
+    page."""
+    raise_alert(
+        session,
+        AlertKind.STATE_MISMATCH,
+        message,
+        bank=bank,
+        compartment_number=number,
+        cause=f"state_mismatch:{bank.controller}:{number}",
     )
-    if open_alert is None:
-        raise_alert(
-            session, AlertKind.STATE_MISMATCH, message, bank=bank, compartment_number=number
-        )

@@ -22,10 +22,11 @@ def raise_alert(
 ) -> Alert:
     """Record an alert and publish :class:`AlertRaised` in the caller's transaction.
 
-    An alert with a ``cause`` is raised once per cause: a repeat (a job run again, by another
-    scheduler say) inserts and announces nothing and returns the alert raised before."""
+    An alert with a ``cause`` is open once per cause: a repeat while it is open (a job run
+    again, by another scheduler say, or a controller resending) inserts and announces nothing
+    and returns the open alert. The database's unique index on open causes settles a race."""
     if cause is not None:
-        earlier = session.scalar(select(Alert).where(Alert.cause == cause))
+        earlier = _open_with(session, cause)
         if earlier is not None:
             return earlier
     alert = Alert(
@@ -44,7 +45,10 @@ def raise_alert(
             with session.begin_nested():
                 session.add(alert)
         except IntegrityError:
-            return session.scalars(select(Alert).where(Alert.cause == cause)).one()
+            found = _open_with(session, cause)
+            if found is None:
+                raise
+            return found
     publish(
         session,
         AlertRaised(
@@ -56,3 +60,9 @@ def raise_alert(
         ),
     )
     return alert
+
+
+def _open_with(session: Session, cause: str) -> Alert | None:
+    return session.scalar(
+        select(Alert).where(Alert.cause == cause, Alert.acknowledged_at.is_(None))
+    )

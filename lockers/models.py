@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import Campus, Department, Location
@@ -156,15 +156,26 @@ class Alert(Base):
     """Something an administrator must look at."""
 
     __tablename__ = "alerts"
+    __table_args__ = (
+        # One open alert per cause, kept by the database: two bridges or schedulers finding the
+        # same cause at once cannot both insert it. Once acknowledged, the cause may come back.
+        Index(
+            "uq_alerts_open_cause",
+            "cause",
+            unique=True,
+            sqlite_where=text("acknowledged_at IS NULL"),
+            postgresql_where=text("acknowledged_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[AlertKind] = mapped_column(value_enum(AlertKind, 24), index=True)
     bank_id: Mapped[int | None] = mapped_column(ForeignKey("locker_banks.id"), index=True)
     compartment_number: Mapped[int | None]
     message: Mapped[str] = mapped_column(String(300))
-    #: What raised it (``uncollected:<pickup code id>``): one alert per cause, however often
-    #: the job that finds the cause runs.
-    cause: Mapped[str | None] = mapped_column(String(120), unique=True)
+    #: What raised it (``uncollected:<pickup code id>``, ``events_lost:<controller>:…``): one
+    #: open alert per cause, however often the job or the controller brings the cause back.
+    cause: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     acknowledged_at: Mapped[dt.datetime | None]
 

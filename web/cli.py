@@ -224,7 +224,7 @@ def devices(services: Services) -> Iterator[None]:
     from firmware_bridge.broker import BRIDGE_USER, start_private_broker
     from firmware_bridge.connection import parse_url
     from firmware_bridge.simulator import SimulatedController
-    from lockers.models import LockerBank
+    from lockers.models import CompartmentState, LockerBank
 
     settings = services.settings
     with unit_of_work(services.sessions) as session:  # type: ignore[arg-type]
@@ -232,6 +232,14 @@ def devices(services: Services) -> Iterator[None]:
             (bank.campus.code, bank.controller, len(bank.compartments))
             for bank in session.scalars(select(LockerBank).order_by(LockerBank.controller))
         ]
+        # The simulated lockers are installed holding what the demo seed put in them, so that
+        # their state snapshots agree with the server where the demo is consistent.
+        occupied = {
+            bank.controller: [
+                c.number for c in bank.compartments if c.state == CompartmentState.OCCUPIED
+            ]
+            for bank in session.scalars(select(LockerBank))
+        }
     broker = None
     if settings.mqtt_url:
         bridge_url = settings.mqtt_url
@@ -253,6 +261,7 @@ def devices(services: Services) -> Iterator[None]:
             count,
             settings.var_dir / "simulators",
             controller_key(settings.code_key, controller),
+            occupied=occupied[controller],
         )
         for campus, controller, count in banks
     ]

@@ -162,6 +162,35 @@ def test_a_heartbeat_claiming_seq_10_12_closes_at_the_last_stored_event(
     assert stored(session) == [1, 2]
 
 
+def events_lost(session):
+    return session.scalars(
+        select(Alert.message).where(Alert.kind == AlertKind.EVENTS_LOST).order_by(Alert.id)
+    ).all()
+
+
+def test_a_controller_claiming_the_same_lost_range_again_raises_no_second_alert(
+    session, bank, frozen_clock
+):
+    send(session, 1)
+    for _ in range(8):  # given up on twice: after the first three replays and the next three
+        frozen_clock.advance(dt.timedelta(seconds=11))
+        beat(session, 10**12)
+    assert events_lost(session) == [
+        f"{CTL}: events 2..{10**12} lost after 3 replays; later events applied"
+    ]
+
+
+def test_another_lost_range_of_the_same_controller_is_a_new_alert(session, bank, frozen_clock):
+    send(session, 1)
+    for claimed in (5, 5, 5, 5, 9, 9, 9, 9):
+        frozen_clock.advance(dt.timedelta(seconds=11))
+        beat(session, claimed)
+    assert [message.split(" lost")[0] for message in events_lost(session)] == [
+        f"{CTL}: events 2..5",
+        f"{CTL}: events 2..9",
+    ]
+
+
 def test_an_event_from_a_closed_gap_is_dead_lettered_not_applied(session, bank, frozen_clock):
     send(session, 1)
     send(session, 3)

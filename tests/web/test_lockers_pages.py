@@ -1,9 +1,12 @@
+import re
+
 import pytest
 from sqlalchemy import select
 
 from core import clock
+from core.audit import AuditEntry
 from core.users import Role
-from firmware_bridge.models import Command, DeadLetter
+from firmware_bridge.models import Command, ControllerSequence, DeadLetter
 from lockers.compartments import add_bank
 from lockers.models import BankKind, Size
 from tests import factories
@@ -74,3 +77,38 @@ def test_the_lockers_page_is_for_administrators(client, session, banks):
     factories.user(session, "zhao", Role.COURIER)
     login(client, "zhao")
     assert client.get("/admin/lockers/").status_code == 403
+
+
+def generation(session):
+    session.expire_all()
+    sequence = session.get(ControllerSequence, "NH-DB-01")
+    return sequence.generation if sequence else 1
+
+
+AFRESH = "/admin/lockers/NH-DB-01/sequence-afresh"
+
+
+def test_the_locker_page_offers_to_start_the_sequence_afresh(admin):
+    page = admin.get("/admin/lockers/NH-DB-01").get_data(as_text=True)
+    assert 'data-test="sequence-afresh"' in page
+    assert "data-confirm=" in page
+
+
+def test_starting_the_sequence_afresh_needs_a_reason_and_the_confirmation(admin, session):
+    admin.post(AFRESH, data={"reason": "主板更换"})
+    admin.post(AFRESH, data={"reason": " ", "confirm": "1"})
+    assert generation(session) == 1
+    assert session.scalar(select(AuditEntry)) is None
+
+
+def test_starting_the_sequence_afresh_from_the_page_is_audited(admin, session):
+    page = admin.post(AFRESH, data={"reason": "主板更换", "confirm": "1"}, follow_redirects=True)
+    assert generation(session) == 2
+    entry = session.scalar(select(AuditEntry))
+    assert (entry.action, entry.target, entry.details["reason"]) == (
+        "locker.sequence_afresh",
+        "NH-DB-01",
+        "主板更换",
+    )
+    shown = re.search(r'data-test="sequence">([^<]*)<', page.get_data(as_text=True))
+    assert re.findall(r"\d+", shown[1]) == ["2", "0"]  # generation 2, stored up to seq 0

@@ -10,13 +10,17 @@ from sqlalchemy import func, select
 from core.users import Role
 from firmware_bridge.ingest import KEPT_PAYLOAD
 from firmware_bridge.models import DeadLetter, DeviceEvent
+from firmware_bridge.sequence import generation_of
 from lockers.compartments import bank_by_controller
 from lockers.models import LockerBank
+from services import controller_sequences
 from web.api import api
 from web.api.schemas import lockers as schema
-from web.api.typed import answer, operation, query_of, shaped, shaped_answer
-from web.auth import roles_required
+from web.api.typed import answer, body_of, operation, query_of, shaped, shaped_answer
+from web.auth import current_user, roles_required
 from web.db import db
+from web.params import label_key
+from web.throttling import client_address
 
 MAX_ROWS = 500
 
@@ -57,7 +61,9 @@ def lockers() -> Any:
 @api.get("/lockers/<code:controller>/events")
 @roles_required(Role.ADMIN)
 @operation(
-    "A controller's stored device events in seq order, after `after_seq` (admin)",
+    "A controller's stored device events of one generation in seq order, after `after_seq` (admin)",
+    description="Without `generation`, the controller's current one: a controller whose "
+    "sequence was started afresh counts from seq 1 again in a new generation.",
     query=schema.DeviceEventsQuery,
     answer=schema.DeviceEvents,
     errors=(404,),
@@ -65,17 +71,24 @@ def lockers() -> Any:
 def locker_events(controller: str) -> Any:
     if bank_by_controller(db(), controller) is None:
         abort(404)
-    after = query_of(schema.DeviceEventsQuery).after_seq
+    query = query_of(schema.DeviceEventsQuery)
+    generation = query.generation or generation_of(db(), controller)
     events = db().scalars(
         select(DeviceEvent)
-        .where(DeviceEvent.controller == controller, DeviceEvent.seq > after)
+        .where(
+            DeviceEvent.controller == controller,
+            DeviceEvent.generation == generation,
+            DeviceEvent.seq > query.after_seq,
+        )
         .order_by(DeviceEvent.seq)
         .limit(MAX_ROWS)
     )
     return shaped_answer(
         schema.DeviceEvents,
+        generation=generation,
         events=[
             {
+                "generation": e.generation,
                 "seq": e.seq,
                 "boot": e.boot,
                 "type": e.type,
@@ -87,6 +100,30 @@ def locker_events(controller: str) -> Any:
             }
             for e in events
         ],
+    )
+
+
+@api.post("/lockers/<code:controller>/sequence-afresh")
+@roles_required(Role.ADMIN)
+@operation(
+    "Start a replaced controller's sequence afresh (admin)",
+    description="The bridge then stores seq 1.. again as new events of a new generation; the "
+    "old generation's events stay stored. A gap still open in the old generation is closed as "
+    "lost. The reason goes to the audit log.",
+    body=schema.SequenceAfresh,
+    answer=schema.Sequence,
+    errors=(404,),
+)
+def start_sequence_afresh(controller: str) -> Any:
+    body = body_of(schema.SequenceAfresh)
+    sequence = controller_sequences.start_sequence_afresh(
+        db(), current_user(), controller, body.reason, label_key(), client_address()
+    )
+    return shaped_answer(
+        schema.Sequence,
+        controller=sequence.controller,
+        generation=sequence.generation,
+        contiguous=sequence.contiguous,
     )
 
 

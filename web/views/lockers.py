@@ -10,13 +10,21 @@ from sqlalchemy import func, select
 
 from core.users import Role
 from firmware_bridge.commands import queue_command
-from firmware_bridge.models import OPEN_COMMANDS, Command, DeadLetter, DeviceEvent
+from firmware_bridge.models import (
+    OPEN_COMMANDS,
+    Command,
+    ControllerSequence,
+    DeadLetter,
+    DeviceEvent,
+)
 from lockers.compartments import bank_by_controller
 from lockers.models import Alert, BankKind, LockerBank
 from services import audit
+from services.controller_sequences import start_sequence_afresh
 from services.kiosk import Answer, opening, try_code
 from web.auth import current_user, public, roles_required
 from web.db import db
+from web.params import label_key
 from web.throttling import client_address
 
 lockers = Blueprint("lockers", __name__)
@@ -56,11 +64,12 @@ def detail(controller: str) -> str:
     return render_template(
         "lockers/detail.html",
         bank=bank,
+        sequence=db().get(ControllerSequence, controller),
         events=db()
         .scalars(
             select(DeviceEvent)
             .where(DeviceEvent.controller == controller)
-            .order_by(DeviceEvent.seq.desc())
+            .order_by(DeviceEvent.generation.desc(), DeviceEvent.seq.desc())
             .limit(30)
         )
         .all(),
@@ -97,6 +106,28 @@ def remote_open(controller: str) -> Any:
     )
     flash(
         gettext("Opening compartment %(number)s: the locker confirms in a moment.", number=number),
+        "success",
+    )
+    return redirect(url_for("lockers.detail", controller=controller))
+
+
+@lockers.post("/admin/lockers/<controller>/sequence-afresh")
+@roles_required(Role.ADMIN)
+def sequence_afresh(controller: str) -> Any:
+    """A replaced controller counts from seq 1 again: its next events are new, not reused."""
+    _bank(controller)
+    reason = request.form.get("reason", "").strip()
+    if not reason or request.form.get("confirm") != "1":
+        flash(gettext("Say why, and confirm that the controller was replaced."), "error")
+        return redirect(url_for("lockers.detail", controller=controller))
+    sequence = start_sequence_afresh(
+        db(), current_user(), controller, reason, label_key(), client_address()
+    )
+    flash(
+        gettext(
+            "The sequence starts afresh: generation %(generation)s takes seq 1 as a new event.",
+            generation=sequence.generation,
+        ),
         "success",
     )
     return redirect(url_for("lockers.detail", controller=controller))

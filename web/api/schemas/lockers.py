@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from web.api.schemas.common import Id, Seq
+from web.api.schemas.common import MAX_ID, Id, Seq, text
 
 #: Dead letters per page at the most.
 LETTERS_PAGE = 100
@@ -37,11 +37,19 @@ class Banks(msgspec.Struct):
     banks: list[Bank]
 
 
+#: A generation of a controller's sequence (1 until it is first started afresh).
+Generation = Annotated[int, Meta(ge=1, le=MAX_ID)]
+
+
 class DeviceEventsQuery(msgspec.Struct):
+    """``generation``: the controller's current one unless named."""
+
     after_seq: Seq = 0
+    generation: Generation | None = None
 
 
 class DeviceEvent(msgspec.Struct):
+    generation: int
     seq: int
     boot: int
     type: str
@@ -53,7 +61,22 @@ class DeviceEvent(msgspec.Struct):
 
 
 class DeviceEvents(msgspec.Struct):
+    generation: int
     events: list[DeviceEvent]
+
+
+class SequenceAfresh(msgspec.Struct):
+    """Why the sequence starts afresh (a replaced board, say): kept in the audit log."""
+
+    reason: text(200, min_length=1)  # type: ignore[valid-type]
+
+
+class Sequence(msgspec.Struct):
+    """A controller's sequence: its generation and the seq up to which all is stored."""
+
+    controller: str
+    generation: int
+    contiguous: int
 
 
 class DeadLetter(msgspec.Struct):
