@@ -85,6 +85,7 @@ ACCESS: dict[str, str | frozenset[Role] | set[Role]] = {
     "home.index": PUBLIC,
     "home.set_language": PUBLIC,
     "lockers.dead_letters": ADMIN_ONLY,
+    "lockers.acknowledge": ADMIN_ONLY,
     "lockers.detail": ADMIN_ONLY,
     "lockers.index": ADMIN_ONLY,
     "lockers.kiosk": PUBLIC,

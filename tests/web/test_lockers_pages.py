@@ -112,3 +112,32 @@ def test_starting_the_sequence_afresh_from_the_page_is_audited(admin, session):
     )
     shown = re.search(r'data-test="sequence">([^<]*)<', page.get_data(as_text=True))
     assert re.findall(r"\d+", shown[1]) == ["2", "0"]  # generation 2, stored up to seq 0
+
+
+def test_an_acknowledged_alert_leaves_the_list_is_audited_and_its_cause_may_return(admin, session):
+    from lockers.alerts import raise_alert
+    from lockers.compartments import bank_by_controller
+    from lockers.models import AlertKind
+
+    bank = bank_by_controller(session, "NH-DB-01")
+    alert = raise_alert(session, AlertKind.EVENTS_LOST, "丢失 seq 5-7", bank=bank, cause="lost:5-7")
+    assert "丢失 seq 5-7" in visible_text(admin.get("/admin/lockers/"))
+    shown = visible_text(admin.post(f"/admin/lockers/alerts/{alert.id}/ack", follow_redirects=True))
+    assert "告警已确认：丢失 seq 5-7" in shown
+    assert f"alerts/{alert.id}/ack" not in admin.get("/admin/lockers/").get_data(as_text=True)
+    entry = session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "locker.alert_acknowledged")
+    )
+    assert entry.target == "NH-DB-01"
+    again = raise_alert(session, AlertKind.EVENTS_LOST, "丢失 seq 5-7", bank=bank, cause="lost:5-7")
+    assert again.id != alert.id
+
+
+def test_acknowledging_an_alert_twice_is_refused(admin, session):
+    from lockers.alerts import raise_alert
+    from lockers.models import AlertKind
+
+    alert = raise_alert(session, AlertKind.EVENTS_LOST, "丢失 seq 9", cause="lost:9")
+    admin.post(f"/admin/lockers/alerts/{alert.id}/ack")
+    response = admin.post(f"/admin/lockers/alerts/{alert.id}/ack", follow_redirects=True)
+    assert "这条告警已经确认过了" in visible_text(response)

@@ -22,6 +22,7 @@ from lockers.models import Alert, BankKind, LockerBank
 from services import audit
 from services.controller_sequences import start_sequence_afresh
 from services.kiosk import Answer, opening, try_code
+from services.locker_alerts import acknowledge_alert
 from web.auth import current_user, public, roles_required
 from web.db import db
 from web.params import label_key
@@ -131,6 +132,15 @@ def sequence_afresh(controller: str) -> Any:
         "success",
     )
     return redirect(url_for("lockers.detail", controller=controller))
+
+
+@lockers.post("/admin/lockers/alerts/<int:alert_id>/ack")
+@roles_required(Role.ADMIN)
+def acknowledge(alert_id: int) -> Any:
+    """Close an alert once it is dealt with; its cause may raise a new one later."""
+    alert = acknowledge_alert(db(), current_user(), alert_id, client_address())
+    flash(gettext("Alert acknowledged: %(message)s", message=alert.message), "success")
+    return redirect(url_for("lockers.index"))
 
 
 @lockers.get("/admin/dead-letters")
