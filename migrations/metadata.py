@@ -2,6 +2,7 @@
 
 import catalog.models
 import core.audit
+import core.idempotency
 import core.outbox
 import core.users
 import core.workdays

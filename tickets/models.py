@@ -6,13 +6,26 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import Department
 from core import clock
 from core.db import Base, value_enum
 from core.users import User
+
+#: The unique index that holds a phone to one active ticket per queue and day.
+ACTIVE_PHONE_INDEX = "ux_tickets_active_phone"
 
 
 class Status(enum.StrEnum):
@@ -131,6 +144,17 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("category_id", "day", "seq"),
         Index("ix_tickets_queue", "day", "status", "category_id", "queue_at"),
+        # One phone, one active ticket per queue and day: two kiosks taking a number for the
+        # same phone at the same instant cannot both pass a check made before the insert.
+        Index(
+            ACTIVE_PHONE_INDEX,
+            "category_id",
+            "day",
+            "phone",
+            unique=True,
+            sqlite_where=text("status <> 'done'"),
+            postgresql_where=text("status <> 'done'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import clock
@@ -22,7 +23,16 @@ from core.events import publish
 from core.phones import DEFAULT_REGIONS, mobile_number
 from core.users import Role, User
 from tickets.events import TurnNear
-from tickets.models import Call, Category, NumberCounter, Outcome, Status, Ticket, Window
+from tickets.models import (
+    ACTIVE_PHONE_INDEX,
+    Call,
+    Category,
+    NumberCounter,
+    Outcome,
+    Status,
+    Ticket,
+    Window,
+)
 
 #: A called ticket that does not come after this many calls is a no-show.
 MAX_CALLS = 3
@@ -85,26 +95,53 @@ def take_ticket(
     """Give the next number in ``category`` to a walk-in visitor.
 
     A phone must be a mobile of ``phone_regions`` (the hall texts it when the turn is near) and
-    may hold one active ticket per queue: a second is refused, pointing at the first.
+    may hold one active ticket per queue: a second is refused, pointing at the first. The
+    database's unique index decides between two kiosks taking a number for one phone at once.
     """
     if phone and phone.strip():
         phone = mobile_number(phone, phone_regions)
-        active = session.scalar(
-            select(Ticket).where(
-                Ticket.category_id == category.id,
-                Ticket.day == today(),
-                Ticket.phone == phone,
-                Ticket.status != Status.DONE,
-            )
-        )
-        if active is not None:
-            raise Conflict(
-                "ticket_active",
-                N_("This phone already holds ticket %(number)s in this queue."),
-                number=active.number,
-            )
+        _refuse_second_ticket(session, category.id, today(), phone)
     now = clock.now()
     return _issue(session, category, now, now, phone=phone, user=user)
+
+
+def _refuse_second_ticket(
+    session: Session, category_id: int, day: dt.date, phone: str | None
+) -> None:
+    """Raise :class:`Conflict` naming the active ticket ``phone`` holds in the queue, if any."""
+    if not phone:
+        return
+    active = session.scalar(
+        select(Ticket).where(
+            Ticket.category_id == category_id,
+            Ticket.day == day,
+            Ticket.phone == phone,
+            Ticket.status != Status.DONE,
+        )
+    )
+    if active is not None:
+        raise Conflict(
+            "ticket_active",
+            N_("This phone already holds ticket %(number)s in this queue."),
+            number=active.number,
+        )
+
+
+def _insert(session: Session, ticket: Ticket) -> Ticket:
+    """Add ``ticket``; if its phone won a race for an active ticket elsewhere, refuse it.
+
+    The savepoint keeps the caller's transaction usable after the index refuses the row, so
+    the refusal can name the ticket that won.
+    """
+    try:
+        with session.begin_nested():
+            session.add(ticket)
+    except IntegrityError as error:
+        if ACTIVE_PHONE_INDEX not in str(error.orig) and "tickets.phone" not in str(error.orig):
+            raise
+        _refuse_second_ticket(session, ticket.category.id, ticket.day, ticket.phone)
+        raise
+    return ticket
 
 
 def _issue(
@@ -133,9 +170,7 @@ def _issue(
         phone=(phone or "").strip() or (user.phone if user else None) or None,
         user_id=user.id if user else None,
     )
-    session.add(ticket)
-    session.flush()
-    return ticket
+    return _insert(session, ticket)
 
 
 def _order(now: dt.datetime) -> tuple:
@@ -415,9 +450,8 @@ def transfer(session: Session, window: Window, target: Category) -> Ticket:
         phone=ticket.phone,
         near_notified=ticket.near_notified,
     )
-    session.add(successor)
     session.flush()
-    return successor
+    return _insert(session, successor)
 
 
 def hold(session: Session, window: Window) -> Ticket:

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from core.db import make_engine, make_session_factory, unit_of_work
+from core.errors import Conflict
 from core.users import Role
 from services.bootstrap import build_bus
 from tests import factories
@@ -129,3 +130,41 @@ def test_a_board_following_calls_by_id_sees_every_call_of_two_queues_in_commit_o
     # A board that had read window 12's call (a higher id) would skip window 11's for good.
     assert seen_meanwhile == []
     assert len(seen_after) == 2
+
+
+def test_two_kiosks_taking_a_number_for_one_phone_at_once_give_it_one_ticket(
+    tmp_path, frozen_clock
+):
+    with fresh_database(tmp_path) as url:
+        engine = make_engine(url, pool_size=2)
+        sessions = make_session_factory(engine, build_bus())
+        with unit_of_work(sessions) as session:
+            make_hall(session)
+        start = threading.Barrier(2)
+        taken: list[str] = []
+        refused: list[Conflict] = []
+        errors: list[BaseException] = []
+
+        def kiosk() -> None:
+            try:
+                with unit_of_work(sessions) as session:
+                    category = session.scalar(select(Category).where(Category.prefix == "A"))
+                    start.wait()
+                    taken.append(take_ticket(session, category, phone="13800138000").number)
+            except Conflict as refusal:
+                refused.append(refusal)
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=kiosk) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with unit_of_work(sessions) as session:
+            phones = list(session.scalars(select(Ticket.phone)))
+        engine.dispose()
+    assert errors == []
+    assert len(taken) == 1
+    assert [r.params["number"] for r in refused] == taken
+    assert phones == ["13800138000"]

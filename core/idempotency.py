@@ -1,0 +1,114 @@
+"""Idempotency keys: a request sent twice (a double click, a client retrying after a timeout)
+acts once, and the second answers with what the first made.
+
+A key is claimed by inserting its row before the work is done, under a unique constraint per
+scope (the user, or anonymous), operation and key. On PostgreSQL a second request with the same
+key waits on that insert until the first commits, then finds the first one's result; if the first
+rolled back, the second claims the key and does the work itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core import clock
+from core.db import Base
+from core.errors import N_, Problem, ValidationFailed
+
+T = TypeVar("T")
+
+#: Longest key accepted (a UUID in any spelling fits).
+MAX_KEY = 64
+#: The scope of keys sent without a login (the hall's kiosks).
+ANONYMOUS = "anonymous"
+
+
+class IdempotencyKey(Base):
+    """One key used for one operation, and the id of what that operation made."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "operation", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``user:<id>``, or :data:`ANONYMOUS`.
+    scope: Mapped[str] = mapped_column(String(40))
+    operation: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(MAX_KEY))
+    #: The id of the row the first request made; empty while that request is running.
+    result_id: Mapped[int | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+def scope_of(user_id: int | None) -> str:
+    """The scope of a user's keys (a key means nothing across users)."""
+    return ANONYMOUS if user_id is None else f"user:{user_id}"
+
+
+def checked_key(text: str | None, field: str = "idempotency_key") -> str:
+    """``text`` stripped (empty for no key); longer than :data:`MAX_KEY` characters or not
+    printable ASCII is refused on ``field``."""
+    key = (text or "").strip()
+    if len(key) > MAX_KEY or not (key.isascii() and key.isprintable()):
+        raise ValidationFailed(
+            [
+                Problem(
+                    field,
+                    N_("An idempotency key is at most %(max)s printable characters."),
+                    max=MAX_KEY,
+                )
+            ]
+        )
+    return key
+
+
+def _earlier(session: Session, scope: str, operation: str, key: str) -> IdempotencyKey | None:
+    return session.scalar(
+        select(IdempotencyKey).where(
+            IdempotencyKey.scope == scope,
+            IdempotencyKey.operation == operation,
+            IdempotencyKey.key == key,
+        )
+    )
+
+
+def once(
+    session: Session,
+    scope: str,
+    operation: str,
+    key: str,
+    run: Callable[[], T],
+    result_id: Callable[[T], int],
+    load: Callable[[int], T],
+) -> T:
+    """``run()`` once per ``key``: a key seen before answers ``load`` of the first result.
+
+    Without a key, ``run()`` is simply called.
+    """
+    if not key:
+        return run()
+    earlier = _earlier(session, scope, operation, key)
+    if earlier is None:
+        # The outer savepoint holds the claim and the work: a refused first attempt undoes
+        # both and leaves the key free for the next one.
+        with session.begin_nested():
+            claim = IdempotencyKey(scope=scope, operation=operation, key=key)
+            try:
+                with session.begin_nested():
+                    session.add(claim)
+            except IntegrityError:
+                earlier = _earlier(session, scope, operation, key)
+            else:
+                made = run()
+                claim.result_id = result_id(made)
+                session.flush()
+                return made
+    # The claim and its result are committed together, so a claim seen here has its result.
+    assert earlier is not None
+    assert earlier.result_id is not None
+    return load(earlier.result_id)
