@@ -10,6 +10,7 @@ rolled back, the second claims the key and does the work itself.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import clock
 from core.db import Base
-from core.errors import N_, Problem, ValidationFailed
+from core.errors import N_, Conflict, Problem, ValidationFailed
 
 T = TypeVar("T")
 
@@ -40,6 +41,9 @@ class IdempotencyKey(Base):
     scope: Mapped[str] = mapped_column(String(40))
     operation: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(MAX_KEY))
+    #: A digest of what the first request asked for: the same key with another request is
+    #: refused rather than answered with a result that was not asked for.
+    fingerprint: Mapped[str] = mapped_column(String(64))
     #: The id of the row the first request made; empty while that request is running.
     result_id: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
@@ -77,17 +81,25 @@ def _earlier(session: Session, scope: str, operation: str, key: str) -> Idempote
     )
 
 
+def fingerprint(*asked: object) -> str:
+    """A digest of a request's parameters, to tell a replay from another request."""
+    return hashlib.sha256(repr(asked).encode()).hexdigest()
+
+
 def once(
     session: Session,
     scope: str,
     operation: str,
     key: str,
+    asked: str,
     run: Callable[[], T],
     result_id: Callable[[T], int],
     load: Callable[[int], T],
 ) -> T:
     """``run()`` once per ``key``: a key seen before answers ``load`` of the first result.
 
+    ``asked`` is the request's :func:`fingerprint`; the same key sent with another request
+    (a kiosk page used again from the browser's history) is refused with :class:`Conflict`.
     Without a key, ``run()`` is simply called.
     """
     if not key:
@@ -97,7 +109,7 @@ def once(
         # The outer savepoint holds the claim and the work: a refused first attempt undoes
         # both and leaves the key free for the next one.
         with session.begin_nested():
-            claim = IdempotencyKey(scope=scope, operation=operation, key=key)
+            claim = IdempotencyKey(scope=scope, operation=operation, key=key, fingerprint=asked)
             try:
                 with session.begin_nested():
                     session.add(claim)
@@ -111,4 +123,9 @@ def once(
     # The claim and its result are committed together, so a claim seen here has its result.
     assert earlier is not None
     assert earlier.result_id is not None
+    if earlier.fingerprint != asked:
+        raise Conflict(
+            "key_reused",
+            N_("This form was already sent with other details: open it again and resend."),
+        )
     return load(earlier.result_id)

@@ -15,7 +15,7 @@ from core.phones import DEFAULT_REGIONS, mobile_number
 from core.users import Role, User
 from core.workdays import add_working_days
 from courier import sla
-from courier.custody import EventInput, Outcome, find_event, may_record, record_event
+from courier.custody import EventInput, Outcome, may_record, record_event
 from courier.models import Consignment, CustodyEvent, Priority, Source
 from courier.states import Kind, State
 
@@ -36,8 +36,6 @@ class NewConsignment:
     contains_originals: bool = False
     materials_checked: list[str] = field(default_factory=list)
     priority: Priority = Priority.NORMAL
-    #: The submitting form's one-time key: the same key submitted twice makes one consignment.
-    form_key: str = ""
 
 
 def _campus(session: Session, code: str | None) -> Campus | None:
@@ -54,13 +52,7 @@ def create_consignment(
     phone_regions: tuple[str, ...] = DEFAULT_REGIONS,
 ) -> Consignment:
     """Register a consignment: tracking code, due time, and its first custody event; a
-    recipient's number must be a mobile of ``phone_regions``. A ``form_key`` seen before from
-    this submitter returns the consignment it made (a double-clicked or resent form)."""
-    form_event = f"form:{submitter.id}:{request.form_key.strip()[:64]}"
-    if request.form_key.strip():
-        earlier = find_event(session, form_event)
-        if earlier is not None:
-            return session.get_one(Consignment, earlier.consignment_id)
+    recipient's number must be a mobile of ``phone_regions``."""
     problems: list[Problem] = []
     item = session.scalar(
         select(ServiceItem).where(ServiceItem.code == request.service_item.strip().upper())
@@ -149,7 +141,7 @@ def create_consignment(
             server_at=now,
             actor_id=submitter.id,
             source=Source.WEB,
-            idempotency_key=form_event if request.form_key.strip() else f"created:{code}",
+            idempotency_key=f"created:{code}",
             state_after=State.CREATED,
             campus_id=origin.id,
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core import idempotency
 from core.errors import N_, Forbidden, Problem, ValidationFailed
 from core.phones import DEFAULT_REGIONS
 from core.users import User
@@ -22,7 +23,7 @@ from courier.custody import Outcome, find_event
 from courier.models import Consignment
 from courier.states import Kind
 from routes.models import RoutePlan
-from routes.plans import check_reachable, replan
+from routes.plans import check_reachable, plan_of, replan
 from services import materials
 from services.pickup import place_result, refuse_leaving_a_locker, refuse_pickup_outside_the_desk
 
@@ -43,14 +44,34 @@ def submit(
     *,
     accept_later: bool,
     phone_regions: tuple[str, ...] = DEFAULT_REGIONS,
+    key: str = "",
 ) -> Submitted:
     """Create and plan a consignment; refuse it when no shuttle reaches its destination soon,
     unless the submitter accepted the later date offered. A recipient's number must be a mobile
-    of ``phone_regions``."""
-    consignment = create_consignment(session, user, new, label_key, phone_regions)
-    if not accept_later:
-        check_reachable(session, consignment)
-    return Submitted(consignment, replan(session, consignment))
+    of ``phone_regions``. A ``key`` this user sent before (a form or an API call sent twice)
+    answers with the consignment the first one made."""
+
+    def run() -> Submitted:
+        consignment = create_consignment(session, user, new, label_key, phone_regions)
+        if not accept_later:
+            check_reachable(session, consignment)
+        return Submitted(consignment, replan(session, consignment))
+
+    def load(consignment_id: int) -> Submitted:
+        return Submitted(
+            session.get_one(Consignment, consignment_id), plan_of(session, consignment_id)
+        )
+
+    return idempotency.once(
+        session,
+        idempotency.scope_of(user.id),
+        "consignment",
+        key,
+        idempotency.fingerprint(new, accept_later),
+        run,
+        lambda made: made.consignment.id,
+        load,
+    )
 
 
 def visible(session: Session, user: User | None, code: str, label_key: str) -> Consignment:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 
 from catalog.items import SearchQuery
 from catalog.models import Channel
 from core.errors import N_, Problem, ValidationFailed
+from core.idempotency import checked_key
 
 PAGE_SIZE = 20
 
@@ -27,6 +28,20 @@ def phone_regions() -> tuple[str, ...]:
     """The regions whose mobile numbers forms accept (``COURIER_PHONE_REGIONS``)."""
     regions: tuple[str, ...] = current_app.config["COURIER_SETTINGS"].phone_regions
     return regions
+
+
+#: The header an API client sends its idempotency key in.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def form_key() -> str:
+    """The one-time key a form was rendered with (``form_key``; empty if it has none)."""
+    return checked_key(request.form.get("form_key"), "form_key")
+
+
+def header_key() -> str:
+    """The API request's ``Idempotency-Key`` header (empty if it has none)."""
+    return checked_key(request.headers.get(IDEMPOTENCY_HEADER), IDEMPOTENCY_HEADER)
 
 
 def base_url() -> str:

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("scope", sa.String(length=40), nullable=False),
         sa.Column("operation", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("result_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),

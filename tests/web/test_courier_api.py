@@ -8,6 +8,7 @@ import zxingcpp
 from PIL import Image
 
 from core.users import Role
+from courier.models import Consignment
 from tests import factories
 
 
@@ -244,3 +245,21 @@ def test_administrators_see_how_many_forged_codes_were_refused(client, session, 
     metrics = client.get("/api/metrics", headers=admin).get_json()
     assert metrics["forged_scans_total"] == 1
     assert metrics["forged_codes_since_start"] >= 1
+
+
+def test_a_submission_replayed_with_its_idempotency_key_makes_one_consignment(
+    client, session, teacher
+):
+    headers = {**teacher, "Idempotency-Key": "submit-1"}
+    first, second = submit(client, headers), submit(client, headers)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.get_json()["tracking_code"] == second.get_json()["tracking_code"]
+    assert session.query(Consignment).count() == 1
+
+
+def test_an_idempotency_key_sent_with_another_submission_is_refused(client, session, teacher):
+    headers = {**teacher, "Idempotency-Key": "submit-1"}
+    submit(client, headers)
+    refused = submit(client, headers, contents={"pages": 9, "documents": 1})
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "key_reused"

@@ -1,6 +1,7 @@
 import pytest
 
 from tests.tickets.conftest import make_hall
+from tickets.models import Ticket
 
 
 @pytest.fixture
@@ -56,3 +57,19 @@ def test_calls_are_listed_after_an_id(client, hall):
     client.post("/api/windows/1/call-next", headers=token(client))
     calls = client.get("/api/hall/calls?after=0").get_json()["calls"]
     assert [(c["number"], c["window"]) for c in calls] == [("B001", 1)]
+
+
+def test_a_ticket_replayed_with_its_idempotency_key_is_the_same_ticket(client, session, hall):
+    headers = {"Idempotency-Key": "kiosk-3-0001"}
+    first = client.post("/api/tickets", json={"category": "A"}, headers=headers)
+    second = client.post("/api/tickets", json={"category": "A"}, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.get_json()["id"] == second.get_json()["id"]
+    assert session.query(Ticket).count() == 1
+
+
+def test_an_idempotency_key_longer_than_64_characters_is_refused(client, hall):
+    headers = {"Idempotency-Key": "k" * 65}
+    refused = client.post("/api/tickets", json={"category": "A"}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["problems"][0]["field"] == "Idempotency-Key"

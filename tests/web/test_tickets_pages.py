@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 
@@ -7,7 +8,7 @@ from tests import factories
 from tests.conftest import login
 from tests.tickets.conftest import make_hall
 from tickets import appointments, queue
-from tickets.models import Call, Outcome, Ticket
+from tickets.models import Booking, Call, Outcome, Ticket
 
 
 @pytest.fixture
@@ -152,3 +153,31 @@ def test_a_booking_is_cancelled_from_the_appointments_page(client, session, hall
     login(client, "wang")
     page = client.post(f"/hall/appointments/{booking.id}/cancel", follow_redirects=True)
     assert "预约已取消" in page.get_data(as_text=True)
+
+
+def test_a_kiosk_tapped_twice_gives_one_ticket(client, session, hall):
+    page = client.get("/hall/kiosk").get_data(as_text=True)
+    key = re.search(r'name="form_key" value="([0-9a-f]+)"', page)[1]
+    first = client.post("/hall/kiosk/take", data={"category": "A", "form_key": key})
+    second = client.post("/hall/kiosk/take", data={"category": "A", "form_key": key})
+    assert first.location == second.location
+    assert session.query(Ticket).count() == 1
+
+
+def test_the_kiosk_page_is_never_restored_from_the_browsers_history(client, hall):
+    assert client.get("/hall/kiosk").headers["Cache-Control"] == "no-store"
+
+
+def test_a_booking_form_sent_twice_makes_one_booking(client, session, hall):
+    factories.user(session, "wang", Role.TEACHER)
+    day = queue.today() + dt.timedelta(days=2)
+    slot = appointments.add_slots(session, hall.a, day, [(dt.time(9), dt.time(10))], 2)[0]
+    login(client, "wang")
+    page = client.get("/hall/appointments").get_data(as_text=True)
+    key = re.search(r'name="form_key" value="([0-9a-f]+)"', page)[1]
+    client.post("/hall/appointments", data={"slot": slot.id, "form_key": key})
+    again = client.post(
+        "/hall/appointments", data={"slot": slot.id, "form_key": key}, follow_redirects=True
+    )
+    assert "flash error" not in again.get_data(as_text=True)
+    assert session.query(Booking).count() == 1

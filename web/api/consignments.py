@@ -25,7 +25,7 @@ from web.auth import current_user, login_required, roles_required
 from web.db import db
 from web.formatting import translate
 from web.labelling import label_response
-from web.params import base_url, label_key, parse_time
+from web.params import base_url, header_key, label_key, parse_time, phone_regions
 
 SUBMITTERS = (Role.TEACHER, Role.STUDENT)
 
@@ -173,6 +173,7 @@ _CREATED_LINKS = tuple(
     answer=schema.Submitted,
     status=201,
     errors=(404, 409),
+    idempotent=True,
     links=_CREATED_LINKS,
 )
 def create() -> Any:
@@ -183,6 +184,8 @@ def create() -> Any:
         new_consignment_from(body),
         label_key(),
         accept_later=body.accept_later,
+        phone_regions=phone_regions(),
+        key=header_key(),
     )
     consignment, plan = submitted.consignment, submitted.plan
     return answer(

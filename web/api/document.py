@@ -13,11 +13,13 @@ import msgspec
 from flask import Flask, current_app
 from werkzeug.routing import Rule
 
+from core.idempotency import MAX_KEY
 from web.api import api
 from web.api.converters import CONVERTERS
 from web.api.schemas.common import Error
 from web.api.typed import Operation, answer, operation
 from web.auth import PUBLIC, public
+from web.params import IDEMPOTENCY_HEADER
 
 _REF = "#/components/schemas/{name}"
 _PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -39,8 +41,18 @@ def _path(rule: Rule) -> str:
     return _PARAMETER.sub(r"{\2}", rule.rule)
 
 
-def _parameters(rule: Rule, query: Any, components: dict[str, Any]) -> list[dict[str, Any]]:
+#: The ``Idempotency-Key`` header, on the operations that honour it.
+IDEMPOTENCY_KEY = {
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "description": "Any one-time text; a retry with the same key answers with the first result.",
+    "schema": {"type": "string", "maxLength": MAX_KEY, "pattern": "^[ -~]*$"},
+}
+
+
+def _parameters(rule: Rule, op: Operation, components: dict[str, Any]) -> list[dict[str, Any]]:
     parameters = []
+    query = op.query
     for converter, name in _PARAMETER.findall(rule.rule):
         schema = CONVERTERS[converter][1] if converter in CONVERTERS else {"type": "string"}
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
@@ -49,6 +61,8 @@ def _parameters(rule: Rule, query: Any, components: dict[str, Any]) -> list[dict
         for field in msgspec.structs.fields(query):
             name = field.encode_name
             parameters.append({"name": name, "in": "query", "schema": properties[name]})
+    if op.idempotent:
+        parameters.append(IDEMPOTENCY_KEY)
     return parameters
 
 
@@ -110,7 +124,7 @@ def _operation(
         entry["description"] = description
     if access == PUBLIC:
         entry["security"] = []
-    parameters = _parameters(rule, op.query, components)
+    parameters = _parameters(rule, op, components)
     if parameters:
         entry["parameters"] = parameters
     if op.body is not None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.users import Role
+from services import hall as hall_requests
 from tickets import queue
 from tickets.models import Call, Ticket, Window, as_dict
 from web.api import api
@@ -17,7 +18,7 @@ from web.api.typed import answer, body_of, operation, query_of, shaped
 from web.auth import current_user, public, roles_required
 from web.db import db
 from web.hall import call_json, near_ahead
-from web.params import phone_regions
+from web.params import header_key, phone_regions
 from web.throttling import limit_anonymous_tickets
 
 #: How many calls ``GET /api/hall/calls`` returns at most.
@@ -40,14 +41,16 @@ def ticket_json(session: Session, ticket: Ticket) -> schema.Ticket:
     answer=schema.Ticket,
     status=201,
     errors=(404, 409),
+    idempotent=True,
 )
 def take_ticket() -> Any:
     body = body_of(schema.TakeTicket)
     category = queue.category_by_prefix(db(), body.category)
     limit_anonymous_tickets()
-    ticket = queue.take_ticket(
+    ticket = hall_requests.take_ticket(
         db(),
         category,
+        key=header_key(),
         phone=body.phone or None,
         user=current_user(),
         phone_regions=phone_regions(),

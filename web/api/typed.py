@@ -52,6 +52,9 @@ class Operation:
     links: tuple[Link, ...] = ()
     #: Other success statuses and their answer types.
     also: dict[int, Any] = field(default_factory=dict)
+    #: Whether the operation honours an ``Idempotency-Key`` header (a retry answers with the
+    #: first result).
+    idempotent: bool = False
 
 
 def operation(summary: str, **details: Any) -> Callable[[F], F]:

@@ -38,7 +38,7 @@ from web.db import db
 from web.errors import problem_list
 from web.formatting import label
 from web.labelling import label_response, route_text
-from web.params import label_key, phone_regions
+from web.params import form_key, label_key, phone_regions
 
 consignments = Blueprint("consignments", __name__, url_prefix="/consignments")
 SUBMITTERS = (Role.TEACHER, Role.STUDENT)
@@ -123,11 +123,11 @@ def new() -> Any:
                 contains_originals=bool(form.get("contains_originals")),
                 materials_checked=request.form.getlist("materials"),
                 priority=Priority.URGENT if form.get("urgent") else Priority.NORMAL,
-                form_key=form.get("form_key", ""),
             ),
             label_key(),
             accept_later=bool(form.get("accept_later")),
             phone_regions=phone_regions(),
+            key=form_key(),
         ).consignment
     except DomainError as error:
         offer = error.code == "unreachable" and "earliest" in error.params

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from core.errors import N_, DomainError
 from core.throttle import STREAM_OPENS
 from core.users import Role
+from services import hall as hall_requests
 from tickets import appointments, queue, ratings
 from tickets.models import Booking, Call, Category, Outcome, Status, Ticket, Window
 from web.auth import current_user, login_required, public, roles_required
@@ -39,7 +40,7 @@ from web.display_feed import CallFeed, StreamGate
 from web.errors import problem_list
 from web.formatting import translate
 from web.hall import near_ahead
-from web.params import phone_regions
+from web.params import form_key, phone_regions
 from web.throttling import client_address, limit_anonymous_tickets, throttle
 
 hall = Blueprint("tickets", __name__, url_prefix="/hall")
@@ -96,7 +97,7 @@ def index() -> str:
 
 @hall.get("/kiosk")
 @public
-def kiosk() -> str:
+def kiosk() -> Any:
     session = db()
     waiting = dict(
         session.execute(
@@ -105,7 +106,13 @@ def kiosk() -> str:
             .group_by(Ticket.category_id)
         ).all()
     )
-    return render_template("tickets/kiosk.html", categories=_categories(session), waiting=waiting)
+    page = current_app.make_response(
+        render_template("tickets/kiosk.html", categories=_categories(session), waiting=waiting)
+    )
+    # Each showing carries a new one-time key; a page restored from the browser's history
+    # would send the last visitor's key again.
+    page.headers["Cache-Control"] = "no-store"
+    return page
 
 
 @hall.post("/kiosk/take")
@@ -114,9 +121,10 @@ def take() -> Any:
     try:
         category = queue.category_by_prefix(db(), request.form.get("category", ""))
         limit_anonymous_tickets()
-        ticket = queue.take_ticket(
+        ticket = hall_requests.take_ticket(
             db(),
             category,
+            key=form_key(),
             phone=request.form.get("phone") or None,
             phone_regions=phone_regions(),
         )
@@ -346,7 +354,7 @@ def book() -> Any:
     user = current_user()
     assert user is not None
     try:
-        booking = appointments.book(db(), user, request.form.get("slot", 0, type=int))
+        booking = hall_requests.book(db(), user, request.form.get("slot", 0, type=int), form_key())
     except DomainError as error:
         _refuse(error)
     else:
