@@ -6,7 +6,7 @@ from twilio.request_validator import RequestValidator
 
 from core.config import TwilioSettings
 from core.outbox import OutboxMessage, OutboxStatus, enqueue
-from core.users import Role
+from core.users import Role, User
 from notifications.models import ChannelChoice, Preference
 from tests import factories
 from tests.conftest import login
@@ -137,3 +137,44 @@ def test_the_sites_language_is_the_notices_for_people_who_chose_none(
     turn = {"ticket": "A1", "ahead": 2, "area": "Hall"}
     (row,) = notify(session, "turn_near", phone="+8613800000011", params=turn, dedupe_key="web")
     assert row.payload["language"] == "en"
+
+
+def test_the_preferences_page_saves_the_mobile_number(client, session):
+    user = factories.user(session, "pref_phone", Role.STUDENT)
+    login(client, "pref_phone")
+    answer = client.post(
+        "/notifications/preferences",
+        data={"channel": "sms", "language": "zh_CN", "phone": "139 0013 9000", "wechat_id": ""},
+    )
+    session.expire_all()
+    assert answer.status_code == 302
+    assert session.get(User, user.id).phone == "13900139000"
+
+
+def test_a_number_that_is_not_a_mobile_is_explained_next_to_its_field(client, session):
+    user = factories.user(session, "pref_phone", Role.STUDENT, phone="13800138000")
+    login(client, "pref_phone")
+    answer = client.post(
+        "/notifications/preferences",
+        data={"channel": "sms", "language": "zh_CN", "phone": "138000000", "wechat_id": "@all"},
+    )
+    page = answer.get_data(as_text=True)
+    session.expire_all()
+    assert answer.status_code == 422
+    assert "请填写可接收短信的手机号码" in page.split('data-test="phone-problem"')[1]
+    assert "不能是 @all" in page.split('data-test="wechat-problem"')[1]
+    assert 'value="138000000"' in page
+    assert session.get(User, user.id).phone == "13800138000"
+
+
+def test_the_field_problems_follow_the_chosen_language(client, session):
+    factories.user(session, "pref_phone", Role.STUDENT)
+    login(client, "pref_phone")
+    with client.session_transaction() as browser:
+        browser["lang"] = "en"
+    page = client.post(
+        "/notifications/preferences",
+        data={"channel": "sms", "language": "en", "phone": "12345", "wechat_id": "a|b"},
+    ).get_data(as_text=True)
+    assert "Enter a mobile number we can text" in page
+    assert "Use one WeCom member ID" in page

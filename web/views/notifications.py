@@ -13,13 +13,14 @@ from core.errors import ValidationFailed
 from core.outbox import OutboxMessage, OutboxStatus
 from core.users import Role
 from notifications.dispatcher import CHANNELS, resend
-from notifications.models import ChannelChoice, ConsoleMessage, Preference
+from notifications.models import ChannelChoice, ConsoleMessage
 from notifications.notify import preference_of
-from notifications.wecom_ids import wecom_user_id
 from services import audit
+from services.contact import set_contact
 from web.auth import current_user, login_required, roles_required
 from web.db import db
 from web.errors import problem_list
+from web.params import phone_regions
 from web.throttling import client_address
 
 notifications = Blueprint("notifications", __name__)
@@ -29,17 +30,25 @@ PAGE_ROWS = 100
 FILTERS = ("all", "sent", "failed", "dead", "unknown", "pending")
 
 
+def _preferences_page(status: int = 200, **context: Any) -> Any:
+    user = current_user()
+    assert user is not None
+    return (
+        render_template(
+            "notifications/preferences.html",
+            preference=preference_of(db(), user),
+            channels=list(ChannelChoice),
+            languages=LANGUAGES,
+            **context,
+        ),
+        status,
+    )
+
+
 @notifications.get("/notifications/preferences")
 @login_required
 def preferences() -> Any:
-    user = current_user()
-    assert user is not None
-    return render_template(
-        "notifications/preferences.html",
-        preference=preference_of(db(), user),
-        channels=list(ChannelChoice),
-        languages=LANGUAGES,
-    )
+    return _preferences_page()
 
 
 @notifications.post("/notifications/preferences")
@@ -47,23 +56,19 @@ def preferences() -> Any:
 def save_preferences() -> Any:
     user = current_user()
     assert user is not None
-    channel = request.form.get("channel", "")
-    language = request.form.get("language", "")
+    form = request.form
+    channel, language = form.get("channel", ""), form.get("language", "")
     if channel not in ChannelChoice.__members__.values() or language not in LANGUAGES:
         abort(400)
-    wechat_id = request.form.get("wechat_id", "").strip()
-    if wechat_id:
-        try:
-            wechat_id = wecom_user_id(wechat_id)
-        except ValidationFailed as refused:
-            for problem in problem_list(refused):
-                flash(problem["message"], "error")
-            return redirect(url_for("notifications.preferences"))
-    stored = db().get(Preference, user.id) or Preference(user_id=user.id)
+    try:
+        stored = set_contact(db(), user, form.get("phone"), form.get("wechat_id"), phone_regions())
+    except ValidationFailed as refused:
+        problems: dict[str, list[str]] = {}
+        for problem in problem_list(refused):
+            problems.setdefault(problem["field"], []).append(problem["message"])
+        return _preferences_page(422, problems=problems, entered=form)
     stored.channel = ChannelChoice(channel)
     stored.language = language
-    stored.wechat_id = wechat_id or None
-    db().add(stored)
     flash(gettext("Your notice settings are saved."), "success")
     return redirect(url_for("notifications.preferences"))
 
