@@ -11,7 +11,6 @@ from core import idempotency
 from core.errors import N_, Forbidden, Problem, ValidationFailed
 from core.phones import DEFAULT_REGIONS
 from core.users import User
-from courier import agents
 from courier.consignments import (
     NewConsignment,
     create_consignment,
@@ -24,7 +23,9 @@ from courier.models import Consignment
 from courier.states import Kind
 from routes.models import RoutePlan
 from routes.plans import check_reachable, plan_of, replan
+from services import desk as desk_acts
 from services import materials
+from services.ownership import claim
 from services.pickup import place_result, refuse_leaving_a_locker, refuse_pickup_outside_the_desk
 
 
@@ -106,16 +107,20 @@ def record(
 ) -> Outcome:
     """Record an event a person entered on a page or through the API.
 
-    The roles are checked once here for both; a result placed for pickup goes where
-    :func:`services.pickup.place_result` puts it; a materials request and a reassignment go
-    through the same rules as on the desk page (once with the whole list and a notice; a
-    target and a reason).
+    Ownership (:func:`services.ownership.claim`) and the roles are checked here for both;
+    an acceptance locks the consignment, so of two at once the second hears who won; a result
+    placed for pickup goes where :func:`services.pickup.place_result` puts it; a materials
+    request and a reassignment go through the same rules as on the desk page (once with the
+    whole list and a notice; a target and a reason).
     """
+    claim(session, user, consignment, kind)
     refuse_pickup_outside_the_desk(consignment, kind)
     refuse_leaving_a_locker(session, consignment, kind)
     if kind is Kind.REJECTED and not str(details.get("notes") or "").strip():
         # The submitter is told why: 不予办理 without a reason helps nobody (pages and API alike).
         raise ValidationFailed([Problem("notes", N_("Say why the department rejected it."))])
+    if kind is Kind.AGENT_ACCEPTED:
+        return desk_acts.accept(session, user, consignment)
     if kind is Kind.PLACED_FOR_PICKUP:
         return place_result(session, user, consignment, key).outcome
     desk = desk or DeskDetails()
@@ -141,5 +146,5 @@ def record(
         if problems:
             raise ValidationFailed(problems)
         assert desk.to is not None  # checked above
-        return agents.reassign(session, consignment, user, desk.to, desk.reason)
+        return desk_acts.reassign(session, user, consignment, desk.to, desk.reason)
     return record_web_event(session, consignment, user, kind, key, **details)

@@ -17,7 +17,9 @@ from courier import agents
 from courier.consignments import NewConsignment, create_consignment
 from courier.custody import find_event
 from courier.models import Consignment, MaterialsRequest
+from courier.states import Kind
 from routes.plans import replan
+from services.ownership import claim
 
 
 def request_materials(
@@ -37,6 +39,7 @@ def request_materials(
     ``base_url`` makes the link in the notice (the supplement's public page, where its label is
     printed).
     """
+    claim(session, user, consignment, Kind.MATERIALS_REQUESTED)
     if find_event(session, key) is not None:
         # The same form sent twice: the first answer stands.
         return agents.request_materials(session, consignment, user, missing, other, key)

@@ -17,6 +17,7 @@ from courier.models import Consignment
 from courier.states import Kind, State
 from lockers.compartments import pickup_bank_for, place_for_pickup
 from lockers.models import Compartment, LockerBank
+from services.ownership import claim
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ def place_result(
     """Put a result where its recipient collects it: compartment ``number`` of ``bank`` when
     the clerk chose them, else the pickup locker of its pickup campus, if there is one (the
     code goes to the recipient, its hash to the locker); otherwise it waits at the desk."""
+    claim(session, user, consignment, Kind.PLACED_FOR_PICKUP)
     if not may_record(user, consignment, Kind.PLACED_FOR_PICKUP):
         raise Forbidden(
             "forbidden", N_("You may not record %(kind)s."), kind=Kind.PLACED_FOR_PICKUP
@@ -53,6 +55,7 @@ def place_result(
 
 def keep_at_desk(session: Session, clerk: User, consignment: Consignment, key: str) -> str:
     """Keep the result at the service desk; returns the recipient's handover code."""
+    claim(session, clerk, consignment, Kind.PLACED_AT_DESK)
     return agents.place_at_desk(session, consignment, clerk, key)
 
 

@@ -66,3 +66,25 @@ def test_a_reassignment_through_the_api_needs_a_target_and_a_reason(
     bearer(client, session, "li", Role.CLERK)
     moved = event(client, clerk, accepted, "reassigned", to="li", reason="休假")
     assert moved.status_code == 201
+
+
+def test_another_clerk_may_not_decide_a_consignment_through_the_api(client, session, accepted):
+    other = bearer(client, session, "li", Role.CLERK)
+    refused = event(client, other, accepted, "approved")
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "owned_by_other"
+
+
+def test_another_clerk_may_not_place_a_result_through_the_api(client, session, accepted, clerk):
+    event(client, clerk, accepted, "result_ready")
+    other = bearer(client, session, "li", Role.CLERK)
+    refused = event(client, other, accepted, "placed_for_pickup")
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "owned_by_other"
+
+
+def test_an_administrator_reassigns_through_the_api_only_with_a_reason(client, session, accepted):
+    admin = bearer(client, session, "boss", Role.ADMIN)
+    factories.user(session, "li", Role.CLERK)
+    refused = event(client, admin, accepted, "reassigned", to="li", reason="")
+    assert refused.status_code == 422

@@ -207,3 +207,12 @@ def test_an_sla_alert_shows_in_the_owners_inbox_until_they_mark_it_seen(
     alert = session.scalars(select(SlaAlert)).one()
     client.post(f"/clerk/alerts/{alert.id}/ack")
     assert 'data-test="sla-alerts"' not in client.get("/clerk/").get_data(as_text=True)
+
+
+def test_another_clerk_may_not_place_a_result_its_clerk_made_ready(client, session, ready):
+    clerk(session, "li")
+    client.post("/logout")
+    login(client, "li")
+    post(client, ready, "desk", form_id="d")
+    assert ready.state == State.RESULT_READY
+    assert "wang 代办员" in client.get(f"/clerk/{ready.tracking_code}").get_data(as_text=True)

@@ -20,7 +20,8 @@ from courier.models import Consignment, SlaAlert
 from courier.states import Kind, State
 from courier.timeline import timeline
 from lockers.models import BankKind, LockerBank
-from services import materials, pickup
+from services import desk as desk_acts
+from services import materials, ownership, pickup
 from web.auth import current_user, roles_required
 from web.db import db
 from web.errors import problem_list
@@ -68,7 +69,7 @@ def _consignment(code: str) -> Consignment:
 def work(code: str) -> str:
     consignment = _consignment(code)
     user = current_user()
-    owner = consignment.agent_id in (None, user.id) or user.has_role(Role.ADMIN)
+    owner = ownership.may_act(user, consignment)
     placeable = allowed_now(consignment, (Kind.PLACED_FOR_PICKUP, Kind.PLACED_AT_DESK))
     clerks = db().scalars(
         select(User)
@@ -122,7 +123,7 @@ def _key(action: str) -> str:
 
 
 def _accept(consignment: Consignment, user: User, _form: Any) -> str:
-    agents.accept(db(), consignment, user)
+    desk_acts.accept(db(), user, consignment)
     return gettext("Accepted: it is yours until it is closed.")
 
 
@@ -130,10 +131,10 @@ def _step(consignment: Consignment, user: User, form: Any) -> str:
     kind = form.get("kind", "")
     if kind not in Kind.__members__.values():
         abort(400)
-    agents.record_step(
+    desk_acts.record_step(
         db(),
-        consignment,
         user,
+        consignment,
         Kind(kind),
         _key(kind),
         note=form.get("note", ""),
@@ -158,7 +159,7 @@ def _materials(consignment: Consignment, user: User, form: Any) -> str:
 
 
 def _materials_received(consignment: Consignment, user: User, _form: Any) -> str:
-    agents.receive_materials(db(), consignment, user, _key("received"))
+    desk_acts.receive_materials(db(), user, consignment, _key("received"))
     return gettext("Materials received: the clock runs again.")
 
 
@@ -166,7 +167,7 @@ def _reassign(consignment: Consignment, user: User, form: Any) -> str:
     to = db().get(User, form.get("to", type=int) or 0)
     if to is None:
         abort(400)
-    agents.reassign(db(), consignment, user, to, form.get("reason", ""))
+    desk_acts.reassign(db(), user, consignment, to, form.get("reason", ""))
     return gettext("Reassigned to %(name)s.", name=to.name)
 
 
