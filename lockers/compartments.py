@@ -72,7 +72,7 @@ def compartment(session: Session, bank: LockerBank, number: int) -> Compartment:
 
 def _usable(item: Compartment, now: dt.datetime) -> bool:
     if item.state == CompartmentState.FREE:
-        return not (item.locked_until and item.locked_until > now)
+        return True
     return item.state == CompartmentState.RESERVED and bool(
         item.reserved_until and item.reserved_until <= now
     )
@@ -144,7 +144,6 @@ def empty(item: Compartment) -> None:
     item.state = CompartmentState.FREE
     item.consignment_id = None
     item.reserved_until = None
-    item.failed_attempts = 0
 
 
 def record_at_locker(

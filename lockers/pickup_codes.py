@@ -17,23 +17,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import clock, codes
+from core.codes import code_key
 from lockers.models import Compartment, LockerBank, PickupCode
 
 DEFAULT_VALIDITY = dt.timedelta(hours=72)
-#: Where a session finds the server's code key (set by ``services.bootstrap``).
-CODE_KEY = "courier.code_key"
-
-
-class NoCodeKey(RuntimeError):
-    """The session was opened without the server's code key."""
-
-
-def code_key(session: Session) -> str:
-    """The server's code key, carried by every session the entry points open."""
-    key = session.info.get(CODE_KEY)
-    if not key:
-        raise NoCodeKey("open sessions through services.bootstrap(): pickup codes need the key")
-    return str(key)
 
 
 def hash_for(session: Session, bank: LockerBank, digits: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from core.codes import CODE_KEY
 from core.config import Settings
 from core.db import make_engine, make_session_factory
 from core.events import EventBus, attach
@@ -21,7 +22,6 @@ from lockers.events import (
     PickupCodeIssued,
     PickupReminderDue,
 )
-from lockers.pickup_codes import CODE_KEY
 from notifications.notify import set_default_language
 from routes import reactions as routes
 from services import locker_commands, notices
