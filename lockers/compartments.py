@@ -224,10 +224,18 @@ def place_for_pickup(
     return Placement(chosen, issue_and_announce(session, chosen, consignment.id), outcome)
 
 
-def issue_and_announce(session: Session, item: Compartment, consignment_id: int) -> str:
+def issue_and_announce(
+    session: Session,
+    item: Compartment,
+    consignment_id: int,
+    *,
+    collector: str | None = None,
+    collector_phone: str = "",
+) -> str:
     """A fresh code for ``item``, earlier ones revoked; the controller gets its hash (which
-    replaces the compartment's old one there too) and the recipient the digits, returned."""
-    code, digits = pickup_codes.issue_code(session, item, consignment_id)
+    replaces the compartment's old one there too) and the recipient the digits, returned, or
+    the colleague ``collector`` at ``collector_phone`` when the recipient let them collect."""
+    code, digits = pickup_codes.issue_code(session, item, consignment_id, collector=collector)
     publish(
         session,
         PickupCodeIssued(
@@ -238,6 +246,7 @@ def issue_and_announce(session: Session, item: Compartment, consignment_id: int)
             code_hash=code.code_hash,
             valid_until=code.valid_until,
             digits=digits,
+            collector_phone=collector_phone,
         ),
     )
     return digits

@@ -11,8 +11,9 @@ from lockers.models import AlertKind
 
 @dataclass(frozen=True)
 class PickupCodeIssued(DomainEvent):
-    """A result waits in a pickup compartment (or its code was sent again). ``digits`` is for
-    the recipient's notice only; nothing may store or log it."""
+    """A result waits in a pickup compartment (or its code was sent again, or to a colleague
+    the recipient let collect: ``collector_phone``). ``digits`` is for the notice only; nothing
+    may store or log it."""
 
     consignment_id: int
     pickup_code_id: int
@@ -21,6 +22,7 @@ class PickupCodeIssued(DomainEvent):
     code_hash: str
     valid_until: dt.datetime
     digits: str
+    collector_phone: str = ""
 
 
 @dataclass(frozen=True)

@@ -53,10 +53,12 @@ def issue_code(
     compartment: Compartment,
     consignment_id: int,
     valid_for: dt.timedelta = DEFAULT_VALIDITY,
+    collector: str | None = None,
 ) -> tuple[PickupCode, str]:
     """A new code for ``compartment``; earlier codes for it stop working. Returns the code and
-    its digits, which go to the recipient; no two live codes of a bank share their digits, so a
-    code typed on the bank's screen names one compartment."""
+    its digits, which go to the recipient (or to ``collector``, the colleague they let collect);
+    no two live codes of a bank share their digits, so a code typed on the bank's screen names
+    one compartment."""
     revoke(session, compartment)
     taken = set(
         session.scalars(select(PickupCode.code_hash).where(*_live(compartment.bank_id))).all()
@@ -73,6 +75,7 @@ def issue_code(
         nonce=nonce,
         code_hash=hashed,
         valid_until=clock.now() + valid_for,
+        collector=collector,
     )
     session.add(code)
     session.flush()

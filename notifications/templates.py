@@ -35,6 +35,14 @@ _SOURCES: dict[str, dict[str, str]] = {
         "en": "[Campus courier] {{ tracking_code }}: code {{ code }}, {{ locker }} "
         "#{{ compartment }}, by {{ until|when('en') }}. {{ link }}",
     },
+    # To a bare phone (a colleague of the recipient): no name, the link shows the same code.
+    "pickup_for_colleague": {
+        "zh_CN": "【校园快递】同事请您代取 {{ tracking_code }}：{{ place }}{{ locker }} "
+        "{{ compartment }}号格，取件码 {{ code }}，请于 {{ until|when('zh_CN') }} 前取走。"
+        "{{ link }}",
+        "en": "[Campus courier] Collect {{ tracking_code }} by {{ until|when('en') }}: code "
+        "{{ code }}, {{ locker }} #{{ compartment }} {{ link }}",
+    },
     "desk_ready": {
         "zh_CN": "【校园快递】{{ tracking_code }} 已办结，请到{{ place }}服务台领取，"
         "领取码 {{ code }}（或出示证件）。",
