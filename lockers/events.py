@@ -50,6 +50,16 @@ class PickupReminderDue(DomainEvent):
 
 
 @dataclass(frozen=True)
+class MovedToDesk(DomainEvent):
+    """The pickup window of ``pickup_code_id`` ended uncollected: its code is revoked and the
+    result goes to the service desk of its pickup campus (a clerk is asked to take it there)."""
+
+    consignment_id: int
+    pickup_code_id: int
+    valid_until: dt.datetime
+
+
+@dataclass(frozen=True)
 class CompartmentReleaseRequested(DomainEvent):
     """A compartment must be opened (an uncollected result goes to the service desk)."""
 

@@ -68,6 +68,13 @@ _SOURCES: dict[str, dict[str, str]] = {
         "en": "[Campus courier] Last notice: unless collected by {{ until|when('en') }}, "
         "{{ tracking_code }} moves to the service desk; collect it there with your ID.",
     },
+    "moved_to_desk": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 未在 {{ until|when('zh_CN') }} 前取走，"
+        "已转由{{ place }}服务台保管，请凭证件到服务台领取。{{ link }}",
+        # UCS-2 as soon as the campus is named in Chinese: 134 characters in two segments.
+        "en": "[Campus courier] Uncollected, {{ tracking_code }} is at the {{ place }} "
+        "desk: bring ID. {{ link }}",
+    },
     # How to send them comes first: a long list is cut, the supplement link never is.
     "materials_missing": {
         "zh_CN": "【校园快递】{{ tracking_code }} 需补充材料"

@@ -19,6 +19,7 @@ from lockers.events import (
     AlertRaised,
     CompartmentReleaseRequested,
     KeypadLocked,
+    MovedToDesk,
     PickupCodeIssued,
     PickupReminderDue,
 )
@@ -46,6 +47,7 @@ def build_bus() -> EventBus:
 
     bus.subscribe(PickupCodeIssued, notices.pickup_ready)
     bus.subscribe(PickupReminderDue, notices.pickup_reminder)
+    bus.subscribe(MovedToDesk, notices.moved_to_desk)
     bus.subscribe(HopRecorded, notices.deposit_receipt)
     bus.subscribe(MaterialsRequested, notices.materials_missing)
     bus.subscribe(SlaAlerted, notices.sla_alert)

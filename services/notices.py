@@ -21,7 +21,7 @@ from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAle
 from courier.models import Consignment, CustodyEvent, Level
 from courier.states import Kind
 from lockers.compartments import bank_by_controller
-from lockers.events import AlertRaised, PickupCodeIssued, PickupReminderDue
+from lockers.events import AlertRaised, MovedToDesk, PickupCodeIssued, PickupReminderDue
 from lockers.models import Alert, AlertKind, LockerBank, PickupCode
 from lockers.pickup_links import link_token
 from notifications.models import Channel
@@ -126,6 +126,28 @@ def pickup_reminder(session: Session, event: PickupReminderDue) -> None:
     }
     key = f"{template}:{event.pickup_code_id}"
     _tell_recipient(session, consignment, template, params, key, reminder=True)
+
+
+def moved_to_desk(session: Session, event: MovedToDesk) -> None:
+    """Recipient and submitter hear that the uncollected result is now at the service desk of
+    its pickup campus, with its tracking page (the pickup link died with the code)."""
+    consignment = session.get(Consignment, event.consignment_id)
+    if consignment is None:
+        return
+    public = session.info.get(PUBLIC_URL, "")
+    params = {
+        "tracking_code": consignment.tracking_code,
+        "place": consignment.pickup_campus.name,
+        "until": event.valid_until,
+        "link": f"{public}/t/{consignment.tracking_code}",
+    }
+    key = f"moved_to_desk:{event.pickup_code_id}"
+    _tell_recipient(session, consignment, "moved_to_desk", params, key)
+    if consignment.recipient_user_id != consignment.submitter_id:
+        notify(
+            session, "moved_to_desk", user=consignment.submitter, params=params,
+            dedupe_key=f"{key}:submitter",
+        )  # fmt: skip
 
 
 def deposit_receipt(session: Session, event: HopRecorded) -> None:
