@@ -202,3 +202,9 @@ def redact(text: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             text = text.replace(secret, REDACTED)
         kept[name] = REDACTED
     return text, kept
+
+
+def staff_text(payload: dict[str, Any]) -> str:
+    """A queued notice's text as staff may read it: a notice still waiting to go out carries
+    its code and link, which only its recipient may see."""
+    return redact(str(payload.get("text", "")), dict(payload.get("params") or {}))[0]

@@ -137,3 +137,26 @@ def test_the_sites_language_is_the_notices_for_people_who_chose_none(
     turn = {"ticket": "A1", "ahead": 2, "area": "Hall"}
     (row,) = notify(session, "turn_near", phone="+8613800000011", params=turn, dedupe_key="web")
     assert row.payload["language"] == "en"
+
+
+WAITING = {
+    "template": "pickup_ready",
+    "params": {"code": "482913", "link": "https://c.example/p/7-ab-cd"},
+    "text": "取件码 482913 https://c.example/p/7-ab-cd",
+}
+
+
+def test_the_admin_page_hides_the_code_of_a_notice_still_waiting_to_go_out(client, session):
+    enqueue(session, "sms", "+8613800000005", WAITING, "ready:1")
+    factories.user(session, "notice_admin", Role.ADMIN)
+    login(client, "notice_admin")
+    page = client.get("/admin/notifications").get_data(as_text=True)
+    assert "取件码 ****** ******" in page
+    assert "482913" not in page
+
+
+def test_the_api_hides_the_code_of_a_notice_still_waiting_to_go_out(client, session):
+    enqueue(session, "sms", "+8613800000005", WAITING, "ready:1")
+    headers = bearer(client, session, "api_admin", Role.ADMIN)
+    (row,) = client.get("/api/notifications", headers=headers).get_json()["notifications"]
+    assert row["text"] == "取件码 ****** ******"

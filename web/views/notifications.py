@@ -15,6 +15,7 @@ from core.users import Role
 from notifications.dispatcher import CHANNELS, resend
 from notifications.models import ChannelChoice, ConsoleMessage, Preference
 from notifications.notify import preference_of
+from notifications.templates import staff_text
 from notifications.wecom_ids import wecom_user_id
 from services import audit
 from web.auth import current_user, login_required, roles_required
@@ -105,6 +106,7 @@ def admin() -> Any:
         filters=FILTERS,
         to=to,
         resendable={OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.UNKNOWN},
+        staff_text=staff_text,
     )
 
 
