@@ -13,6 +13,10 @@ import hmac
 import re
 import secrets
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ID_LENGTH = 8
@@ -81,25 +85,18 @@ def grouped(code: str) -> str:
 PIN_DIGITS = 6
 
 
-def pin_hash(salt: str, digits: str) -> str:
-    """How a code is kept (and what a locker controller compares with): SHA-256 of
-    ``salt:digits``, hex."""
-    return hashlib.sha256(f"{salt}:{digits}".encode()).hexdigest()
+def random_pin() -> str:
+    """Six random digits: a handover code for the service desk (kept only as
+    :func:`keyed_pin_hash` under :func:`desk_key`, so the digits reach nobody but the recipient)."""
+    return f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
 
 
-def new_pin() -> tuple[str, str, str]:
-    """A fresh code as ``(digits, salt, hash)``; the digits go to the recipient and are never
-    stored, only the salt and the hash."""
-    digits = f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
-    salt = secrets.token_hex(8)
-    return digits, salt, pin_hash(salt, digits)
-
-
-def pin_matches(salt: str, expected: str, digits: str) -> bool:
-    """Whether ``digits`` is the code kept as ``salt`` and ``expected`` (in constant time)."""
-    if not (len(digits) == PIN_DIGITS and digits.isdigit()):
-        return False
-    return hmac.compare_digest(pin_hash(salt, digits), expected)
+def desk_key(code_key: str, campus: str) -> str:
+    """The key the service desk of ``campus`` (its code) checks handover codes with (hex):
+    HMAC-SHA256 of ``desk:<campus>`` under the server's code key, derived as a controller's is.
+    A salted hash of six digits is a million guesses from them; this one is not, without the key.
+    """
+    return hmac.new(code_key.encode(), f"desk:{campus}".encode(), hashlib.sha256).hexdigest()
 
 
 def controller_key(code_key: str, controller: str) -> str:
@@ -124,6 +121,29 @@ def keyed_pin_hash(controller_key_hex: str, digits: str) -> str:
     """How a pickup code is kept, and what ``set_code`` sends: HMAC-SHA256 of the digits under the
     controller's key, hex."""
     return hmac.new(bytes.fromhex(controller_key_hex), digits.encode(), hashlib.sha256).hexdigest()
+
+
+def matches_pin(key_hex: str, expected: str | None, digits: str) -> bool:
+    """Whether ``digits`` is the code kept as ``expected`` under ``key_hex`` (constant time)."""
+    if not expected or not is_pin(digits):
+        return False
+    return hmac.compare_digest(keyed_pin_hash(key_hex, digits), expected)
+
+
+#: Where a session finds the server's code key (set by ``services.bootstrap.with_code_key``).
+CODE_KEY = "courier.code_key"
+
+
+class NoCodeKey(RuntimeError):
+    """The session was opened without the server's code key."""
+
+
+def code_key(session: Session) -> str:
+    """The server's code key, carried by every session the entry points open (never stored)."""
+    key = session.info.get(CODE_KEY)
+    if not key:
+        raise NoCodeKey("open sessions through services.bootstrap(): pickup codes need the key")
+    return str(key)
 
 
 def is_pin(digits: str) -> bool:

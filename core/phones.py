@@ -36,3 +36,8 @@ def mobile_number(
     if phonenumbers.region_code_for_number(number) == "CN":
         return phonenumbers.national_significant_number(number)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def masked(number: str) -> str:
+    """``number`` as logs and pages may show it: ``138****8000`` (the middle digits hidden)."""
+    return f"{number[:3]}****{number[-4:]}" if len(number) > 7 else "****"

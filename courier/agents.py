@@ -353,12 +353,20 @@ def supplement_arrived(session: Session, hop: HopRecorded) -> None:
         session.flush()
 
 
+def _desk_key(session: Session, consignment: Consignment) -> str:
+    return codes.desk_key(codes.code_key(session), consignment.pickup_campus.code)
+
+
 def place_at_desk(session: Session, consignment: Consignment, clerk: User, key: str) -> str:
     """Keep the result at the service desk; returns the handover code (its only copy: the
-    recipient's notice carries it)."""
+    recipient's notice carries it), or "" when this placement was already recorded (a form sent
+    twice keeps the code already sent). The code is kept as a keyed hash, as locker codes are."""
     _require_clerk(clerk)
-    _record(session, consignment, clerk, Kind.PLACED_AT_DESK, key)
-    digits, consignment.desk_code_salt, consignment.desk_code_hash = codes.new_pin()
+    outcome = _record(session, consignment, clerk, Kind.PLACED_AT_DESK, key)
+    if outcome.duplicate:
+        return ""
+    digits = codes.random_pin()
+    consignment.desk_code_hash = codes.keyed_pin_hash(_desk_key(session, consignment), digits)
     session.flush()
     publish(
         session,
@@ -392,12 +400,13 @@ def hand_over(
     if not collected_by:
         raise ValidationFailed([Problem("collected_by", N_("Who collects it?"))])
     digits = "".join(ch for ch in code if ch.isdigit())
-    by_code = bool(
-        consignment.desk_code_salt
-        and consignment.desk_code_hash
-        and codes.pin_matches(consignment.desk_code_salt, consignment.desk_code_hash, digits)
-    )
+    by_code = codes.matches_pin(_desk_key(session, consignment), consignment.desk_code_hash, digits)
     if digits and not by_code:
+        if consignment.desk_code_hash is None:
+            # Codes kept before they were keyed were retired by migration 0019.
+            raise DomainError(
+                "no_desk_code", N_("This result has no handover code: check the collector's ID.")
+            )
         raise DomainError("wrong_code", N_("That code is not right for this result."))
     if not by_code and not id_checked:
         raise ValidationFailed(
@@ -414,6 +423,5 @@ def hand_over(
     )
     consignment.collected_by = collected_by
     consignment.desk_code_hash = None
-    consignment.desk_code_salt = None
     session.flush()
     return outcome

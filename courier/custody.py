@@ -62,6 +62,7 @@ KIND_ROLES: dict[Kind, frozenset[Role]] = {
     Kind.PLACED_FOR_PICKUP: frozenset({Role.CLERK, Role.COURIER, Role.HALL_STAFF}),
     Kind.PLACED_AT_DESK: frozenset({Role.CLERK, Role.HALL_STAFF}),
     Kind.PICKED_UP: frozenset({Role.CLERK, Role.HALL_STAFF}),
+    Kind.HANDED_TO_COLLEAGUE: frozenset(),  # never a bare event: see may_record
     Kind.MISSED: frozenset({Role.COURIER}),
     Kind.DAMAGED: frozenset({Role.COURIER, Role.CLERK, Role.HALL_STAFF}),
     Kind.MISSING: frozenset({Role.COURIER, Role.CLERK, Role.HALL_STAFF}),
@@ -110,9 +111,10 @@ def may_record(user: User, consignment: Consignment, kind: Kind) -> bool:
     """Whether ``user`` may record ``kind`` on ``consignment`` from the web or the API.
 
     Nobody records a reassignment as a bare event: it would put a note in the custody log
-    without moving the owner. :func:`courier.agents.reassign` does both, with a reason.
+    without moving the owner. :func:`courier.agents.reassign` does both, with a reason. Nor a
+    handover to a colleague: :func:`services.pickups.let_colleague_collect` sends them a code.
     """
-    if kind is Kind.REASSIGNED:
+    if kind in (Kind.REASSIGNED, Kind.HANDED_TO_COLLEAGUE):
         return False
     if user.has_role(Role.ADMIN):
         return True

@@ -112,7 +112,7 @@ class Consignment(Base):
     #: Who took the result at the service desk (a locker pickup needs no name: the code is proof).
     collected_by: Mapped[str | None] = mapped_column(String(100))
     closed_at: Mapped[dt.datetime | None]
-    desk_code_salt: Mapped[str | None] = mapped_column(String(32))
+    #: The service desk's handover code, as HMAC-SHA256 under the desk's key (core.codes.desk_key).
     desk_code_hash: Mapped[str | None] = mapped_column(String(64))
     #: A supplement (补正) carries materials a clerk asked for to this consignment's desk; its
     #: arrival there resumes the original's SLA clock.

@@ -65,6 +65,8 @@ class Kind(enum.StrEnum):
     PLACED_FOR_PICKUP = "placed_for_pickup"
     PLACED_AT_DESK = "placed_at_desk"
     PICKED_UP = "picked_up"
+    #: The recipient let a colleague collect: a fresh code went to the colleague's phone.
+    HANDED_TO_COLLEAGUE = "handed_to_colleague"
     MISSED = "missed"
     DAMAGED = "damaged"
     MISSING = "missing"
@@ -82,7 +84,7 @@ TERMINAL = frozenset({State.PICKED_UP, State.CANCELLED})
 #: States in which the envelope is somewhere in the network (it can go missing, be damaged).
 IN_NETWORK = frozenset(State) - TERMINAL - {State.CREATED}
 #: Event kinds that record a fact without changing the state.
-ANNOTATIONS = frozenset({Kind.MISSED, Kind.DAMAGED, Kind.REASSIGNED})
+ANNOTATIONS = frozenset({Kind.MISSED, Kind.DAMAGED, Kind.REASSIGNED, Kind.HANDED_TO_COLLEAGUE})
 #: The agent's working states: the consignment is with a clerk, who owns it.
 AGENT_STATES = frozenset(
     {
@@ -324,6 +326,7 @@ TRANSITIONS: dict[Kind, dict[State, Guard]] = {
         State.AWAITING_PICKUP: _to(State.PICKED_UP),
         State.AT_DESK: _to(State.PICKED_UP),
     },
+    Kind.HANDED_TO_COLLEAGUE: {State.AWAITING_PICKUP: _to(State.AWAITING_PICKUP)},
     Kind.MISSING: {state: _to(State.MISSING) for state in IN_NETWORK - {State.MISSING}},
     Kind.MISROUTED: {
         state: _to(State.MISROUTED)

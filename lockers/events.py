@@ -11,8 +11,9 @@ from lockers.models import AlertKind
 
 @dataclass(frozen=True)
 class PickupCodeIssued(DomainEvent):
-    """A result waits in a pickup compartment (or its code was sent again). ``digits`` is for
-    the recipient's notice only; nothing may store or log it."""
+    """A result waits in a pickup compartment (or its code was sent again, or to a colleague
+    the recipient let collect: ``collector_phone``). ``digits`` is for the notice only; nothing
+    may store or log it."""
 
     consignment_id: int
     pickup_code_id: int
@@ -21,6 +22,7 @@ class PickupCodeIssued(DomainEvent):
     code_hash: str
     valid_until: dt.datetime
     digits: str
+    collector_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,16 @@ class PickupReminderDue(DomainEvent):
     stage: str
     controller: str
     compartment: int
+    valid_until: dt.datetime
+
+
+@dataclass(frozen=True)
+class MovedToDesk(DomainEvent):
+    """The pickup window of ``pickup_code_id`` ended uncollected: its code is revoked and the
+    result goes to the service desk of its pickup campus (a clerk is asked to take it there)."""
+
+    consignment_id: int
+    pickup_code_id: int
     valid_until: dt.datetime
 
 

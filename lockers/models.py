@@ -89,8 +89,6 @@ class Compartment(Base):
     #: Sorting lockers: the department this compartment belongs to.
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     reserved_until: Mapped[dt.datetime | None]
-    failed_attempts: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[dt.datetime | None]
 
     bank: Mapped[LockerBank] = relationship(back_populates="compartments")
     consignment: Mapped[Consignment | None] = relationship()
@@ -118,6 +116,9 @@ class PickupCode(Base):
     #: Uncollected results: how many reminders went out (24 h, 48 h), and the last notice.
     reminders_sent: Mapped[int] = mapped_column(default=0)
     final_notice_at: Mapped[dt.datetime | None]
+    #: The colleague the recipient let collect (their name); None while the code is the
+    #: recipient's own. The submitter's "collected by" notice names them.
+    collector: Mapped[str | None] = mapped_column(String(100))
 
     compartment: Mapped[Compartment] = relationship()
 

@@ -17,23 +17,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import clock, codes
+from core.codes import code_key
 from lockers.models import Compartment, LockerBank, PickupCode
 
 DEFAULT_VALIDITY = dt.timedelta(hours=72)
-#: Where a session finds the server's code key (set by ``services.bootstrap``).
-CODE_KEY = "courier.code_key"
-
-
-class NoCodeKey(RuntimeError):
-    """The session was opened without the server's code key."""
-
-
-def code_key(session: Session) -> str:
-    """The server's code key, carried by every session the entry points open."""
-    key = session.info.get(CODE_KEY)
-    if not key:
-        raise NoCodeKey("open sessions through services.bootstrap(): pickup codes need the key")
-    return str(key)
 
 
 def hash_for(session: Session, bank: LockerBank, digits: str) -> str:
@@ -66,10 +53,12 @@ def issue_code(
     compartment: Compartment,
     consignment_id: int,
     valid_for: dt.timedelta = DEFAULT_VALIDITY,
+    collector: str | None = None,
 ) -> tuple[PickupCode, str]:
     """A new code for ``compartment``; earlier codes for it stop working. Returns the code and
-    its digits, which go to the recipient; no two live codes of a bank share their digits, so a
-    code typed on the bank's screen names one compartment."""
+    its digits, which go to the recipient (or to ``collector``, the colleague they let collect);
+    no two live codes of a bank share their digits, so a code typed on the bank's screen names
+    one compartment."""
     revoke(session, compartment)
     taken = set(
         session.scalars(select(PickupCode.code_hash).where(*_live(compartment.bank_id))).all()
@@ -86,6 +75,7 @@ def issue_code(
         nonce=nonce,
         code_hash=hashed,
         valid_until=clock.now() + valid_for,
+        collector=collector,
     )
     session.add(code)
     session.flush()

@@ -13,8 +13,8 @@ import hmac
 from sqlalchemy.orm import Session
 
 from core import clock
+from core.codes import code_key
 from lockers.models import PickupCode
-from lockers.pickup_codes import code_key
 
 
 def _signature(key: str, code_id: int, expires: int) -> str:

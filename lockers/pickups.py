@@ -79,6 +79,8 @@ def pickup(
     if outcome.ok:
         if code is not None:
             code.used_at = clock.now()
+            if code.collector:
+                consignment.collected_by = code.collector
         empty(item)
     return LockerOutcome(
         outcome.ok, outcome.reason_code, outcome.reason, outcome.params, consignment

@@ -3,8 +3,10 @@
 The job looks at every live pickup code whose result still sits in its compartment. Reminders
 and the last notice are announced as :class:`~lockers.events.PickupReminderDue` (the notices
 are written by whoever listens); when the window ends the code is revoked, a clerk is asked
-(an ``uncollected`` alert) to take the result to the service desk, and the compartment is
-opened for them through :class:`~lockers.events.CompartmentReleaseRequested`.
+(an ``uncollected`` alert) to take the result to the service desk, the compartment is opened
+for them through :class:`~lockers.events.CompartmentReleaseRequested`, and the recipient and
+the submitter are told where it now is through :class:`~lockers.events.MovedToDesk` (once: a
+revoked code is not looked at again).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from core import clock
 from core.events import publish
 from courier.models import Consignment
 from lockers.alerts import raise_alert
-from lockers.events import CompartmentReleaseRequested, PickupReminderDue
+from lockers.events import CompartmentReleaseRequested, MovedToDesk, PickupReminderDue
 from lockers.models import AlertKind, Compartment, PickupCode
 
 REMINDERS = ((dt.timedelta(hours=48), 2, "48h"), (dt.timedelta(hours=24), 1, "24h"))
@@ -96,5 +98,13 @@ def _window_ended(
             compartment=compartment.number,
             consignment_id=code.consignment_id,
             reason="uncollected: to the service desk",
+        ),
+    )
+    publish(
+        session,
+        MovedToDesk(
+            consignment_id=code.consignment_id,
+            pickup_code_id=code.id,
+            valid_until=code.valid_until,
         ),
     )

@@ -35,6 +35,14 @@ _SOURCES: dict[str, dict[str, str]] = {
         "en": "[Campus courier] {{ tracking_code }}: code {{ code }}, {{ locker }} "
         "#{{ compartment }}, by {{ until|when('en') }}. {{ link }}",
     },
+    # To a bare phone (a colleague of the recipient): no name, the link shows the same code.
+    "pickup_for_colleague": {
+        "zh_CN": "【校园快递】同事请您代取 {{ tracking_code }}：{{ place }}{{ locker }} "
+        "{{ compartment }}号格，取件码 {{ code }}，请于 {{ until|when('zh_CN') }} 前取走。"
+        "{{ link }}",
+        "en": "[Campus courier] Collect {{ tracking_code }} by {{ until|when('en') }}: code "
+        "{{ code }}, {{ locker }} #{{ compartment }} {{ link }}",
+    },
     "desk_ready": {
         "zh_CN": "【校园快递】{{ tracking_code }} 已办结，请到{{ place }}服务台领取，"
         "领取码 {{ code }}（或出示证件）。",
@@ -59,6 +67,13 @@ _SOURCES: dict[str, dict[str, str]] = {
         "前取走，将移至服务台，届时请凭证件到服务台领取。",
         "en": "[Campus courier] Last notice: unless collected by {{ until|when('en') }}, "
         "{{ tracking_code }} moves to the service desk; collect it there with your ID.",
+    },
+    "moved_to_desk": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 未在 {{ until|when('zh_CN') }} 前取走，"
+        "已转由{{ place }}服务台保管，请凭证件到服务台领取。{{ link }}",
+        # UCS-2 as soon as the campus is named in Chinese: 134 characters in two segments.
+        "en": "[Campus courier] Uncollected, {{ tracking_code }} is at the {{ place }} "
+        "desk: bring ID. {{ link }}",
     },
     # How to send them comes first: a long list is cut, the supplement link never is.
     "materials_missing": {
@@ -187,3 +202,9 @@ def redact(text: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             text = text.replace(secret, REDACTED)
         kept[name] = REDACTED
     return text, kept
+
+
+def staff_text(payload: dict[str, Any]) -> str:
+    """A queued notice's text as staff may read it: a notice still waiting to go out carries
+    its code and link, which only its recipient may see."""
+    return redact(str(payload.get("text", "")), dict(payload.get("params") or {}))[0]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from core.codes import CODE_KEY
 from core.config import Settings
 from core.db import make_engine, make_session_factory
 from core.events import EventBus, attach
@@ -18,10 +19,10 @@ from lockers.events import (
     AlertRaised,
     CompartmentReleaseRequested,
     KeypadLocked,
+    MovedToDesk,
     PickupCodeIssued,
     PickupReminderDue,
 )
-from lockers.pickup_codes import CODE_KEY
 from notifications.notify import set_default_language
 from routes import reactions as routes
 from services import locker_commands, notices
@@ -46,6 +47,7 @@ def build_bus() -> EventBus:
 
     bus.subscribe(PickupCodeIssued, notices.pickup_ready)
     bus.subscribe(PickupReminderDue, notices.pickup_reminder)
+    bus.subscribe(MovedToDesk, notices.moved_to_desk)
     bus.subscribe(HopRecorded, notices.deposit_receipt)
     bus.subscribe(MaterialsRequested, notices.materials_missing)
     bus.subscribe(SlaAlerted, notices.sla_alert)

@@ -21,7 +21,7 @@ from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAle
 from courier.models import Consignment, CustodyEvent, Level
 from courier.states import Kind
 from lockers.compartments import bank_by_controller
-from lockers.events import AlertRaised, PickupCodeIssued, PickupReminderDue
+from lockers.events import AlertRaised, MovedToDesk, PickupCodeIssued, PickupReminderDue
 from lockers.models import Alert, AlertKind, LockerBank, PickupCode
 from lockers.pickup_links import link_token
 from notifications.models import Channel
@@ -70,7 +70,8 @@ def _tell_recipient(
 
 
 def pickup_ready(session: Session, event: PickupCodeIssued) -> None:
-    """The recipient gets the code, the locker, its place and the deadline."""
+    """The recipient gets the code, the locker, its place and the deadline; when the recipient
+    let a colleague collect, the colleague's phone gets them instead."""
     consignment = session.get(Consignment, event.consignment_id)
     bank = bank_by_controller(session, event.controller)
     code = session.get(PickupCode, event.pickup_code_id)
@@ -85,7 +86,14 @@ def pickup_ready(session: Session, event: PickupCodeIssued) -> None:
         "place": _place(bank),
         "until": event.valid_until,
     }
-    _tell_recipient(session, consignment, "pickup_ready", params, f"ready:{event.pickup_code_id}")
+    key = f"ready:{event.pickup_code_id}"
+    if event.collector_phone:
+        notify(
+            session, "pickup_for_colleague", phone=event.collector_phone, params=params,
+            dedupe_key=key,
+        )  # fmt: skip
+        return
+    _tell_recipient(session, consignment, "pickup_ready", params, key)
 
 
 def desk_ready(session: Session, event: ResultAtDesk) -> None:
@@ -118,6 +126,28 @@ def pickup_reminder(session: Session, event: PickupReminderDue) -> None:
     }
     key = f"{template}:{event.pickup_code_id}"
     _tell_recipient(session, consignment, template, params, key, reminder=True)
+
+
+def moved_to_desk(session: Session, event: MovedToDesk) -> None:
+    """Recipient and submitter hear that the uncollected result is now at the service desk of
+    its pickup campus, with its tracking page (the pickup link died with the code)."""
+    consignment = session.get(Consignment, event.consignment_id)
+    if consignment is None:
+        return
+    public = session.info.get(PUBLIC_URL, "")
+    params = {
+        "tracking_code": consignment.tracking_code,
+        "place": consignment.pickup_campus.name,
+        "until": event.valid_until,
+        "link": f"{public}/t/{consignment.tracking_code}",
+    }
+    key = f"moved_to_desk:{event.pickup_code_id}"
+    _tell_recipient(session, consignment, "moved_to_desk", params, key)
+    if consignment.recipient_user_id != consignment.submitter_id:
+        notify(
+            session, "moved_to_desk", user=consignment.submitter, params=params,
+            dedupe_key=f"{key}:submitter",
+        )  # fmt: skip
 
 
 def deposit_receipt(session: Session, event: HopRecorded) -> None:
@@ -332,10 +362,11 @@ def outcome(session: Session, event: HopRecorded) -> None:
     # A batch of scans writes its rows together: queueing the notice must not flush them.
     with session.no_autoflush:
         if event.kind is Kind.PICKED_UP:
-            if consignment.recipient_user_id == consignment.submitter_id:
+            colleague = _colleague(session, consignment)
+            if colleague is None and consignment.recipient_user_id == consignment.submitter_id:
                 return
             place = session.get(Location, event.location_id) if event.location_id else None
-            params |= {"who": consignment.recipient_name, "at": event.at,
+            params |= {"who": colleague or consignment.recipient_name, "at": event.at,
                        "place": place.name if place else ""}  # fmt: skip
         if event.kind is Kind.DAMAGED:
             public = session.info.get(PUBLIC_URL, "")
@@ -346,6 +377,17 @@ def outcome(session: Session, event: HopRecorded) -> None:
         ):
             key = f"{template}:{consignment.id}:recipient"
             _tell_recipient(session, consignment, template, params, key, flush=False)
+
+
+def _colleague(session: Session, consignment: Consignment) -> str | None:
+    """Whom the recipient let collect with the code that opened the locker, if anyone: the
+    newest code not revoked (the pickup marks it used only after this notice is queued)."""
+    return session.scalar(
+        select(PickupCode.collector)
+        .where(PickupCode.consignment_id == consignment.id, PickupCode.revoked_at.is_(None))
+        .order_by(PickupCode.id.desc())
+        .limit(1)
+    )
 
 
 #: Custody events that end a request one way or another, and the notice each one gets.

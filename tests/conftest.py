@@ -20,12 +20,22 @@ from core.db import make_engine
 from core.events import EventBus, attach
 from core.logs import CHATTY, HANDLER_NAME
 from services.bootstrap import build_bus, with_code_key
+from tests.code_leaks import CodeLeakWatch
 from tests.databases import fresh_database
+
+#: pytester runs the code-leak watch on a scratch suite to prove it catches leaks.
+pytest_plugins = ["pytester"]
 
 # A Tuesday morning in term time, in Shanghai.
 #: The server's pickup-code key in tests (the ``settings`` fixture's ``code_key``).
 CODE_KEY = "test-code-key"
 NOW = dt.datetime(2026, 11, 17, 9, 30, tzinfo=clock.SHANGHAI)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No six-digit code may appear in a log record, a command row or an admin page of the whole
+    run (see tests/code_leaks.py)."""
+    config.pluginmanager.register(CodeLeakWatch(), "code-leaks")
 
 
 @pytest.fixture(scope="session")

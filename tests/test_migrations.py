@@ -3,11 +3,13 @@
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
 import migrations
 from core.db import make_engine
 from migrations.metadata import target_metadata
+from tests import factories
 from tests.databases import fresh_database
 
 
@@ -32,3 +34,27 @@ def test_the_holiday_table_is_seeded_by_the_migrations(session):
     from core.workdays import known_years
 
     assert {2024, 2025, 2026} <= {year.year for year in known_years(session)}
+
+
+def test_desk_codes_hashed_with_a_salt_are_retired_by_the_keyed_codes_migration(tmp_path):
+    with fresh_database(tmp_path) as url:
+        engine = make_engine(url)
+        with Session(engine) as session:
+            consignment = factories.consignment(session)
+            session.commit()
+            consignment_id = consignment.id
+        config = migrations.alembic_config(url)
+        command.downgrade(config, "0018")
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE consignments SET desk_code_salt = 'ab', desk_code_hash = :h"),
+                {"h": "0" * 64},
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            kept = connection.execute(
+                text("SELECT desk_code_hash FROM consignments WHERE id = :id"),
+                {"id": consignment_id},
+            ).scalar_one()
+        engine.dispose()
+        assert kept is None

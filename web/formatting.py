@@ -86,6 +86,7 @@ LABELS: dict[type, dict[str, Any]] = {
         Kind.PLACED_FOR_PICKUP: lazy_gettext("Placed for pickup"),
         Kind.PLACED_AT_DESK: lazy_gettext("Kept at the service desk"),
         Kind.PICKED_UP: lazy_gettext("Picked up"),
+        Kind.HANDED_TO_COLLEAGUE: lazy_gettext("Handed to a colleague to collect"),
         Kind.MISSED: lazy_gettext("Missed the shuttle"),
         Kind.DAMAGED: lazy_gettext("Damaged"),
         Kind.MISSING: lazy_gettext("Missing"),

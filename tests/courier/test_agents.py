@@ -3,12 +3,14 @@
 import pytest
 from sqlalchemy import select
 
+from core import codes
 from core.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from courier import agents
 from courier.events import MaterialsRequested, ResultAtDesk
 from courier.models import CustodyEvent, MaterialsRequest
 from courier.states import Kind, State
 from tests import factories
+from tests.conftest import CODE_KEY
 from tests.courier.agent_helpers import at_agent_desk, clerk, walk
 
 MATERIALS = [
@@ -252,6 +254,44 @@ def test_a_wrong_desk_code_is_refused(session):
         agents.hand_over(session, consignment, wang, "h1", collected_by="张老师", code=wrong)
     assert refused.value.code == "wrong_code"
     assert consignment.state == State.AT_DESK
+
+
+def test_a_desk_code_is_kept_as_its_hmac_under_the_desks_key(session):
+    wang = clerk(session, "wang")
+    consignment = _ready_same_campus(session, wang)
+    digits = agents.place_at_desk(session, consignment, wang, "d1")
+    key = codes.desk_key(CODE_KEY, consignment.pickup_campus.code)
+    assert consignment.desk_code_hash == codes.keyed_pin_hash(key, digits)
+
+
+def test_a_desk_code_does_not_verify_under_another_servers_key(session):
+    wang = clerk(session, "wang")
+    consignment = _ready_same_campus(session, wang)
+    digits = agents.place_at_desk(session, consignment, wang, "d1")
+    session.info[codes.CODE_KEY] = "another-server"
+    with pytest.raises(DomainError) as refused:
+        agents.hand_over(session, consignment, wang, "h1", collected_by="张老师", code=digits)
+    assert refused.value.code == "wrong_code"
+
+
+def test_placing_at_the_desk_twice_keeps_the_code_already_sent(session, heard):
+    wang = clerk(session, "wang")
+    consignment = _ready_same_campus(session, wang)
+    digits = agents.place_at_desk(session, consignment, wang, "d1")
+    assert agents.place_at_desk(session, consignment, wang, "d1") == ""
+    assert [e.digits for e in heard if isinstance(e, ResultAtDesk)] == [digits]
+    agents.hand_over(session, consignment, wang, "h1", collected_by="张老师", code=digits)
+    assert consignment.state == State.PICKED_UP
+
+
+def test_a_code_typed_for_a_result_whose_code_was_retired_asks_for_an_id(session):
+    wang = clerk(session, "wang")
+    consignment = _ready_same_campus(session, wang)
+    agents.place_at_desk(session, consignment, wang, "d1")
+    consignment.desk_code_hash = None  # as migration 0019 leaves a salted code
+    with pytest.raises(DomainError) as refused:
+        agents.hand_over(session, consignment, wang, "h1", collected_by="张老师", code="123456")
+    assert refused.value.code == "no_desk_code"
 
 
 def test_a_checked_id_hands_the_result_over_without_the_code(session):

@@ -17,6 +17,7 @@ from lockers.models import Alert, AlertKind, BankKind, Size
 from lockers.pickups import deposit
 from lockers.uncollected import remind_uncollected
 from notifications.dispatcher import Dispatcher
+from notifications.templates import segments
 from services.notices import turn_near
 from tests import factories
 from tests.factories import LABEL_KEY
@@ -84,6 +85,52 @@ def test_the_pickup_code_travels_by_sms_then_the_reminders_then_the_desk(
     assert consignment.tracking_code in alert.message
     assert command.args == {"compartment": placement.compartment.number}
     assert pickup_codes.active_code(session, placement.compartment) is None
+
+
+@pytest.fixture
+def uncollected(session, pickup_bank, teacher, frozen_clock):
+    """A result for ``teacher`` (submitted by someone else, who reads English) left in its
+    locker past its window, the job run three times."""
+    from notifications.models import ChannelChoice, Preference
+
+    consignment = ready_for_pickup(
+        session, factories.consignment(session, origin="NH", department_campus="NH")
+    )
+    consignment.recipient_user_id = teacher.id
+    consignment.submitter.phone = "+8613800000043"
+    session.add(
+        Preference(user_id=consignment.submitter_id, channel=ChannelChoice.SMS, language="en")
+    )
+    place_for_pickup(session, consignment, pickup_bank, actor=None, key="p1")
+    frozen_clock.advance(dt.timedelta(hours=73))
+    for _ in range(3):
+        remind_uncollected(session)
+    return consignment
+
+
+def test_an_uncollected_result_moved_to_the_desk_is_told_once_to_recipient_and_submitter(
+    session, uncollected
+):
+    told = sorted(n.recipient for n in notices(session, "moved_to_desk"))
+    assert told == [PHONE, "+8613800000043"]
+
+
+def test_the_recipient_hears_in_chinese_where_the_result_now_is_with_its_link(session, uncollected):
+    (notice,) = [n for n in notices(session, "moved_to_desk") if n.recipient == PHONE]
+    assert notice.payload["text"] == (
+        f"【校园快递】{uncollected.tracking_code} 未在 11月20日 09:30 前取走，"
+        f"已转由南湖校区服务台保管，请凭证件到服务台领取。/t/{uncollected.tracking_code}"
+    )
+    assert segments(notice.payload["text"]) <= 2
+
+
+def test_the_submitter_hears_it_in_their_language_within_two_segments(session, uncollected):
+    (notice,) = [n for n in notices(session, "moved_to_desk") if n.recipient != PHONE]
+    assert notice.payload["text"] == (
+        f"[Campus courier] Uncollected, {uncollected.tracking_code} is at the 南湖校区 "
+        f"desk: bring ID. /t/{uncollected.tracking_code}"
+    )
+    assert segments(notice.payload["text"]) <= 2
 
 
 def test_the_uncollected_job_is_declared_for_the_scheduler():

@@ -63,3 +63,28 @@ def test_the_submitter_hears_who_collected_a_result_for_someone_else(session, at
     (notice,) = notices(session, "outcome_collected")
     assert "11月18日 10:05" in notice.payload["text"]
     assert "由王老师取走" in notice.payload["text"]
+
+
+def test_after_a_colleague_collected_the_submitter_is_told_their_name(session, frozen_clock):
+    from courier.models import Source
+    from lockers.compartments import add_bank, place_for_pickup
+    from lockers.models import BankKind, Size
+    from lockers.pickups import pickup
+    from services.pickups import let_colleague_collect
+    from tests.lockers.test_lockers import ready_for_pickup
+
+    place = factories.location(session, "NH-LOCKER-1", "NH", kind="locker_site")
+    bank = add_bank(session, "NH-PU-01", "南湖取件柜", BankKind.PICKUP, place, [Size.S])
+    consignment = ready_for_pickup(
+        session, factories.consignment(session, origin="NH", department_campus="NH")
+    )
+    consignment.submitter.phone = "+8613800000778"
+    placed = place_for_pickup(session, consignment, bank, actor=None, key="p1")
+    let_colleague_collect(
+        session, consignment.submitter, consignment, name="王同事", phone="13900000902"
+    )
+    pickup(session, placed.compartment, key="mqtt:1", source=Source.MQTT)
+    (notice,) = notices(session, "outcome_collected")
+    assert notice.recipient == "+8613800000778"
+    assert "由王同事取走" in notice.payload["text"]
+    assert consignment.collected_by == "王同事"

@@ -16,6 +16,8 @@ ACCESS: dict[str, str | frozenset[Role] | set[Role]] = {
     "pickups.by_link": PUBLIC,
     "pickups.mine": ANY_USER,
     "pickups.send_again": ANY_USER,
+    "pickups.colleague": ANY_USER,
+    "api.colleague": ANY_USER,
     "account.create_token": ANY_USER,
     "account.index": ANY_USER,
     "account.password": ANY_USER,

@@ -178,3 +178,26 @@ def test_the_field_problems_follow_the_chosen_language(client, session):
     ).get_data(as_text=True)
     assert "Enter a mobile number we can text" in page
     assert "Use one WeCom member ID" in page
+
+
+WAITING = {
+    "template": "pickup_ready",
+    "params": {"code": "482913", "link": "https://c.example/p/7-ab-cd"},
+    "text": "取件码 482913 https://c.example/p/7-ab-cd",
+}
+
+
+def test_the_admin_page_hides_the_code_of_a_notice_still_waiting_to_go_out(client, session):
+    enqueue(session, "sms", "+8613800000005", WAITING, "ready:1")
+    factories.user(session, "notice_admin", Role.ADMIN)
+    login(client, "notice_admin")
+    page = client.get("/admin/notifications").get_data(as_text=True)
+    assert "取件码 ****** ******" in page
+    assert "482913" not in page
+
+
+def test_the_api_hides_the_code_of_a_notice_still_waiting_to_go_out(client, session):
+    enqueue(session, "sms", "+8613800000005", WAITING, "ready:1")
+    headers = bearer(client, session, "api_admin", Role.ADMIN)
+    (row,) = client.get("/api/notifications", headers=headers).get_json()["notifications"]
+    assert row["text"] == "取件码 ****** ******"

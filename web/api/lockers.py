@@ -41,7 +41,6 @@ def bank_json(bank: LockerBank) -> dict[str, Any]:
                 "size": str(c.size),
                 "state": str(c.state),
                 "tracking_code": c.consignment.tracking_code if c.consignment else None,
-                "locked_until": c.locked_until.isoformat() if c.locked_until else None,
             }
             for c in bank.compartments
         ],

@@ -11,6 +11,7 @@ from core.outbox import OutboxMessage
 from core.users import Role
 from notifications.dispatcher import CHANNELS, record_delivery
 from notifications.senders import TWILIO_STATUS_PATH
+from notifications.templates import staff_text
 from web.api import api
 from web.api.schemas import notifications as schema
 from web.api.typed import operation, query_of, shaped_answer
@@ -30,7 +31,7 @@ def outbox_json(row: OutboxMessage) -> dict[str, Any]:
         "channel": row.channel,
         "to": row.recipient,
         "template": row.payload.get("template"),
-        "text": row.payload.get("text"),
+        "text": staff_text(row.payload),
         "status": str(row.status),
         "attempts": row.attempts,
         "created_at": _iso(row.created_at),

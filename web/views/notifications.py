@@ -15,6 +15,7 @@ from core.users import Role
 from notifications.dispatcher import CHANNELS, resend
 from notifications.models import ChannelChoice, ConsoleMessage
 from notifications.notify import preference_of
+from notifications.templates import staff_text
 from services import audit
 from services.contact import set_contact
 from web.auth import current_user, login_required, roles_required
@@ -110,6 +111,7 @@ def admin() -> Any:
         filters=FILTERS,
         to=to,
         resendable={OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.UNKNOWN},
+        staff_text=staff_text,
     )
 
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from core.errors import DomainError
 from courier.consignments import find_consignment
-from services.pickups import resend, waiting_by_link, waiting_for
+from services.pickups import let_colleague_collect, resend, waiting_by_link, waiting_for
 from web.auth import current_user, login_required, public
 from web.db import db
+from web.errors import problem_list
 from web.formatting import translate
-from web.params import label_key
+from web.params import label_key, phone_regions
 from web.pickup_qr import code_qr_src
 
 pickups = Blueprint("pickups", __name__)
@@ -41,6 +42,36 @@ def send_again(code: str) -> Any:
     else:
         flash(
             gettext("A new code is on its way; the old one no longer opens the locker."), "success"
+        )
+    return redirect(url_for("pickups.mine"))
+
+
+@pickups.post("/pickups/<code>/colleague")
+@login_required
+def colleague(code: str) -> Any:
+    """A colleague collects instead: a fresh code to their phone; the recipient's stops working."""
+    user = current_user()
+    assert user is not None  # login_required
+    consignment = find_consignment(db(), code, label_key())
+    try:
+        handed = let_colleague_collect(
+            db(),
+            user,
+            consignment,
+            name=request.form.get("name", ""),
+            phone=request.form.get("phone", ""),
+            phone_regions=phone_regions(),
+        )
+    except DomainError as error:
+        for problem in problem_list(error):
+            flash(problem["message"], "error")
+    else:
+        flash(
+            gettext(
+                "%(name)s gets a new code by SMS; yours no longer opens the locker.",
+                name=handed.collector,
+            ),
+            "success",
         )
     return redirect(url_for("pickups.mine"))
 

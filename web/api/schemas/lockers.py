@@ -18,7 +18,6 @@ class Compartment(msgspec.Struct):
     size: str
     state: str
     tracking_code: str | None
-    locked_until: str | None
 
 
 class Bank(msgspec.Struct):
