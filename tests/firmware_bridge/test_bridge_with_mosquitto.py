@@ -365,3 +365,36 @@ def test_a_command_with_an_unknown_op_is_answered_rejected(mosquitto, controller
         "error": "unknown op self_destruct",
     }
     client.loop_stop()
+
+
+def test_a_label_checked_at_the_drop_box_screen_opens_a_door_and_its_deposit_sends_a_receipt(
+    read, write, bridge, drop_box, mosquitto, tmp_path
+):
+    """The screen's ``open`` for a deposit travels to the box; the box opens, reports the deposit
+    without a label of its own and closes; the held compartment names the envelope."""
+    from core.outbox import OutboxMessage
+    from services.drop_box import open_for_label
+
+    box = SimulatedController(mosquitto.address, "NH", CTL, 4, tmp_path / "sims", key_of(CTL),
+                              deposit_seconds=0.3)  # fmt: skip
+    box.start()
+    assert box.connected.wait(10)
+
+    def ask(session):
+        submitter = factories.user(session, "wang", phone="13800000002")
+        envelope = factories.consignment(
+            session, origin="NH", department_campus="XL", submitter=submitter
+        )
+        opened = open_for_label(session, bank_by_controller(session, CTL), envelope.tracking_code,
+                                LABEL_KEY)  # fmt: skip
+        return envelope.id, opened.command_id
+
+    envelope_id, command_id = write(ask)
+    done = select(Command.status).where(Command.cmd_id == command_id)
+    eventually(lambda: read(lambda s: s.scalar(done)) == CommandStatus.DONE)
+    eventually(lambda: read(lambda s: s.get(Consignment, envelope_id).state) == "deposited")
+    receipt = select(OutboxMessage.payload).where(
+        OutboxMessage.dedupe_key.like(f"deposit:{envelope_id}:%")
+    )
+    assert read(lambda s: s.scalar(receipt))["template"] == "deposit_receipt"
+    box.stop()

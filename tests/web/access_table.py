@@ -87,6 +87,8 @@ ACCESS: dict[str, str | frozenset[Role] | set[Role]] = {
     "lockers.detail": ADMIN_ONLY,
     "lockers.index": ADMIN_ONLY,
     "lockers.kiosk": PUBLIC,
+    "lockers.drop": PUBLIC,
+    "lockers.drop_opening": PUBLIC,
     "lockers.remote_open": ADMIN_ONLY,
     "network.delete_period": ADMIN_ONLY,
     "network.diagram_svg": {Role.CLERK, Role.COURIER, Role.HALL_STAFF},
