@@ -37,7 +37,7 @@ class SimulatedController:
         code_key: str,
         *,
         heartbeat_seconds: float = 30.0,
-        deposit_seconds: float = 2.0,
+        deposit_seconds: float = 4.0,
     ) -> None:
         """``code_key`` is this controller's own key (``core.codes.controller_key``), provisioned
         at installation, which it checks pickup codes with; ``deposit_seconds`` is how long a
