@@ -175,6 +175,11 @@ def empty(item: Compartment) -> None:
     item.failed_attempts = 0
 
 
+def locker_note(item: Compartment) -> str:
+    """How a custody event names the compartment it happened at."""
+    return f"{item.bank.controller} #{item.number}"
+
+
 def record_at_locker(
     session: Session,
     consignment: Consignment,
@@ -198,7 +203,7 @@ def record_at_locker(
             device_at=device_at,
             location=item.bank.location,
             device=item.bank.controller,
-            notes=f"{item.bank.controller} #{item.number}",
+            notes=locker_note(item),
         ),
     )
 

@@ -34,6 +34,7 @@ ACCESS: dict[str, str | frozenset[Role] | set[Role]] = {
     "agents.acknowledge": {Role.CLERK},
     "agents.act": {Role.CLERK, Role.HALL_STAFF},
     "agents.inbox": {Role.CLERK},
+    "agents.open_sorting": {Role.CLERK},
     "agents.stats": {Role.CLERK},
     "agents.work": {Role.CLERK, Role.HALL_STAFF},
     "api.add_event": ANY_USER,
