@@ -295,6 +295,9 @@ def replan(
                     alight_stop_id=ride.alight_stop,
                     departs_at=ride.departs_at,
                     arrives_at=ride.arrives_at,
+                    # Said here, not left to the column default: mark_transfer reads it
+                    # before the flush.
+                    status=LegStatus.PLANNED,
                 )
             )
     riding = consignment.state in (State.IN_TRANSIT, State.RETURN_IN_TRANSIT)

@@ -1,5 +1,7 @@
 """A teacher at the drop box's screen, on a phone-sized and a desk-sized screen: a genuine label
-opens a door, the simulated box reports the deposit, a forged label opens nothing.
+opens a door, the simulated box reports the deposit, a forged label opens nothing. Then the
+envelope's way to 西岭 (a change of bus at 南湖, no misroute), the courier's sort into the
+sorting locker and the clerk opening it from the desk.
 
 The live server runs as ``courier run`` starts it: a private MQTT broker, the bridge and a
 simulated controller for every demo locker bank.
@@ -8,6 +10,7 @@ simulated controller for every demo locker bank.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,7 +24,7 @@ from core.users import User
 from courier.consignments import NewConsignment, create_consignment
 from courier.models import Consignment
 from services.bootstrap import build_bus
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, screenshot
 from tests.databases import fresh_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -52,7 +55,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             var_dir=folder,
         )
         services = bootstrap(settings)
-        with devices(services):
+        with devices(services) as simulators:
             with unit_of_work(services.sessions) as opened:  # type: ignore[arg-type]
                 session = for_writing(opened)  # the bridge writes at the same time
                 teacher = session.scalars(select(User).where(User.login == "teacher")).one()
@@ -71,7 +74,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             thread.start()
             try:
                 yield {"url": f"http://127.0.0.1:{server.server_port}", "codes": codes,
-                       "engine": engine}  # fmt: skip
+                       "engine": engine, "sessions": services.sessions,
+                       "simulators": simulators}  # fmt: skip
             finally:
                 server.shutdown()
                 thread.join()
@@ -116,3 +120,73 @@ def test_a_teacher_drops_an_envelope_by_its_label_and_a_forged_one_opens_nothing
     screenshot(screen, f"drop-box-4-received-{size}")
     assert state_of(system, code) == "deposited"
     screen.context.close()
+
+
+def to_xi_ling(system: dict, code: str) -> list[str]:
+    """The courier's scans from the 东江 drop box to 西岭, changing bus at 南湖; the kinds
+    recorded."""
+    from courier.scans import Scan, process_scans
+
+    steps = [("collect", "DJ-LOCKER-1"), ("load", "DJ-SHUTTLE"), ("unload", "NH-SHUTTLE"),
+             ("load", "NH-SHUTTLE"), ("unload", "XL-SHUTTLE")]  # fmt: skip
+    with unit_of_work(system["sessions"]) as opened:
+        session = for_writing(opened)
+        courier = session.scalars(select(User).where(User.login == "courier")).one()
+        process_scans(
+            session,
+            courier,
+            [Scan(id=f"{code}-{n}", code=code, kind=kind, location=place)
+             for n, (kind, place) in enumerate(steps)],
+            LABEL_KEY,
+        )  # fmt: skip
+    with make_session_factory(system["engine"], build_bus())() as session:
+        consignment = session.scalars(
+            select(Consignment).where(Consignment.tracking_code == code)
+        ).one()
+        return [event.kind for event in consignment.events]
+
+
+def sorting_compartment(system: dict, code: str) -> int:
+    from lockers.compartments import bank_by_controller
+    from lockers.sorting import compartment_number_for
+
+    with make_session_factory(system["engine"], build_bus())() as session:
+        consignment = session.scalars(
+            select(Consignment).where(Consignment.tracking_code == code)
+        ).one()
+        return compartment_number_for(session, bank_by_controller(session, "XL-SO-01"), consignment)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_courier_sorts_into_the_sorting_locker_and_the_clerk_opens_it_from_the_desk(
+    browser, system, size
+):
+    code = system["codes"][size]
+    assert state_of(system, code) == "deposited", "the drop-box test before this one drops it"
+    kinds = to_xi_ling(system, code)
+    assert "transferred" in kinds
+    assert "misrouted" not in kinds
+    assert state_of(system, code) == "arrived"
+
+    number = sorting_compartment(system, code)
+    system["simulators"]["XL-SO-01"].deposit(number, f"{system['url']}/t/{code}")
+    deadline = time.monotonic() + 15
+    while state_of(system, code) != "sorted" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert state_of(system, code) == "sorted"
+
+    desk = browser.new_context(
+        base_url=system["url"], locale="zh-CN", viewport=SIZES[size]
+    ).new_page()
+    desk.set_default_timeout(15_000)
+    log_in(desk, "clerk")
+    desk.goto("/clerk/")
+    held = desk.locator(f"[data-test=sorting-XL-SO-01-{number}]")
+    expect(held).to_contain_text(code)
+    screenshot(desk, f"sorting-1-desk-{size}")
+    held.locator("[data-test=open-sorting]").click()
+    expect(desk.locator(".flash.success")).to_contain_text(f"{number}号格口正在打开")
+    expect(desk.locator(f"[data-test=row-{code}]")).to_contain_text("我的")
+    screenshot(desk, f"sorting-2-opened-{size}")
+    assert state_of(system, code) == "with_agent"
+    desk.context.close()

@@ -301,7 +301,7 @@ def test_during_a_transfer_the_tracking_page_says_it_changes_bus_at_the_hub(
     with at(2026, 11, 17, 8, 45):
         page = visible_text(client.get(f"/t/{consignment.tracking_code}"))
     assert "部门办理中" not in page
-    assert "转运中：在南湖校区换乘校车。" in page
+    assert "送达办理部门 转运中：在南湖校区换乘校车。" in page
 
 
 def test_an_anonymous_viewer_reads_the_envelope_and_its_code_as_the_heading(
@@ -312,3 +312,22 @@ def test_an_anonymous_viewer_reads_the_envelope_and_its_code_as_the_heading(
     heading = re.search(r'<h1 data-test="heading">([^<]*)</h1>', page)
     assert heading is not None
     assert heading.group(1) == f"文件 {consignment.tracking_code}"
+
+
+def test_a_first_plan_names_the_hub_at_once_so_one_batch_to_the_hub_is_a_transfer(
+    session, hub_network, at
+):
+    with at(2026, 11, 17, 7, 0):
+        consignment = factories.consignment(session, origin="DJ", department_campus="XL")
+        replan(session, consignment)
+        # A courier's phone sends its queued scans as one batch.
+        *_, unloaded = scan(
+            session,
+            consignment,
+            ("deposit", "DJ-STOP"),
+            ("collect", "DJ-STOP"),
+            ("load", "DJ-STOP"),
+            ("unload", "NH-SHUTTLE"),
+        )
+    assert unloaded.state is State.AT_HUB
+    assert Kind.MISROUTED not in kinds(session, consignment)
