@@ -122,21 +122,22 @@ def test_a_teacher_drops_an_envelope_by_its_label_and_a_forged_one_opens_nothing
     screen.context.close()
 
 
-def to_xi_ling(system: dict, code: str) -> list[str]:
-    """The courier's scans from the 东江 drop box to 西岭, changing bus at 南湖; the kinds
-    recorded."""
+TO_THE_HUB = [("collect", "DJ-LOCKER-1"), ("load", "DJ-SHUTTLE"), ("unload", "NH-SHUTTLE")]
+ON_TO_XI_LING = [("load", "NH-SHUTTLE"), ("unload", "XL-SHUTTLE")]
+
+
+def courier_scans(system: dict, code: str, steps: list[tuple[str, str]]) -> list[str]:
+    """The courier's scans of ``code`` as one batch; the kinds recorded so far."""
     from courier.scans import Scan, process_scans
 
-    steps = [("collect", "DJ-LOCKER-1"), ("load", "DJ-SHUTTLE"), ("unload", "NH-SHUTTLE"),
-             ("load", "NH-SHUTTLE"), ("unload", "XL-SHUTTLE")]  # fmt: skip
     with unit_of_work(system["sessions"]) as opened:
         session = for_writing(opened)
         courier = session.scalars(select(User).where(User.login == "courier")).one()
         process_scans(
             session,
             courier,
-            [Scan(id=f"{code}-{n}", code=code, kind=kind, location=place)
-             for n, (kind, place) in enumerate(steps)],
+            [Scan(id=f"{code}-{kind}-{place}", code=code, kind=kind, location=place)
+             for kind, place in steps],
             LABEL_KEY,
         )  # fmt: skip
     with make_session_factory(system["engine"], build_bus())() as session:
@@ -158,13 +159,28 @@ def sorting_compartment(system: dict, code: str) -> int:
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_the_courier_sorts_into_the_sorting_locker_and_the_clerk_opens_it_from_the_desk(
+def test_the_envelope_changes_bus_at_the_hub_is_sorted_into_the_locker_and_the_clerk_opens_it(
     browser, system, size
 ):
     code = system["codes"][size]
     assert state_of(system, code) == "deposited", "the drop-box test before this one drops it"
-    kinds = to_xi_ling(system, code)
-    assert "transferred" in kinds
+    assert courier_scans(system, code, TO_THE_HUB)[-1] == "transferred"
+    # The tracking page while it changes bus at 南湖: for anyone, then for its submitter.
+    viewer = browser.new_context(
+        base_url=system["url"], locale="zh-CN", viewport=SIZES[size]
+    ).new_page()
+    viewer.goto(f"/t/{code}")
+    expect(viewer.locator("[data-test=heading]")).to_have_text(f"文件 {code}")
+    expect(viewer.locator("[data-test=eta-now]")).to_have_text("转运中：在南湖校区换乘校车。")
+    screenshot(viewer, f"tracking-1-transfer-anonymous-{size}")
+    log_in(viewer, "teacher")
+    viewer.goto(f"/t/{code}")
+    expect(viewer.locator("[data-test=heading]")).to_have_text("纵向科研项目合同（任务书）盖章")
+    expect(viewer.locator("[data-test=eta-label]")).to_have_text("送达办理部门")
+    screenshot(viewer, f"tracking-2-transfer-teacher-{size}")
+    viewer.context.close()
+
+    kinds = courier_scans(system, code, ON_TO_XI_LING)
     assert "misrouted" not in kinds
     assert state_of(system, code) == "arrived"
 
