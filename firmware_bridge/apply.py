@@ -16,8 +16,9 @@ from courier.models import Source
 from lockers import keypad_lock
 from lockers.alerts import raise_alert
 from lockers.compartments import empty
-from lockers.models import AlertKind, Compartment, CompartmentState, LockerBank
+from lockers.models import AlertKind, BankKind, Compartment, CompartmentState, LockerBank
 from lockers.pickups import deposit, pickup
+from lockers.sorting import sort_into
 
 
 def numbered(session: Session, bank: LockerBank) -> dict[int, Compartment]:
@@ -54,6 +55,13 @@ def apply_event(
             else:
                 empty(item)
             return "door closed"
+        if kind == "deposit" and item is not None and bank.kind == BankKind.SORTING:
+            # The courier's sort: into the compartment of the envelope's department.
+            done = sort_into(
+                session, item, data.get("label"), key=key, label_key=label_key,
+                device_at=device_at,
+            )  # fmt: skip
+            return _said("sort", done.ok, done.reason_code, done.consignment)
         if kind == "deposit" and item is not None:
             outcome = deposit(
                 session, item, data.get("label"), key=key, label_key=label_key,

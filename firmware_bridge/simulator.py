@@ -41,17 +41,21 @@ class SimulatedController:
         *,
         heartbeat_seconds: float = 30.0,
         occupied: Iterable[int] = (),
+        deposit_seconds: float = 4.0,
     ) -> None:
         """``code_key`` is this controller's own key (``core.codes.controller_key``), provisioned
         at installation, which it checks pickup codes with. ``occupied``: the compartments that
         hold something when the controller is first installed (the demo's seeded results); a
-        controller that has run before knows its compartments from its own events."""
+        controller that has run before knows its compartments from its own events.
+        ``deposit_seconds`` is how long a simulated teacher takes to put an envelope into a door
+        the server opened for it."""
         self.address = address
         self.code_key = code_key
         self.campus = campus
         self.controller = controller
         self.compartments = compartments
         self.heartbeat_seconds = heartbeat_seconds
+        self.deposit_seconds = deposit_seconds
         self.path = state_dir / f"{controller}.sqlite3"
         state_dir.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
@@ -284,6 +288,19 @@ class SimulatedController:
         self.emit("door_opened", {"compartment": compartment, "by": "code"})
         self.emit("door_closed", {"compartment": compartment, "occupied": False, "by": "code"})
 
+    def _open_for_deposit(self, compartment: int) -> None:
+        """The drop-box screen checked a label: the door opens, and a moment later the teacher
+        has put the envelope in and shut it. The box's own reader saw no label (the screen
+        did), so the deposit names none: the server knows whom the compartment was held for."""
+        self.emit("door_opened", {"compartment": compartment, "by": "remote"})
+        threading.Timer(self.deposit_seconds, self._deposited, args=(compartment,)).start()
+
+    def _deposited(self, compartment: int) -> None:
+        if self._stop.is_set():
+            return
+        self.emit("deposit", {"compartment": compartment, "label": None})
+        self.emit("door_closed", {"compartment": compartment, "occupied": True, "by": "remote"})
+
     # Messages from the server ---------------------------------------------------------------
     def _on_message(self, client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         try:
@@ -323,6 +340,8 @@ class SimulatedController:
         elif op == "open" and args.get("for") == "pickup":
             # The server checked the code typed on the kiosk: open as a right code would.
             self._open_for_pickup(int(args["compartment"]))
+        elif op == "open" and args.get("for") == "deposit":
+            self._open_for_deposit(int(args["compartment"]))
         elif op == "open":
             number = args.get("compartment")
             self.emit("door_opened", {"compartment": number, "by": "remote"})

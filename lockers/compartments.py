@@ -28,6 +28,8 @@ from lockers.models import (
 )
 
 RESERVATION = dt.timedelta(minutes=30)
+#: Pages a compartment of each size holds; thicker files need a large one.
+PAGES_PER_SIZE = ((Size.S, 30), (Size.M, 200))
 
 
 def add_bank(
@@ -134,6 +136,32 @@ def allocate(
     return _reserve(session, fitting[0], now + hold)
 
 
+def envelope_size(consignment: Consignment) -> Size:
+    """The smallest compartment size an envelope of ``consignment.pages`` pages fits."""
+    for size, pages in PAGES_PER_SIZE:
+        if consignment.pages <= pages:
+            return size
+    return Size.L
+
+
+def reserve_for(
+    session: Session, bank: LockerBank, consignment: Consignment, hold: dt.timedelta
+) -> Compartment:
+    """Hold a compartment of ``bank`` that fits ``consignment`` for it alone: its deposit
+    event then names the consignment even when the box read no label. A reservation still
+    held for it is used again (the person asked twice)."""
+    now = clock.now()
+    for item in bank.compartments:
+        held = item.state == CompartmentState.RESERVED and item.consignment_id == consignment.id
+        if held and item.reserved_until and item.reserved_until > now:
+            item.reserved_until = now + hold
+            return item
+    chosen = allocate(session, bank, envelope_size(consignment), hold)
+    chosen.consignment_id = consignment.id
+    session.flush()
+    return chosen
+
+
 def fill(item: Compartment, consignment: Consignment) -> None:
     item.state = CompartmentState.OCCUPIED
     item.consignment_id = consignment.id
@@ -144,6 +172,11 @@ def empty(item: Compartment) -> None:
     item.state = CompartmentState.FREE
     item.consignment_id = None
     item.reserved_until = None
+
+
+def locker_note(item: Compartment) -> str:
+    """How a custody event names the compartment it happened at."""
+    return f"{item.bank.controller} #{item.number}"
 
 
 def record_at_locker(
@@ -169,7 +202,7 @@ def record_at_locker(
             device_at=device_at,
             location=item.bank.location,
             device=item.bank.controller,
-            notes=f"{item.bank.controller} #{item.number}",
+            notes=locker_note(item),
         ),
     )
 

@@ -86,12 +86,31 @@ class Compartment(Base):
         value_enum(CompartmentState, 10), default=CompartmentState.FREE
     )
     consignment_id: Mapped[int | None] = mapped_column(ForeignKey("consignments.id"), index=True)
-    #: Sorting lockers: the department this compartment belongs to.
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     reserved_until: Mapped[dt.datetime | None]
 
     bank: Mapped[LockerBank] = relationship(back_populates="compartments")
     consignment: Mapped[Consignment | None] = relationship()
+
+
+class SortingAssignment(Base):
+    """Which compartment of a sorting locker takes the envelopes of a department; the one
+    without a department is the agent desk's, for envelopes of departments without their own.
+    A sorting compartment holds many envelopes: which ones, the custody log says."""
+
+    __tablename__ = "sorting_assignments"
+    __table_args__ = (
+        UniqueConstraint("bank_id", "compartment_number"),
+        UniqueConstraint("bank_id", "department_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(
+        ForeignKey("locker_banks.id", ondelete="CASCADE"), index=True
+    )
+    compartment_number: Mapped[int]
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+
+    bank: Mapped[LockerBank] = relationship()
     department: Mapped[Department | None] = relationship()
 
 

@@ -37,9 +37,15 @@ def deposit(
     label_key: str,
     device_at: dt.datetime | None = None,
 ) -> LockerOutcome:
-    """An envelope went into a drop-box compartment; its label, if read, says which one."""
+    """An envelope went into a drop-box compartment; its label, if read, says which one,
+    else the compartment's reservation does (the drop-box screen checked the label before
+    asking for the door)."""
+    waiting = item.state in (CompartmentState.RESERVED, CompartmentState.OPEN)
+    reserved_for = item.consignment if waiting and item.consignment_id is not None else None
     item.state = CompartmentState.OCCUPIED
-    if not label_text:
+    if not label_text and reserved_for is not None:
+        consignment = reserved_for
+    elif not label_text:
         raise_alert(
             session,
             AlertKind.FAULT,
@@ -48,7 +54,8 @@ def deposit(
             compartment_number=item.number,
         )
         return LockerOutcome(False, "no_label", N_("The deposit has no readable label."))
-    consignment = find_consignment(session, label_text, label_key)
+    else:
+        consignment = find_consignment(session, label_text, label_key)
     outcome = record_at_locker(
         session, consignment, item, Kind.DEPOSITED, key, Source.MQTT, device_at=device_at
     )

@@ -295,6 +295,9 @@ def replan(
                     alight_stop_id=ride.alight_stop,
                     departs_at=ride.departs_at,
                     arrives_at=ride.arrives_at,
+                    # Said here, not left to the column default: mark_transfer reads it
+                    # before the flush.
+                    status=LegStatus.PLANNED,
                 )
             )
     riding = consignment.state in (State.IN_TRANSIT, State.RETURN_IN_TRANSIT)
@@ -340,8 +343,12 @@ def mark_transfer(consignment: Consignment, plan: RoutePlan, tt: Timetable) -> N
     ride, following = ahead[0], ahead[1]
     consignment.transfer_campus_id = tt.stops[ride.alight_stop_id].campus_id
     trips = {trip.id: trip.code for trip in tt.trips}
+    # A connection on another day than the arrival at the hub, or than today, says which day.
+    leaves = _hhmm(following.departs_at)
+    if {_day(ride.arrives_at), _day(plan.updated_at)} != {_day(following.departs_at)}:
+        leaves = f"{following.departs_at.astimezone(SHANGHAI):%m-%d} {leaves}"
     consignment.transfer_next = (
-        f"{trips.get(following.trip_id, '?')} {_hhmm(following.departs_at)} "
+        f"{trips.get(following.trip_id, '?')} {leaves} "
         f"{tt.stops[following.board_stop_id].code} → {tt.stops[following.alight_stop_id].code}"
     )
 

@@ -66,9 +66,9 @@ def settle(session: Session) -> None:
         plan = plans.get(consignment.id)
         reason = None
         planned = [leg for leg in plan.legs if leg.status == LegStatus.PLANNED] if plan else []
-        for kind, _at in hops[consignment.id]:
+        for kind, at in hops[consignment.id]:
             if plan is not None:
-                _move_legs(plan, kind)
+                _move_legs(plan, kind, at)
             reason = REASONS.get(kind, reason)
         last = hops[consignment.id][-1][1]
         if plan is not None and _still_holds(
@@ -112,11 +112,20 @@ def _still_holds(
     return all(leg.departs_at >= at - LOAD_GRACE for leg in planned)
 
 
-def _move_legs(plan: RoutePlan, kind: Kind) -> None:
+def _move_legs(plan: RoutePlan, kind: Kind, at: dt.datetime) -> None:
+    """A load puts the envelope on the first planned ride; an unload at ``at`` ends the ride it
+    is on. A ride that cannot have been the one (unloaded before it left) is dropped, so that
+    the next leg is planned from where and when the envelope really is; one unloaded before its
+    planned arrival arrived then."""
     pending = [leg for leg in plan.legs if leg.status == LegStatus.PLANNED]
     if kind is Kind.LOADED and pending:
         pending[0].status = LegStatus.LOADED
     elif kind in (Kind.UNLOADED, Kind.TRANSFERRED):
-        for leg in plan.legs:
-            if leg.status == LegStatus.LOADED:
-                leg.status = LegStatus.DONE
+        for leg in list(plan.legs):
+            if leg.status != LegStatus.LOADED:
+                continue
+            if at < leg.departs_at:
+                plan.legs.remove(leg)
+                continue
+            leg.arrives_at = min(leg.arrives_at, at)
+            leg.status = LegStatus.DONE

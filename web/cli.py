@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import select
@@ -25,6 +25,9 @@ from core.phones import mobile_number
 from core.users import Role, create_user
 from services import audit
 from services.bootstrap import Services, bootstrap
+
+if TYPE_CHECKING:
+    from firmware_bridge.simulator import SimulatedController
 
 
 def _services() -> Services:
@@ -217,9 +220,10 @@ def _exit_once(*_args: object) -> None:
 
 
 @contextmanager
-def devices(services: Services) -> Iterator[None]:
+def devices(services: Services) -> Iterator[dict[str, SimulatedController]]:
     """The broker (unless COURIER_MQTT_URL names one), the bridge and a simulated controller for
-    every locker bank, for as long as the block runs; their files live under the var dir."""
+    every locker bank, for as long as the block runs; their files live under the var dir.
+    Yields the simulated controllers by controller id."""
     from firmware_bridge.bridge import Bridge
     from firmware_bridge.broker import BRIDGE_USER, start_private_broker
     from firmware_bridge.connection import parse_url
@@ -269,7 +273,7 @@ def devices(services: Services) -> Iterator[None]:
         simulator.start()
     click.echo(f"bridge running; {len(simulators)} simulated locker controllers")
     try:
-        yield
+        yield {simulator.controller: simulator for simulator in simulators}
     finally:
         for simulator in simulators:
             simulator.stop()

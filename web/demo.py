@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import catalog
-from catalog.models import Affiliation, Campus, Location
+from catalog.models import Affiliation, Campus, Department, Location
 from catalog.transfer import ImportReport, import_catalog
 from core.users import Role, User, create_user
 from courier.consignments import NewConsignment, create_consignment, record_web_event
@@ -51,15 +51,18 @@ DEMO_USERS = (
     DemoUser("hall", "周窗口 Zhou Fang", frozenset({Role.HALL_STAFF}), "13800000007", "NH"),
 )
 
-#: Locker banks of the demo: (controller, name, kind, location, compartment sizes).
+#: Locker banks of the demo: (controller, name, kind, location, compartment sizes). Names are
+#: what people call them: the building, then what the cabinet is for.
 DEMO_LOCKERS = (
-    ("NH-DB-01", "南湖校区投递柜", BankKind.DROP_BOX, "NH-LOCKER-1", "MMMMMMLL"),
-    ("NH-PU-01", "南湖校区取件柜", BankKind.PICKUP, "NH-LOCKER-2", "SSSSSSMMMMLL"),
-    ("XL-SO-01", "西岭校区代办分拣柜", BankKind.SORTING, "XL-HALL", "MMMMMMMMMMMMMMMM"),
-    ("XL-DB-01", "西岭校区投递柜", BankKind.DROP_BOX, "XL-LOCKER-1", "MMMMMMLL"),
-    ("XL-PU-01", "西岭校区取件柜", BankKind.PICKUP, "XL-LOCKER-1", "SSSSSSMMMMLL"),
-    ("DJ-DB-01", "东江校区投递柜", BankKind.DROP_BOX, "DJ-LOCKER-1", "MMMMMMLL"),
-    ("DJ-PU-01", "东江校区取件柜", BankKind.PICKUP, "DJ-LOCKER-2", "SSSSSSMMMMLL"),
+    ("NH-DB-01", "服务中心文件投递柜", BankKind.DROP_BOX, "NH-LOCKER-1", "MMMMMMLL"),
+    ("NH-PU-01", "行政楼取件柜", BankKind.PICKUP, "NH-LOCKER-2", "SSSSSSMMMMLL"),
+    ("NH-SO-01", "服务中心代办分拣柜", BankKind.SORTING, "NH-HALL", "MMMMMMMMMMMMMMMM"),
+    ("XL-SO-01", "综合楼代办分拣柜", BankKind.SORTING, "XL-HALL", "MMMMMMMMMMMMMMMM"),
+    ("XL-DB-01", "综合楼文件投递柜", BankKind.DROP_BOX, "XL-LOCKER-1", "MMMMMMLL"),
+    ("XL-PU-01", "综合楼取件柜", BankKind.PICKUP, "XL-LOCKER-1", "SSSSSSMMMMLL"),
+    ("DJ-SO-01", "学生事务中心代办分拣柜", BankKind.SORTING, "DJ-HALL", "MMMMMMMMMMMMMMMM"),
+    ("DJ-DB-01", "学生事务中心文件投递柜", BankKind.DROP_BOX, "DJ-LOCKER-1", "MMMMMMLL"),
+    ("DJ-PU-01", "教学主楼取件柜", BankKind.PICKUP, "DJ-LOCKER-2", "SSSSSSMMMMLL"),
 )
 
 #: From the Nanhu drop box to the agent desk at Xiling.
@@ -166,6 +169,7 @@ def seed_demo(session: Session, label_key: str) -> tuple[ImportReport, int]:
         added += 1
     session.flush()
     _seed_lockers(session)
+    _seed_sorting(session)
     seed_hall(session)
     seed_network(session)
     if session.scalar(select(Consignment.id).limit(1)) is None:
@@ -175,10 +179,32 @@ def seed_demo(session: Session, label_key: str) -> tuple[ImportReport, int]:
 
 def _seed_lockers(session: Session) -> None:
     places = {loc.code: loc for loc in session.scalars(select(Location))}
-    existing = set(session.scalars(select(LockerBank.controller)))
+    existing = {bank.controller: bank for bank in session.scalars(select(LockerBank))}
     for controller, name, kind, place, sizes in DEMO_LOCKERS:
-        if controller not in existing:
+        if controller in existing:
+            # Demo databases from before the banks were named as people say them.
+            existing[controller].name = name
+        else:
             add_bank(session, controller, name, kind, places[place], [Size(s) for s in sizes])
+
+
+def _seed_sorting(session: Session) -> None:
+    """Each sorting locker gives a compartment to every department of its campus, in code
+    order, and its last one to the agent desk (for departments without their own)."""
+    from lockers.sorting import assign, assignments
+
+    banks = session.scalars(select(LockerBank).where(LockerBank.kind == BankKind.SORTING))
+    for bank in banks:
+        if assignments(session, bank):
+            continue
+        departments = session.scalars(
+            select(Department)
+            .where(Department.campus_id == bank.campus_id)
+            .order_by(Department.code)
+        ).all()
+        for number, department in enumerate(departments[: len(bank.compartments) - 1], start=1):
+            assign(session, bank, number, department)
+        assign(session, bank, len(bank.compartments), None)
 
 
 def _seed_journeys(session: Session, label_key: str) -> None:

@@ -10,6 +10,7 @@ from flask import Flask
 from flask_babel import gettext, lazy_gettext
 
 from catalog.models import Channel, ItemStatus, LocationKind, MaterialForm
+from core import clock
 from core.clock import SHANGHAI
 from courier.agents import ResultKind
 from courier.models import Priority
@@ -161,6 +162,14 @@ def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(SHANGHAI).strftime(fmt)
 
 
+def day_time(value: dt.datetime | None) -> str:
+    """``14:05`` for a time today, ``12-02 07:30`` for one on another day (local)."""
+    if value is None:
+        return ""
+    local = value.astimezone(SHANGHAI)
+    return local.strftime("%H:%M" if local.date() == clock.local_now().date() else "%m-%d %H:%M")
+
+
 def translate(message: str, params: dict[str, Any] | None = None) -> str:
     """Translate a domain message id (see :mod:`core.errors`) and fill in its parameters.
 
@@ -183,7 +192,9 @@ def translate(message: str, params: dict[str, Any] | None = None) -> str:
 
 
 def init_formatting(app: Flask) -> None:
-    app.jinja_env.filters.update(label=label, localized=localized, local_time=local_time)
+    app.jinja_env.filters.update(
+        label=label, localized=localized, local_time=local_time, day_time=day_time
+    )
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         translate=translate,

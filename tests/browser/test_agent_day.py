@@ -135,7 +135,7 @@ def test_a_clerks_day_from_accepting_to_the_recipient_opening_the_locker(browser
     desk.click("[data-test=step-result_ready]")
     expect(desk.locator("[data-test=state]")).to_have_text("办结待返")
 
-    expect(desk.locator("[data-test=bank]")).to_contain_text("西岭校区取件柜")
+    expect(desk.locator("[data-test=bank]")).to_contain_text("综合楼取件柜")
     desk.click("[data-test=place-locker]")
     expect(desk.locator("[data-test=state]")).to_have_text("待取件")
     screenshot(desk, "agent-placed-in-locker")

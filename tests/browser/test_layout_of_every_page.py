@@ -138,6 +138,15 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
             session, bank, "open", {"compartment": 1, "for": "pickup"}, reason="layout walk"
         )
         opened.status = CommandStatus.DONE
+        # A drop-box door the controller opened for a label: the screen asks for the envelope.
+        drop_bank = session.scalars(
+            select(LockerBank).where(LockerBank.kind == BankKind.DROP_BOX)
+        ).first()
+        assert drop_bank is not None, "the demo data no longer has a drop box"
+        dropped = queue_command(
+            session, drop_bank, "open", {"compartment": 1, "for": "deposit"}, reason="layout walk"
+        )
+        dropped.status = CommandStatus.DONE
         session.flush()
         parameters: dict[str, dict[str, Any]] = {
             "admin_catalog.edit": {"code": item},
@@ -150,6 +159,12 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
             "lockers.detail": {"controller": pickup_bank},
             "lockers.kiosk": {"controller": pickup_bank},
             "lockers.kiosk_opening": {"controller": pickup_bank, "cmd": opened.cmd_id},
+            "lockers.drop": {"controller": drop_bank.controller},
+            "lockers.drop_opening": {
+                "controller": drop_bank.controller,
+                "code": consignment.tracking_code,
+                "cmd": dropped.cmd_id,
+            },
             "pickups.by_link": {"token": waiting[0].token},
             "tickets.ticket": {"ticket_id": ticket.id},
             "tickets.console": {"number": 1},

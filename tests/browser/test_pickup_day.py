@@ -127,7 +127,7 @@ def test_the_teacher_collects_on_a_phone_and_the_kiosk_cannot_be_guessed(browser
     phone.goto("/pickups")
     first = shown_code(phone)
     assert SIX_DIGITS.fullmatch(first)
-    expect(phone.locator("[data-test=pickup]")).to_contain_text("西岭校区取件柜")
+    expect(phone.locator("[data-test=pickup]")).to_contain_text("综合楼取件柜")
     expect(phone.locator("[data-test=pickup-qr]")).to_be_visible()
     screenshot(phone, "pickup-1-my-pickups")
 

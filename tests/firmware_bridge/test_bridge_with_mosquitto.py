@@ -365,3 +365,77 @@ def test_a_command_with_an_unknown_op_is_answered_rejected(mosquitto, controller
         "error": "unknown op self_destruct",
     }
     client.loop_stop()
+
+
+def test_a_label_checked_at_the_drop_box_screen_opens_a_door_and_its_deposit_sends_a_receipt(
+    read, write, bridge, drop_box, mosquitto, tmp_path
+):
+    """The screen's ``open`` for a deposit travels to the box; the box opens, reports the deposit
+    without a label of its own and closes; the held compartment names the envelope."""
+    from core.outbox import OutboxMessage
+    from services.drop_box import open_for_label
+
+    box = SimulatedController(mosquitto.address, "NH", CTL, 4, tmp_path / "sims", key_of(CTL),
+                              deposit_seconds=0.3)  # fmt: skip
+    box.start()
+    assert box.connected.wait(10)
+
+    def ask(session):
+        submitter = factories.user(session, "wang", phone="13800000002")
+        envelope = factories.consignment(
+            session, origin="NH", department_campus="XL", submitter=submitter
+        )
+        opened = open_for_label(session, bank_by_controller(session, CTL), envelope.tracking_code,
+                                LABEL_KEY)  # fmt: skip
+        return envelope.id, opened.command_id
+
+    envelope_id, command_id = write(ask)
+    done = select(Command.status).where(Command.cmd_id == command_id)
+    eventually(lambda: read(lambda s: s.scalar(done)) == CommandStatus.DONE)
+    eventually(lambda: read(lambda s: s.get(Consignment, envelope_id).state) == "deposited")
+    receipt = select(OutboxMessage.payload).where(
+        OutboxMessage.dedupe_key.like(f"deposit:{envelope_id}:%")
+    )
+    assert read(lambda s: s.scalar(receipt))["template"] == "deposit_receipt"
+    box.stop()
+
+
+def test_a_sort_into_the_sorting_locker_and_the_clerks_open_travel_over_mqtt(
+    read, write, bridge, mosquitto, tmp_path
+):
+    """The courier puts the envelope into its department's compartment (the box reads the
+    label): sorted. The clerk opens it from the desk: accepted, and the door opens and empties."""
+    from courier.states import Kind
+    from lockers.models import Compartment, CompartmentState
+    from lockers.sorting import assign
+    from services.sorting import take_out
+    from tests.courier.agent_helpers import clerk, walk
+
+    def setup(session):
+        envelope = factories.consignment(session, origin="NH", department_campus="XL")
+        walk(session, envelope, Kind.DEPOSITED, Kind.COLLECTED, Kind.LOADED, Kind.UNLOADED)
+        place = factories.location(session, "XL-HALL", "XL", kind="hall")
+        bank = add_bank(session, "XL-SO-01", "综合楼代办分拣柜", BankKind.SORTING, place,
+                        [Size.M] * 4)  # fmt: skip
+        assign(session, bank, 2, envelope.department)
+        return envelope.id, envelope.tracking_code
+
+    envelope_id, code = write(setup)
+    box = SimulatedController(mosquitto.address, "XL", "XL-SO-01", 4, tmp_path / "sims",
+                              key_of("XL-SO-01"))  # fmt: skip
+    box.start()
+    assert box.connected.wait(10)
+    box.deposit(2, code)
+    eventually(lambda: read(lambda s: s.get(Consignment, envelope_id).state) == "sorted")
+
+    def open_it(session):
+        sun = clerk(session, "sun")
+        take_out(session, sun, bank_by_controller(session, "XL-SO-01"), 2, "10.0.0.7")
+        return sun.id
+
+    sun_id = write(open_it)
+    assert read(lambda s: s.get(Consignment, envelope_id).agent_id) == sun_id
+    door = select(Compartment.state).where(Compartment.number == 2)
+    eventually(lambda: read(lambda s: s.scalar(door)) == CompartmentState.FREE)
+    assert read(lambda s: s.scalar(select(Command.status))) == CommandStatus.DONE
+    box.stop()

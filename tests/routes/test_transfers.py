@@ -1,5 +1,6 @@
 """A change of bus at the hub (东江 → 南湖 → 西岭 and back) is a transfer, not a misroute."""
 
+import re
 import uuid
 
 import pytest
@@ -17,6 +18,7 @@ from routes.timetable import import_timetable, set_stop
 from tests import factories
 from tests.courier.agent_helpers import walk
 from tests.factories import LABEL_KEY
+from tests.pages import visible_text
 from tests.routes.conftest import local
 
 pytestmark = pytest.mark.slow
@@ -209,4 +211,123 @@ def test_the_way_back_changes_bus_at_the_hub_too(session, hub_network, at):
         [home] = scan(session, consignment, ("unload", "DJ-STOP"))
     assert home.state is State.RETURN_ARRIVED
     assert kinds(session, consignment).count(Kind.TRANSFERRED) == 2
+    assert Kind.MISROUTED not in kinds(session, consignment)
+
+
+def test_an_unload_before_the_loaded_bus_left_drops_that_ride_from_the_plan(
+    session, hub_network, at
+):
+    """Scans done the evening before (the demo does this): the envelope cannot have ridden
+    the next morning's bus, so the plan goes on from the hub, not from that bus's arrival."""
+    with at(2026, 11, 16, 20, 0):
+        consignment = factories.consignment(session, origin="DJ", department_campus="XL")
+        replan(session, consignment)
+        commit(session)
+        scan(session, consignment, ("deposit", "DJ-STOP"), ("collect", "DJ-STOP"))
+        scan(session, consignment, ("load", "DJ-STOP"))
+    with at(2026, 11, 16, 20, 30):
+        [transfer] = scan(session, consignment, ("unload", "NH-SHUTTLE"))
+    assert transfer.state is State.AT_HUB
+    legs = plan_of(session, consignment.id).legs
+    assert [(leg.trip.code, leg.service_date.isoformat(), leg.status) for leg in legs] == [
+        ("NX-0900", "2026-11-17", LegStatus.PLANNED)
+    ]
+
+
+def test_an_unload_before_the_planned_arrival_is_when_the_ride_arrived(session, hub_network, at):
+    consignment = submitted(session, at)
+    on_the_first_bus(session, at, consignment)
+    with at(2026, 11, 17, 8, 35):
+        scan(session, consignment, ("unload", "NH-SHUTTLE"))
+    [ridden] = [leg for leg in plan_of(session, consignment.id).legs if leg.trip.code == "DN-0800"]
+    assert ridden.arrives_at == local(2026, 11, 17, 8, 35)
+
+
+#: The last bus from 东江 reaches 南湖 after the last one to 西岭 has left.
+LATE_TIMETABLE = """trip,line,vehicle,days,season,stop,arrive,depart
+DN-1000,DJ-NH,B1,workday,all,DJ-STOP,,10:00
+DN-1000,DJ-NH,B1,workday,all,NH-SHUTTLE,10:40,
+NX-0900,NH-XL,B2,workday,all,NH-SHUTTLE,,09:00
+NX-0900,NH-XL,B2,workday,all,XL-STOP,09:40,
+"""
+
+
+@pytest.fixture
+def late_network(session):
+    for code, stop in (("DJ", "DJ-STOP"), ("NH", "NH-SHUTTLE"), ("XL", "XL-STOP")):
+        factories.campus(session, code)
+        factories.location(session, stop, code)
+    import_timetable(session, LATE_TIMETABLE)
+    for stop in session.scalars(select(Stop)):
+        set_stop(session, stop, True, 15)
+
+
+def transferred_overnight(session, at):
+    with at(2026, 11, 17, 9, 30):
+        consignment = factories.consignment(session, origin="DJ", department_campus="XL")
+        replan(session, consignment)
+        scan(session, consignment, ("deposit", "DJ-STOP"), ("collect", "DJ-STOP"))
+    with at(2026, 11, 17, 10, 0):
+        scan(session, consignment, ("load", "DJ-STOP"))
+    with at(2026, 11, 17, 10, 42):
+        scan(session, consignment, ("unload", "NH-SHUTTLE"))
+    return consignment
+
+
+def test_a_transfer_to_a_connection_on_the_next_day_names_its_day(session, late_network, at):
+    consignment = transferred_overnight(session, at)
+    transfer = session.scalars(
+        select(CustodyEvent).where(
+            CustodyEvent.consignment_id == consignment.id,
+            CustodyEvent.kind == Kind.TRANSFERRED,
+        )
+    ).one()
+    assert transfer.notes == "NX-0900 11-18 09:00 NH-SHUTTLE → XL-STOP"
+
+
+def test_the_tracking_page_dates_a_departure_that_is_not_today(client, session, late_network, at):
+    consignment = transferred_overnight(session, at)
+    with at(2026, 11, 17, 10, 45):
+        page = visible_text(client.get(f"/t/{consignment.tracking_code}"))
+    assert "10:00 DJ-STOP 站点 → 10:40 NH-SHUTTLE 站点" in page
+    assert "11-18 09:00 NH-SHUTTLE 站点 → 11-18 09:40 XL-STOP 站点" in page
+
+
+def test_during_a_transfer_the_tracking_page_says_it_changes_bus_at_the_hub(
+    client, session, hub_network, at
+):
+    consignment = submitted(session, at)
+    to_the_hub(session, at, consignment)
+    with at(2026, 11, 17, 8, 45):
+        page = visible_text(client.get(f"/t/{consignment.tracking_code}"))
+    assert "部门办理中" not in page
+    assert "送达办理部门 转运中：在南湖校区换乘校车。" in page
+
+
+def test_an_anonymous_viewer_reads_the_envelope_and_its_code_as_the_heading(
+    client, session, hub_network, at
+):
+    consignment = submitted(session, at)
+    page = client.get(f"/t/{consignment.tracking_code}").get_data(as_text=True)
+    heading = re.search(r'<h1 data-test="heading">([^<]*)</h1>', page)
+    assert heading is not None
+    assert heading.group(1) == f"文件 {consignment.tracking_code}"
+
+
+def test_a_first_plan_names_the_hub_at_once_so_one_batch_to_the_hub_is_a_transfer(
+    session, hub_network, at
+):
+    with at(2026, 11, 17, 7, 0):
+        consignment = factories.consignment(session, origin="DJ", department_campus="XL")
+        replan(session, consignment)
+        # A courier's phone sends its queued scans as one batch.
+        *_, unloaded = scan(
+            session,
+            consignment,
+            ("deposit", "DJ-STOP"),
+            ("collect", "DJ-STOP"),
+            ("load", "DJ-STOP"),
+            ("unload", "NH-SHUTTLE"),
+        )
+    assert unloaded.state is State.AT_HUB
     assert Kind.MISROUTED not in kinds(session, consignment)

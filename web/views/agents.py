@@ -19,14 +19,16 @@ from courier.custody import allowed_now
 from courier.models import Consignment, SlaAlert
 from courier.states import Kind, State
 from courier.timeline import timeline
+from lockers.compartments import bank_by_controller
 from lockers.models import BankKind, LockerBank
 from services import desk as desk_acts
-from services import materials, ownership, pickup
+from services import materials, ownership, pickup, sorting
 from web.auth import current_user, roles_required
 from web.db import db
 from web.errors import problem_list
-from web.formatting import label
+from web.formatting import label, translate
 from web.params import base_url, label_key
+from web.throttling import client_address
 
 desk = Blueprint("agents", __name__, url_prefix="/clerk")
 STAFF = (Role.CLERK, Role.ADMIN)
@@ -57,7 +59,31 @@ def inbox() -> str:
         department=department,
         state=state,
         alerts=alerts.all(),
+        sorting=sorting.desk_view(db(), clerk),
     )
+
+
+@desk.post("/sorting/<controller>/<int:number>/open")
+@roles_required(*STAFF)
+def open_sorting(controller: str, number: int) -> Any:
+    """Open a sorting compartment from the desk: the clerk accepts every envelope in it."""
+    bank = bank_by_controller(db(), controller)
+    if bank is None:
+        abort(404)
+    try:
+        taken = sorting.take_out(db(), current_user(), bank, number, client_address())
+    except DomainError as error:
+        flash(translate(error.message, error.params), "error")
+    else:
+        flash(
+            gettext(
+                "Compartment %(number)s opens: %(count)s envelope(s) are now yours.",
+                number=number,
+                count=len(taken),
+            ),
+            "success",
+        )
+    return redirect(url_for("agents.inbox"))
 
 
 def _consignment(code: str) -> Consignment:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import io
 import uuid
 from typing import Any
 
-import zxingcpp
 from flask import Blueprint, render_template, request
-from PIL import Image, ImageOps
 from sqlalchemy import select
 
 from catalog.models import Location, LocationKind
 from core.errors import N_, DomainError, Problem, ValidationFailed
 from core.users import Role
-from courier.photos import check_photo
 from courier.scans import Scan
 from courier.states import SCAN_KINDS
 from web.auth import roles_required
 from web.db import db
+from web.label_photos import decode_photo
 from web.scanning import answer_scans, scans_from
 
 courier = Blueprint("courier", __name__, url_prefix="/courier")
@@ -48,15 +45,6 @@ def scan_page() -> str:
 def scans() -> Any:
     """The scan page's queue posts here (session and CSRF token, not a bearer token)."""
     return answer_scans(scans_from(request.get_json(silent=True)))
-
-
-def decode_photo(data: bytes) -> list[str]:
-    """The texts of the codes in a photo, QR first; an unreadable file is refused clearly."""
-    check_photo(data)
-    image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
-    image.thumbnail((2000, 2000))
-    found = zxingcpp.read_barcodes(image)
-    return [r.text for r in sorted(found, key=lambda r: r.format != zxingcpp.BarcodeFormat.QRCode)]
 
 
 @courier.post("/photo")

@@ -8,7 +8,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from sqlalchemy import func, select
 
+from core.errors import N_, DomainError
 from core.users import Role
+from courier.consignments import find_consignment
 from firmware_bridge.commands import queue_command
 from firmware_bridge.models import (
     OPEN_COMMANDS,
@@ -21,10 +23,13 @@ from lockers.compartments import bank_by_controller
 from lockers.models import Alert, BankKind, LockerBank
 from services import audit
 from services.controller_sequences import start_sequence_afresh
+from services.drop_box import drop_progress, open_for_label
 from services.kiosk import Answer, opening, try_code
 from services.locker_alerts import acknowledge_alert
 from web.auth import current_user, public, roles_required
 from web.db import db
+from web.formatting import translate
+from web.label_photos import decode_photo
 from web.params import label_key
 from web.throttling import client_address
 
@@ -185,3 +190,71 @@ def _pickup_bank(controller: str) -> LockerBank:
     if bank.kind != BankKind.PICKUP:
         abort(404)
     return bank
+
+
+def _drop_bank(controller: str) -> LockerBank:
+    bank = _bank(controller)
+    if bank.kind != BankKind.DROP_BOX:
+        abort(404)
+    return bank
+
+
+def _label_text() -> str:
+    """The label's code as typed or sent by the reader (a keyboard wedge types into the same
+    field), else decoded from the camera photo; empty when neither came."""
+    typed = request.form.get("code", "").strip()
+    if typed:
+        return typed[:300]
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        return ""
+    texts = decode_photo(upload.read())
+    if not texts:
+        raise DomainError(
+            "no_code", N_("No code found in the photo: hold the label flat and closer.")
+        )
+    return texts[0]
+
+
+@lockers.route("/lockers/<controller>/drop", methods=["GET", "POST"])
+@public
+def drop(controller: str) -> Any:
+    """The drop box's screen: a teacher shows the label (reader, camera or typed code); a
+    genuine one opens a compartment that fits. Public like the pickup kiosk: the screen hangs
+    on the box, and the label's signature, not a login, is what opens a door."""
+    bank = _drop_bank(controller)
+    refusal = None
+    if request.method == "POST":
+        try:
+            text = _label_text()
+            if not text:
+                raise DomainError("no_code", N_("Scan the label, or type the code under it."))
+            opened = open_for_label(db(), bank, text, label_key())
+        except DomainError as error:
+            refusal = translate(error.message, error.params)
+        else:
+            return redirect(
+                url_for(
+                    "lockers.drop_opening",
+                    controller=controller,
+                    code=opened.tracking_code,
+                    cmd=opened.command_id,
+                )
+            )
+    status = 422 if refusal else 200
+    return render_template("lockers/drop.html", bank=bank, refusal=refusal), status
+
+
+@lockers.get("/lockers/<controller>/drop/<code>/<cmd>")
+@public
+def drop_opening(controller: str, code: str, cmd: str) -> str:
+    """The door the screen asked for: opening, open, the envelope received (the receipt is on
+    its way), closed empty, or no answer from the box. Looks again every second until done."""
+    bank = _drop_bank(controller)
+    consignment = find_consignment(db(), code, label_key())
+    found = drop_progress(db(), bank, cmd, consignment)
+    if found is None:
+        abort(404)
+    return render_template(
+        "lockers/drop_opening.html", bank=bank, view=found, code=consignment.tracking_code
+    )
