@@ -74,6 +74,7 @@ def create_app(
     from web.views.catalog import catalog
     from web.views.consignments import consignments
     from web.views.courier import courier
+    from web.views.courier_app import courier_app
     from web.views.home import home
     from web.views.lockers import lockers
     from web.views.network import network
@@ -95,6 +96,7 @@ def create_app(
         consignments,
         desk,
         courier,
+        courier_app,
         tracking,
         lockers,
         hall,

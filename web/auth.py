@@ -14,6 +14,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from core.users import Role, User, user_for_token
 from services.auth import log_in
 from web.db import db
+from web.errors import wants_json
 from web.throttling import client_address, throttle
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,7 +84,9 @@ def _enforce() -> Any:
         return None
     user = current_user()
     if user is None:
-        if _is_api():
+        # A page's script asking for JSON (the courier's queue) must learn that the session
+        # ended: a redirect to the login page would read as a network failure.
+        if _is_api() or wants_json():
             abort(401)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if access == ANY_USER:

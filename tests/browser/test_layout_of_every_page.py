@@ -57,6 +57,10 @@ NOT_SCREENS = {
     "tickets.stream": "a server-sent event stream the display board listens to",
     "consignments.label_file": "a PDF label download",
     "consignments.photo": "an image shown on the consignment page",
+    "courier.session_check": "JSON the courier's queue asks before sending",
+    "courier_app.service_worker": "the courier app's service worker script",
+    "courier_app.web_manifest": "the courier app's web app manifest (JSON)",
+    "courier_app.icon": "the courier app's home-screen icon (PNG)",
 }
 
 

@@ -1,35 +1,43 @@
-// The courier's manifest: each scan goes through the scan endpoint with the item's action and
-// place; an accepted scan turns its line green. Scans made on other pages show up on refresh.
+// The courier's departure checklist: each scan is queued (courier-queue.js) with the item's
+// action and place, so it is kept offline and after the session ends; the item shows it waits,
+// then turns green when the server accepts it, or says why it was refused. Scans made on other
+// pages show up on refresh.
 (function () {
   "use strict";
   const root = document.getElementById("manifest");
   const input = document.getElementById("code");
   const status = document.getElementById("scan-result");
   const counter = document.getElementById("done-count");
+  const queue = window.courierQueue;
   const ORDER = ["collect", "load", "unload"];
-
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
+  const MARKS = { ok: "✓", warn: "!", refused: "✕", queued: "…" };
+  const WORDS = { ok: root.dataset.ok, warn: root.dataset.warn, refused: root.dataset.refused, queued: root.dataset.queued };
 
   const items = () => [...root.querySelectorAll(".checklist li")];
+  const keyOf = (item) => `${item.dataset.action}:${item.dataset.code}`;
+  const itemFor = (key) => items().find((item) => keyOf(item) === key);
 
-  function markDone(item) {
-    item.classList.add("done");
-    item.querySelector(".tick").textContent = "✓";
+  function mark(item, tone, note) {
+    item.classList.remove("queued", "refused", "warn");
+    item.classList.add(tone === "ok" || tone === "warn" ? "done" : tone);
+    if (tone === "warn") item.classList.add("warn");
+    item.querySelector(".tick").textContent = MARKS[tone];
+    item.querySelector(".item-note").textContent = note || (tone === "ok" ? "" : WORDS[tone]);
     counter.textContent = String(items().filter((li) => li.classList.contains("done")).length);
+  }
+
+  function say(tone, message) {
+    status.textContent = `${MARKS[tone]} ${WORDS[tone]} · ${message}`;
+    status.className = tone;
+    status.setAttribute("role", tone === "ok" || tone === "queued" ? "status" : "alert");
   }
 
   // The next open item of the scanned envelope: collect before load before unload.
   function nextItem(text) {
     const upper = text.toUpperCase().replace(/[\s-]/g, "");
     const open = items()
-      .filter((li) => !li.classList.contains("done") && upper.includes(li.dataset.code))
+      .filter((li) => !li.classList.contains("done") && !li.classList.contains("queued"))
+      .filter((li) => upper.includes(li.dataset.code.replace(/[\s-]/g, "")))
       .sort((a, b) => ORDER.indexOf(a.dataset.action) - ORDER.indexOf(b.dataset.action));
     return open[0];
   }
@@ -37,33 +45,40 @@
   async function scan(text) {
     const item = nextItem(text);
     if (!item) {
-      status.textContent = root.dataset.refused + ": " + text;
-      status.className = "refused";
+      queue.feedback({ ok: false });
+      say("refused", `${text} · ${root.dataset.notListed}`);
       return;
     }
-    const body = {
-      scans: [{ id: uuid(), code: text, kind: item.dataset.action, location: item.dataset.location }],
-    };
-    const response = await fetch(root.dataset.endpoint, {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/json",
-        Accept: "application/json",
-        "X-CSRFToken": root.dataset.csrf,
-      },
-      body: JSON.stringify(body),
+    mark(item, "queued");
+    say("queued", item.dataset.code);
+    await queue.add({
+      code: text,
+      kind: item.dataset.action,
+      location: item.dataset.location,
+      note: item.closest("ul").previousElementSibling.textContent,
+      item: keyOf(item),
+      page: location.pathname,
     });
-    const answer = await response.json();
-    const result = (answer.results || [])[0];
-    if (result && result.ok) {
-      markDone(item);
-      status.textContent = `${item.dataset.code} · ${result.state_label || ""}`;
-      status.className = "ok";
-    } else {
-      status.textContent = `${root.dataset.refused}: ${(result && result.reason) || ""}`;
-      status.className = "refused";
-    }
   }
+
+  queue.onResults((results, scans) => {
+    for (const answer of results) {
+      const scan = scans.get(answer.id);
+      const tone = queue.feedback(answer);
+      const item = scan && scan.page === location.pathname ? itemFor(scan.item) : null;
+      if (item) mark(item, tone, answer.reason);
+      const code = answer.tracking_code || (scan && scan.code) || "";
+      say(tone, [code, answer.state_label, answer.reason].filter(Boolean).join(" · "));
+    }
+  });
+
+  // Scans still waiting from before a reload keep their mark.
+  queue.list().then((scans) => {
+    for (const scan of scans) {
+      const item = scan.page === location.pathname ? itemFor(scan.item) : null;
+      if (item && !item.classList.contains("done")) mark(item, "queued");
+    }
+  });
 
   async function refresh() {
     const response = await fetch(root.dataset.status, { headers: { Accept: "application/json" } });
@@ -73,7 +88,7 @@
       const item = root.querySelector(
         `.checklist li[data-code="${entry.code}"][data-action="${entry.action}"]`
       );
-      if (item && entry.done && !item.classList.contains("done")) markDone(item);
+      if (item && entry.done && !item.classList.contains("done")) mark(item, "ok");
     }
   }
 
@@ -81,7 +96,7 @@
     event.preventDefault();
     const text = input.value.trim();
     input.value = "";
-    if (text) scan(text).catch(() => { status.textContent = root.dataset.refused; });
+    if (text) scan(text);
     input.focus();
   });
   setInterval(() => refresh().catch(() => {}), 15000);

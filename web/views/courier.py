@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, jsonify, render_template, request
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from catalog.models import Location, LocationKind
@@ -13,7 +14,7 @@ from core.errors import N_, DomainError, Problem, ValidationFailed
 from core.users import Role
 from courier.scans import Scan
 from courier.states import SCAN_KINDS
-from web.auth import roles_required
+from web.auth import current_user, roles_required
 from web.db import db
 from web.label_photos import decode_photo
 from web.scanning import answer_scans, scans_from
@@ -38,6 +39,18 @@ def scan_page() -> str:
         .all()
     )
     return render_template("courier/scan.html", places=places, kinds=list(SCAN_KINDS))
+
+
+@courier.get("/session")
+@roles_required(Role.COURIER)
+def session_check() -> Any:
+    """Who the queue would send as, with a fresh CSRF token: the page may be a cached copy
+    whose token belongs to a session that has since ended (401 when nobody is logged in)."""
+    user = current_user()
+    assert user is not None
+    answer = jsonify(login=user.login, name=user.name, csrf=generate_csrf())
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
 
 
 @courier.post("/scans")

@@ -1,0 +1,160 @@
+"""The courier's phone with no network: scans wait in IndexedDB through a reload and an ended
+session, the service worker opens the page, and after logging in again each scan is recorded
+once. Refusals are red, announced as alerts, with a sound and a vibration."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from core.db import make_engine, make_session_factory, unit_of_work
+from core.users import User
+from courier.consignments import NewConsignment
+from courier.models import Consignment, CustodyEvent, ScanRecord
+from courier.states import Kind
+from services.bootstrap import build_bus
+from services.consignments import submit
+from tests.browser.conftest import log_in, screenshot
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESK = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def envelopes(live_database: str) -> Iterator[list[str]]:
+    """Ten envelopes a teacher registered, waiting to be handed in at the Nanhu locker site."""
+    engine = make_engine(live_database)
+    with unit_of_work(make_session_factory(engine, build_bus())) as session:
+        teacher = session.scalar(select(User).where(User.login == "teacher"))
+        new = NewConsignment(service_item="SCI-002", origin_campus="NH", pickup_campus="NH")
+        codes = [
+            submit(session, teacher, new, "l", accept_later=True).consignment.tracking_code
+            for _ in range(10)
+        ]
+    yield codes
+    engine.dispose()
+
+
+def recorded(live_database: str, codes: list[str]) -> tuple[dict[str, int], int]:
+    """Deposits per envelope, and the scans the server logged for them."""
+    engine = make_engine(live_database)
+    with unit_of_work(make_session_factory(engine, build_bus())) as session:
+        ids = select(Consignment.id).where(Consignment.tracking_code.in_(codes))
+        deposits = dict(
+            session.execute(
+                select(Consignment.tracking_code, func.count(CustodyEvent.id))
+                .join(CustodyEvent, CustodyEvent.consignment_id == Consignment.id)
+                .where(Consignment.id.in_(ids), CustodyEvent.kind == Kind.DEPOSITED)
+                .group_by(Consignment.tracking_code)
+            ).all()
+        )
+        scans = session.scalar(
+            select(func.count(ScanRecord.id)).where(ScanRecord.consignment_id.in_(ids))
+        )
+    engine.dispose()
+    return deposits, scans
+
+
+def wait_until_kept(page, path: str) -> None:
+    """Wait for the service worker to keep ``path`` (it fetches a first visit in the background)."""
+    deadline = time.monotonic() + 10
+    while not page.evaluate("async (path) => !!(await caches.match(path))", path):
+        assert time.monotonic() < deadline, f"the service worker never kept {path}"
+        page.wait_for_timeout(100)
+
+
+def both_sizes(page, name: str) -> None:
+    screenshot(page, f"{name}-phone")
+    page.set_viewport_size(DESK)
+    screenshot(page, f"{name}-desk")
+    page.set_viewport_size(PHONE["viewport"])
+
+
+def test_ten_scans_made_offline_outlive_a_reload_and_the_session_and_are_recorded_once(
+    browser, live_server, live_database, envelopes
+):
+    context = browser.new_context(base_url=live_server, locale="zh-CN", **PHONE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, "courier")
+    page.goto("/courier/scan")
+    wait_until_kept(page, "/courier/scan")
+    wait_until_kept(page, "/static/courier-queue.js")
+    page.select_option("[data-test=kind]", "deposit")
+    page.select_option("[data-test=location]", "NH-LOCKER-1")
+    both_sizes(page, "offline-1-online")
+
+    context.set_offline(True)
+    for code in envelopes:
+        page.fill("[data-test=code]", code)
+        page.keyboard.press("Enter")
+    expect(page.locator("[data-test=queued-count]")).to_have_text("10")
+    expect(page.locator("[data-test=queue-state]")).to_contain_text("离线")
+    page.reload()
+    expect(page.locator("[data-test=queued-count]")).to_have_text("10")
+    expect(page.locator("[data-test=queued-scan]")).to_have_count(10)
+    page.locator("#queued summary").click()
+    both_sizes(page, "offline-2-queued")
+
+    context.clear_cookies()
+    # With no session and no network, only the service worker's copy can open the page.
+    page.reload()
+    expect(page.locator("[data-test=queued-count]")).to_have_text("10")
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("[data-test=session-ended]")).to_be_visible()
+    expect(page.locator("[data-test=session-ended]")).to_contain_text("待发送：10")
+    both_sizes(page, "offline-3-session-ended")
+    assert recorded(live_database, envelopes) == ({}, 0)
+
+    page.click("[data-test=log-in-again]")
+    page.fill("input[name=login]", "courier")
+    page.fill("input[name=password]", "demo1234")
+    page.click("form.card button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/courier/scan$"))
+    expect(page.locator("[data-test=log] li.ok")).to_have_count(10)
+    expect(page.locator("#queued")).to_be_hidden()
+    both_sizes(page, "offline-4-synced")
+    context.close()
+
+    assert recorded(live_database, envelopes) == ({code: 1 for code in envelopes}, 10)
+
+
+RECORD_FEEDBACK = """
+window.feedback = { vibrations: [], beeps: 0 };
+navigator.vibrate = (pattern) => { window.feedback.vibrations.push(pattern); return true; };
+const start = AudioScheduledSourceNode.prototype.start;
+AudioScheduledSourceNode.prototype.start = function (...args) {
+  window.feedback.beeps += 1;
+  return start.apply(this, args);
+};
+"""
+
+
+def test_a_refused_scan_is_red_and_announced_as_an_alert(phone):
+    phone.add_init_script(RECORD_FEEDBACK)
+    log_in(phone, "courier")
+    phone.goto("/courier/scan")
+    phone.fill("[data-test=code]", "NOT-OUR-LABEL-1")
+    phone.keyboard.press("Enter")
+    result = phone.locator("[data-test=result]")
+    expect(result).to_have_class(re.compile("refused"))
+    expect(result).to_have_attribute("role", "alert")
+    expect(result).to_have_css("background-color", "rgb(179, 38, 30)")
+    expect(result).to_contain_text("未通过")
+
+
+def test_a_refused_scan_vibrates_and_beeps(phone):
+    phone.add_init_script(RECORD_FEEDBACK)
+    log_in(phone, "courier")
+    phone.goto("/courier/scan")
+    phone.fill("[data-test=code]", "NOT-OUR-LABEL-2")
+    phone.keyboard.press("Enter")
+    expect(phone.locator("[data-test=result]")).to_have_class(re.compile("refused"))
+    assert phone.evaluate("window.feedback.vibrations") == [[300, 100, 300]]
+    assert phone.evaluate("window.feedback.beeps") == 1
