@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +17,9 @@ from core.db import make_engine, make_session_factory, unit_of_work
 from core.users import User
 from courier.consignments import NewConsignment
 from courier.models import Consignment, CustodyEvent, ScanRecord
+from courier.scans import Scan, process_scans
 from courier.states import Kind
+from routes.manifests import build_manifest
 from services.bootstrap import build_bus
 from services.consignments import submit
 from tests.browser.conftest import log_in, screenshot
@@ -38,6 +41,38 @@ def envelopes(live_database: str) -> Iterator[list[str]]:
         ]
     yield codes
     engine.dispose()
+
+
+@pytest.fixture
+def checklist(live_database: str) -> Iterator[tuple[str, str]]:
+    """A departure's checklist, and the envelope handed in at the Nanhu drop box it collects."""
+    engine = make_engine(live_database)
+    with unit_of_work(make_session_factory(engine, build_bus())) as session:
+        teacher = session.scalar(select(User).where(User.login == "teacher"))
+        courier = session.scalar(select(User).where(User.login == "courier"))
+        new = NewConsignment(service_item="SCI-002", origin_campus="NH", pickup_campus="NH")
+        submitted = submit(session, teacher, new, "l", accept_later=True)
+        code = submitted.consignment.tracking_code
+        handed_in = Scan(id=str(uuid.uuid4()), code=code, kind="deposit", location="NH-LOCKER-1")
+        process_scans(session, courier, [handed_in], "l")
+        assert submitted.plan is not None
+        leg = submitted.plan.legs[0]
+        manifest = build_manifest(session, leg.trip_id, leg.service_date, leg.departs_at)
+        address = f"/network/manifests/{manifest.id}"
+    yield address, code
+    engine.dispose()
+
+
+def collections(live_database: str, code: str) -> int:
+    engine = make_engine(live_database)
+    with unit_of_work(make_session_factory(engine, build_bus())) as session:
+        count = session.scalar(
+            select(func.count(CustodyEvent.id))
+            .join(Consignment, CustodyEvent.consignment_id == Consignment.id)
+            .where(Consignment.tracking_code == code, CustodyEvent.kind == Kind.COLLECTED)
+        )
+    engine.dispose()
+    return count or 0
 
 
 def recorded(live_database: str, codes: list[str]) -> tuple[dict[str, int], int]:
@@ -122,7 +157,7 @@ def test_ten_scans_made_offline_outlive_a_reload_and_the_session_and_are_recorde
     both_sizes(page, "offline-4-synced")
     context.close()
 
-    assert recorded(live_database, envelopes) == ({code: 1 for code in envelopes}, 10)
+    assert recorded(live_database, envelopes) == (dict.fromkeys(envelopes, 1), 10)
 
 
 RECORD_FEEDBACK = """
@@ -158,3 +193,47 @@ def test_a_refused_scan_vibrates_and_beeps(phone):
     expect(phone.locator("[data-test=result]")).to_have_class(re.compile("refused"))
     assert phone.evaluate("window.feedback.vibrations") == [[300, 100, 300]]
     assert phone.evaluate("window.feedback.beeps") == 1
+
+
+def test_a_checklist_scan_made_offline_waits_through_a_reload_and_is_ticked_once_sent(
+    browser, live_server, live_database, checklist
+):
+    address, code = checklist
+    context = browser.new_context(base_url=live_server, locale="zh-CN", **PHONE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, "courier")
+    page.goto(address)
+    wait_until_kept(page, address)
+    wait_until_kept(page, "/static/manifest.js")
+    item = page.locator(f"[data-test=item-collect-{code}]")
+
+    context.set_offline(True)
+    page.fill("[data-test=code]", code)
+    page.keyboard.press("Enter")
+    expect(item).to_have_class(re.compile("queued"))
+    expect(item.locator("[data-test=note]")).to_have_text("待发送")
+    page.reload()
+    expect(item).to_have_class(re.compile("queued"))
+    both_sizes(page, "offline-checklist-queued")
+    assert collections(live_database, code) == 0
+
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(item).to_have_class(re.compile("done"))
+    expect(page.locator("[data-test=result]")).to_have_class("ok")
+    both_sizes(page, "offline-checklist-sent")
+    context.close()
+    assert collections(live_database, code) == 1
+
+
+def test_a_code_not_on_the_checklist_is_refused_in_red_with_the_reason(phone, checklist):
+    address, _code = checklist
+    log_in(phone, "courier")
+    phone.goto(address)
+    phone.fill("[data-test=code]", "NOT-ON-THIS-BUS")
+    phone.keyboard.press("Enter")
+    result = phone.locator("[data-test=result]")
+    expect(result).to_have_attribute("role", "alert")
+    expect(result).to_have_css("background-color", "rgb(179, 38, 30)")
+    expect(result).to_contain_text("不在本班次清单上")
