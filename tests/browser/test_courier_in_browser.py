@@ -68,27 +68,3 @@ def test_a_teacher_submits_downloads_the_label_and_a_courier_scans_it(
     page.goto(f"/t/{code}")
     expect(page.locator("[data-test=state]")).to_have_text("已收取")
     screenshot(page, "tracking-public")
-
-
-def test_scans_made_offline_are_sent_once_the_network_returns(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="zh-CN")
-    teacher = context.new_page()
-    code = submit_consignment(teacher)
-    context.close()
-
-    context = browser.new_context(base_url=live_server, locale="zh-CN")
-    courier = context.new_page()
-    log_in(courier, "courier")
-    courier.goto("/courier/scan")
-    courier.select_option("[data-test=kind]", "deposit")
-    context.set_offline(True)
-    courier.fill("[data-test=code]", code)
-    courier.keyboard.press("Enter")
-    expect(courier.locator("#status")).to_contain_text("1")
-    queued = courier.evaluate("JSON.parse(localStorage.getItem('courier-scan-queue')).length")
-    assert queued == 1
-    context.set_offline(False)
-    courier.evaluate("window.dispatchEvent(new Event('online'))")
-    expect(courier.locator("[data-test=result]")).to_contain_text("已投递")
-    assert courier.evaluate("JSON.parse(localStorage.getItem('courier-scan-queue')).length") == 0
-    context.close()

@@ -63,6 +63,22 @@ def checklist(live_database: str) -> Iterator[tuple[str, str]]:
     engine.dispose()
 
 
+@pytest.fixture
+def on_the_bus(live_database: str) -> Iterator[str]:
+    """An envelope on the shuttle from Nanhu to Xiling."""
+    engine = make_engine(live_database)
+    with unit_of_work(make_session_factory(engine, build_bus())) as session:
+        teacher = session.scalar(select(User).where(User.login == "teacher"))
+        courier = session.scalar(select(User).where(User.login == "courier"))
+        new = NewConsignment(service_item="SCI-002", origin_campus="NH", pickup_campus="NH")
+        code = submit(session, teacher, new, "l", accept_later=True).consignment.tracking_code
+        hops = [("deposit", "NH-LOCKER-1"), ("collect", "NH-LOCKER-1"), ("load", "NH-SHUTTLE")]
+        scans = [Scan(str(uuid.uuid4()), code, kind, place) for kind, place in hops]
+        assert all(result.ok for result in process_scans(session, courier, scans, "l"))
+    yield code
+    engine.dispose()
+
+
 def collections(live_database: str, code: str) -> int:
     engine = make_engine(live_database)
     with unit_of_work(make_session_factory(engine, build_bus())) as session:
@@ -182,6 +198,24 @@ def test_a_refused_scan_is_red_and_announced_as_an_alert(phone):
     expect(result).to_have_attribute("role", "alert")
     expect(result).to_have_css("background-color", "rgb(179, 38, 30)")
     expect(result).to_contain_text("未通过")
+    screenshot(phone, "offline-refused-phone")
+
+
+def test_a_misrouted_envelope_is_amber_and_announced_as_an_alert(phone, on_the_bus):
+    phone.add_init_script(RECORD_FEEDBACK)
+    log_in(phone, "courier")
+    phone.goto("/courier/scan")
+    phone.select_option("[data-test=kind]", "unload")
+    phone.select_option("[data-test=location]", "DJ-LOCKER-1")
+    phone.fill("[data-test=code]", on_the_bus)
+    phone.keyboard.press("Enter")
+    result = phone.locator("[data-test=result]")
+    expect(result).to_have_class(re.compile("warn"))
+    expect(result).to_have_attribute("role", "alert")
+    expect(result).to_have_css("background-color", "rgb(245, 179, 1)")
+    expect(result).to_contain_text("错送")
+    assert phone.evaluate("window.feedback.vibrations") == [[150, 80, 150]]
+    screenshot(phone, "offline-misrouted-phone")
 
 
 def test_a_refused_scan_vibrates_and_beeps(phone):
@@ -237,3 +271,33 @@ def test_a_code_not_on_the_checklist_is_refused_in_red_with_the_reason(phone, ch
     expect(result).to_have_attribute("role", "alert")
     expect(result).to_have_css("background-color", "rgb(179, 38, 30)")
     expect(result).to_contain_text("不在本班次清单上")
+
+
+def test_a_queued_scan_is_discarded_only_once_the_courier_confirms(phone):
+    log_in(phone, "courier")
+    phone.goto("/courier/scan")
+    phone.context.set_offline(True)
+    for code in ("PAPER-ONE", "PAPER-TWO"):
+        phone.fill("[data-test=code]", code)
+        phone.keyboard.press("Enter")
+    waiting = phone.locator("[data-test=queued-scan]")
+    expect(waiting).to_have_count(2)
+    phone.locator("#queued summary").click()
+    waiting.first.locator("[data-test=discard]").click()
+    waiting.first.locator("[data-test=discard-keep]").click()
+    expect(waiting).to_have_count(2)
+    waiting.first.locator("[data-test=discard]").click()
+    screenshot(phone, "offline-discard-ask-phone")
+    waiting.first.locator("[data-test=discard-confirm]").click()
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_contain_text("PAPER-TWO")
+    assert phone.evaluate("courierQueue.list().then((scans) => scans.length)") == 1
+
+
+def test_a_batch_the_server_refuses_stays_on_the_phone_and_says_why(phone):
+    log_in(phone, "courier")
+    phone.goto("/courier/scan")
+    phone.evaluate("courierQueue.add({ id: 'short', code: 'PAPER', kind: 'deposit' })")
+    expect(phone.locator("[data-test=queue-state]")).to_contain_text("服务器未接收")
+    expect(phone.locator("[data-test=queue-state]")).to_contain_text("第 1 条扫描须有唯一 id")
+    expect(phone.locator("[data-test=queued-count]")).to_have_text("1")

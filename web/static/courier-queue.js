@@ -220,7 +220,9 @@
       if (!response.ok) {
         // Kept, not dropped: a refused batch is tried again, and the courier may discard it.
         state = "error";
-        failure = body.error ? body.error.message : String(response.status);
+        const error = body.error || {};
+        const problems = (error.problems || []).map((problem) => problem.message);
+        failure = problems.length ? problems.join(" ") : error.message || String(response.status);
         return;
       }
       const byId = new Map(batch.map((scan) => [scan.id, scan]));
@@ -228,6 +230,11 @@
       listeners.forEach((listener) => listener(body.results, byId));
     }
     state = "idle";
+  }
+
+  // Two tabs sending the same queue would race to record the same scan ids.
+  function oneTabAtATime(work) {
+    return navigator.locks ? navigator.locks.request("courier-queue", work) : work();
   }
 
   async function flush() {
@@ -240,7 +247,7 @@
     try {
       do {
         again = false;
-        if ((await list()).length) await sendAll();
+        if ((await list()).length) await oneTabAtATime(sendAll);
         else state = "idle";
       } while (again && state === "idle");
     } finally {

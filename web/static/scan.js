@@ -36,6 +36,7 @@
       why.textContent = detail;
       result.append(why);
     }
+    if (!line) return;
     const entry = document.createElement("li");
     entry.className = tone;
     entry.textContent = line;
@@ -63,7 +64,8 @@
     input.focus();
     if (!code) return;
     const note = kind.options[kind.selectedIndex].text;
-    present("queued", `… ${root.dataset.queued} · ${code}`, note, `… ${code} ${note}`);
+    // The log lists answers; what waits for one is listed by the queue.
+    present("queued", `… ${root.dataset.queued} · ${code}`, note, null);
     await queue.add({ code, kind: kind.value, location: place.value || null, note });
   });
 
