@@ -349,6 +349,8 @@
     feedback,
     /** A fresh UUID for a scan. */
     uuid,
+    /** {login, csrf} of the session now, null when it has ended; throws when offline. */
+    whoIsLoggedIn,
   };
   flush();
 })();

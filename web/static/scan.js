@@ -78,16 +78,21 @@
     form.append("id", queue.uuid());
     photo.value = "";
     try {
+      // The page may be a copy the service worker kept: ask for this session's token.
+      const who = await queue.whoIsLoggedIn();
+      if (!who) {
+        queue.flush();
+        return;
+      }
       const response = await fetch(root.dataset.photoEndpoint, {
         method: "POST",
         body: form,
-        headers: { Accept: "application/json", "X-CSRFToken": root.dataset.csrf },
+        headers: { Accept: "application/json", "X-CSRFToken": who.csrf },
         credentials: "same-origin",
       });
       const body = await response.json();
       if (body.results) body.results.forEach((answer) => show(answer));
       else show({ ok: false, reason: body.error.message });
-      if (response.status === 401) queue.flush();
     } catch (offline) {
       show({ ok: false, reason: root.dataset.photoOffline });
     }
