@@ -317,7 +317,10 @@
     navigator.serviceWorker
       .register(text.worker, { scope: text.scope })
       .then(async () => {
-        if (navigator.serviceWorker.controller) return;
+        // A page the worker fetched is kept already; one loaded before the worker existed is
+        // not, even when the new worker has claimed it since (so ask how the page came).
+        const [navigation] = performance.getEntriesByType("navigation");
+        if (navigation && navigation.workerStart > 0) return;
         const worker = (await navigator.serviceWorker.ready).active;
         const used = performance.getEntriesByType("resource").map((entry) => entry.name);
         worker.postMessage({ keep: [location.pathname + location.search, ...used] });
