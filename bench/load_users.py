@@ -16,7 +16,6 @@ import time
 import uuid
 from pathlib import Path
 
-import gevent
 import locust  # noqa: F401  (first: gevent patches the standard library on import)
 from locust import HttpUser, between, task
 from locust.env import Environment
@@ -157,10 +156,10 @@ def main() -> None:
     )
     runner = environment.create_local_runner()
     runner.start(users, spawn_rate=max(10, users / 5))
-    gevent.sleep(min(10.0, seconds / 3))  # ramp up before measuring
+    time.sleep(min(10.0, seconds / 3))  # ramp up before measuring
     environment.stats.reset_all()
     started = time.monotonic()
-    gevent.sleep(seconds)
+    time.sleep(seconds)
     elapsed = time.monotonic() - started
     runner.quit()
     total = environment.stats.total

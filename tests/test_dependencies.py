@@ -55,8 +55,13 @@ def undeclared(imports: dict[str, set[str]], allowed: set[str]) -> set[str]:
 
 
 def test_the_products_imports_are_declared_dependencies_or_extras():
-    folders = [ROOT / p for p in sorted(PROJECT - {"tests"})]
+    folders = [ROOT / p for p in sorted(PROJECT - {"tests", "bench"})]
     assert undeclared(third_party_imports(folders), declared("cjk-font", "postgres")) == set()
+
+
+def test_the_benchmarks_imports_are_declared_in_the_dev_extra_or_the_dependencies():
+    """Benchmarks run from a development checkout (``make bench``), as the suite does."""
+    assert undeclared(third_party_imports([ROOT / "bench"]), declared("dev", "postgres")) == set()
 
 
 def test_the_suites_imports_are_declared_in_the_dev_extra_or_the_dependencies():
