@@ -74,6 +74,7 @@ def create_app(
     from web.views.catalog import catalog
     from web.views.consignments import consignments
     from web.views.courier import courier
+    from web.views.dashboard import dashboard
     from web.views.home import home
     from web.views.lockers import lockers
     from web.views.network import network
@@ -92,6 +93,7 @@ def create_app(
         admin_catalog,
         admin_audit,
         admin_holidays,
+        dashboard,
         consignments,
         desk,
         courier,

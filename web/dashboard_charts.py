@@ -1,0 +1,192 @@
+"""The dashboard's charts: SVG drawn on the server by pygal from the tables the page shows.
+
+No script goes into the SVG (``js=[]``), so the charts need no exception to the page's strict
+content security policy; they are served as images (pygal styles them with an SVG ``<style>``,
+which only the image's own response allows). A phone gets a narrower drawing with the same
+font sizes, so the text stays legible when the image fills the screen's width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pygal
+from flask_babel import gettext, lazy_gettext
+from pygal.style import Style
+
+from web.dashboard_tables import Table
+
+#: Colours told apart with common colour blindness (Okabe and Ito's palette).
+COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+#: Drawing widths in SVG units; the image scales to its box, keeping these proportions.
+WIDTHS = {"phone": 400, "desk": 720}
+
+STYLE = Style(
+    background="#ffffff",
+    plot_background="#ffffff",
+    foreground="#1a1a1a",
+    foreground_strong="#1a1a1a",
+    foreground_subtle="#6b6b6b",
+    colors=COLOURS,
+    font_family="'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
+    label_font_size=14,
+    major_label_font_size=14,
+    legend_font_size=14,
+    value_font_size=13,
+    no_data_font_size=18,
+)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: the table it draws, its title and how it is drawn."""
+
+    table: str
+    title: Any
+    draw: Callable[[Table, str], pygal.graph.graph.Graph]
+
+
+def _chart(kind: type, fit: str, bars: int, series: int, **options: Any) -> Any:
+    """A pygal chart sized for ``bars`` horizontal bars of ``series`` series each (or a line
+    chart's plot when ``bars`` is 0)."""
+    width = WIDTHS[fit]
+    legend = 40 + 24 * ((series + 1) // 2 if fit == "phone" else (series + 2) // 3)
+    height = max(240, 60 + bars * max(series, 1) * 26 + legend) if bars else 300 + legend
+    return kind(
+        width=width,
+        height=height,
+        style=STYLE,
+        js=[],
+        explicit_size=False,
+        legend_at_bottom=True,
+        legend_at_bottom_columns=2 if fit == "phone" else 3,
+        truncate_legend=-1,
+        truncate_label=-1,
+        print_values=bool(bars),
+        no_data_text=gettext("No figures in this period"),
+        margin=8,
+        **options,
+    )
+
+
+def _bars(
+    table: Table, fit: str, label_keys: tuple[str, ...], value_keys: tuple[str, ...], **options: Any
+) -> Any:
+    """Horizontal bars, one group per row of ``table``, one bar per value column."""
+    labels = [
+        " → ".join(str(part) for part in parts)
+        for parts in zip(*(table.column(k) for k in label_keys), strict=True)
+    ]
+    chart = _chart(pygal.HorizontalBar, fit, len(labels), len(value_keys), **options)
+    chart.x_labels = labels
+    titles = {c.key: str(c.title) for c in table.columns}
+    for key in value_keys:
+        chart.add(titles[key], table.column(key))
+    return chart
+
+
+def _transit(table: Table, fit: str) -> Any:
+    return _bars(table, fit, ("from", "to"), ("median_min", "p90_min"))
+
+
+def _sla_on_time(table: Table, fit: str) -> Any:
+    return _bars(table, fit, ("department",), ("on_time_pct",), range=(0, 100))
+
+
+def _sla_handling(table: Table, fit: str) -> Any:
+    return _bars(table, fit, ("department",), ("median_handling_h",))
+
+
+def _satisfaction(key: str) -> Callable[[Table, str], Any]:
+    def draw(table: Table, fit: str) -> Any:
+        return _bars(table, fit, (key,), ("mean_level",), range=(0, 5))
+
+    return draw
+
+
+def _network(table: Table, fit: str) -> Any:
+    campuses = list(dict.fromkeys(table.column("campus")))
+    states = list(dict.fromkeys(table.column("state")))
+    counts = {(c, s): n for c, s, n in table.rows}
+    chart = _chart(pygal.HorizontalStackedBar, fit, len(campuses), 1 + len(states) // 3)
+    chart.x_labels = campuses
+    for state in states:
+        chart.add(state, [counts.get((campus, state)) for campus in campuses])
+    return chart
+
+
+def _lockers(table: Table, fit: str) -> Any:
+    banks = table.column("bank")
+    occupied = table.column("occupied")
+    faulty = table.column("faulty")
+    free = [
+        total - busy - bad
+        for total, busy, bad in zip(table.column("compartments"), occupied, faulty, strict=True)
+    ]
+    chart = _chart(pygal.HorizontalStackedBar, fit, len(banks), 1)
+    chart.x_labels = banks
+    chart.add(gettext("Occupied"), occupied)
+    chart.add(gettext("Faulty now"), faulty)
+    chart.add(gettext("Free"), free)
+    return chart
+
+
+def _hall(value: str) -> Callable[[Table, str], Any]:
+    def draw(table: Table, fit: str) -> Any:
+        hours = sorted(set(table.column("hour")))
+        queues = list(dict.fromkeys(table.column("queue")))
+        values = {(row[0], row[1]): row[table.index(value)] for row in table.rows}
+        chart = _chart(pygal.Line, fit, 0, len(queues), x_label_rotation=-45 * (fit == "phone"))
+        chart.x_labels = hours
+        for queue in queues:
+            chart.add(queue, [values.get((queue, hour)) for hour in hours])
+        return chart
+
+    return draw
+
+
+#: Every chart, by the name its image is served under.
+CHARTS: dict[str, Chart] = {
+    "network": Chart("network", lazy_gettext("Envelopes in the network"), _network),
+    "transit": Chart("transit", lazy_gettext("Ride time per leg (min)"), _transit),
+    "sla-on-time": Chart("sla", lazy_gettext("On-time share (%)"), _sla_on_time),
+    "sla-handling": Chart("sla", lazy_gettext("Median handling time (h)"), _sla_handling),
+    "lockers": Chart("lockers", lazy_gettext("Compartments per bank"), _lockers),
+    "hall-waits": Chart("hall", lazy_gettext("Mean wait by hour (min)"), _hall("mean_wait_min")),
+    "hall-service": Chart(
+        "hall", lazy_gettext("Mean service by hour (min)"), _hall("mean_service_min")
+    ),
+    "satisfaction-window": Chart(
+        "satisfaction_window", lazy_gettext("Mean rating per window"), _satisfaction("window")
+    ),
+    "satisfaction-department": Chart(
+        "satisfaction_department",
+        lazy_gettext("Mean rating per department"),
+        _satisfaction("department"),
+    ),
+}
+
+
+def charts_of(table: str) -> list[str]:
+    """The names of the charts that draw ``table``."""
+    return [name for name, chart in CHARTS.items() if chart.table == table]
+
+
+def _without_script(root: Any) -> Any:
+    """pygal writes its configuration for its tooltips script even with no script to load:
+    drop it, the chart draws the same without it and the image stays free of script."""
+    for parent in root.iter():
+        for child in list(parent):
+            if child.tag == "script":
+                parent.remove(child)
+    return root
+
+
+def render(name: str, table: Table, fit: str) -> bytes:
+    """The chart ``name`` of ``table`` as SVG bytes, drawn for a phone or a desk."""
+    chart = CHARTS[name].draw(table, fit)
+    chart.add_xml_filter(_without_script)
+    return bytes(chart.render())
