@@ -8,6 +8,7 @@ font sizes, so the text stays legible when the image fills the screen's width.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,11 +50,21 @@ class Chart:
     draw: Callable[[Table, str], pygal.graph.graph.Graph]
 
 
-def _chart(kind: type, fit: str, bars: int, series: int, **options: Any) -> Any:
-    """A pygal chart sized for ``bars`` horizontal bars of ``series`` series each (or a line
-    chart's plot when ``bars`` is 0)."""
+def _wide_text_room(labels: list[str]) -> float:
+    """What pygal misses of the widest label: it counts 0.6 em for every character, Chinese
+    ones take a full em (and a little more in the fonts used)."""
+    size = STYLE.label_font_size
+    wide = (sum(unicodedata.east_asian_width(c) in "WF" for c in label) for label in labels)
+    return max(wide, default=0) * 0.5 * size
+
+
+def _chart(kind: type, fit: str, bars: int, series: int, labels: list[str], **options: Any) -> Any:
+    """A pygal chart sized for ``bars`` rows (bars, or dot rows) of ``series`` series each (or a
+    line chart's plot when ``bars`` is 0), with room for the row ``labels``."""
     width = WIDTHS[fit]
     legend = 40 + 24 * ((series + 1) // 2 if fit == "phone" else (series + 2) // 3)
+    if not options.get("show_legend", True):
+        legend = 40
     height = max(240, 60 + bars * max(series, 1) * 26 + legend) if bars else 300 + legend
     return kind(
         width=width,
@@ -65,9 +76,14 @@ def _chart(kind: type, fit: str, bars: int, series: int, **options: Any) -> Any:
         legend_at_bottom_columns=2 if fit == "phone" else 3,
         truncate_legend=-1,
         truncate_label=-1,
-        print_values=bool(bars),
+        print_values=options.pop("print_values", bool(bars)),
         no_data_text=gettext("No figures in this period"),
         margin=8,
+        margin_left=8 + _wide_text_room(labels),
+        # pygal leaves too little room under the plot for a legend of several rows.
+        margin_bottom=8 + (legend - 40) // 2,
+        # Fewer ticks on a phone, so that the scale's numbers do not run into each other.
+        max_scale=5 if fit == "phone" else 10,
         **options,
     )
 
@@ -80,11 +96,12 @@ def _bars(
         " → ".join(str(part) for part in parts)
         for parts in zip(*(table.column(k) for k in label_keys), strict=True)
     ]
-    chart = _chart(pygal.HorizontalBar, fit, len(labels), len(value_keys), **options)
-    chart.x_labels = labels
+    chart = _chart(pygal.HorizontalBar, fit, len(labels), len(value_keys), labels, **options)
+    # pygal draws the first label at the bottom: reversed, the bars read in the table's order.
+    chart.x_labels = labels[::-1]
     titles = {c.key: str(c.title) for c in table.columns}
     for key in value_keys:
-        chart.add(titles[key], table.column(key))
+        chart.add(titles[key], table.column(key)[::-1])
     return chart
 
 
@@ -108,13 +125,14 @@ def _satisfaction(key: str) -> Callable[[Table, str], Any]:
 
 
 def _network(table: Table, fit: str) -> Any:
-    campuses = list(dict.fromkeys(table.column("campus")))
+    """One bar per state, in parts per campus: few colours, however many states there are."""
     states = list(dict.fromkeys(table.column("state")))
+    campuses = sorted(set(table.column("campus")))
     counts = {(c, s): n for c, s, n in table.rows}
-    chart = _chart(pygal.HorizontalStackedBar, fit, len(campuses), 1 + len(states) // 3)
-    chart.x_labels = campuses
-    for state in states:
-        chart.add(state, [counts.get((campus, state)) for campus in campuses])
+    chart = _chart(pygal.HorizontalStackedBar, fit, len(states), 1, states, print_values=False)
+    chart.x_labels = states[::-1]
+    for campus in campuses:
+        chart.add(campus, [counts.get((campus, state), 0) for state in reversed(states)])
     return chart
 
 
@@ -126,21 +144,32 @@ def _lockers(table: Table, fit: str) -> Any:
         total - busy - bad
         for total, busy, bad in zip(table.column("compartments"), occupied, faulty, strict=True)
     ]
-    chart = _chart(pygal.HorizontalStackedBar, fit, len(banks), 1)
-    chart.x_labels = banks
-    chart.add(gettext("Occupied"), occupied)
-    chart.add(gettext("Faulty now"), faulty)
-    chart.add(gettext("Free"), free)
+    chart = _chart(pygal.HorizontalStackedBar, fit, len(banks), 1, banks, print_values=False)
+    chart.x_labels = banks[::-1]
+    chart.add(gettext("Occupied"), occupied[::-1])
+    chart.add(gettext("Faulty now"), faulty[::-1])
+    chart.add(gettext("Vacant"), free[::-1])
     return chart
 
 
 def _hall(value: str) -> Callable[[Table, str], Any]:
+    """A dot per queue and hour, as large as the mean: the queues' rows read like a timetable."""
+
     def draw(table: Table, fit: str) -> Any:
         hours = sorted(set(table.column("hour")))
         queues = list(dict.fromkeys(table.column("queue")))
         values = {(row[0], row[1]): row[table.index(value)] for row in table.rows}
-        chart = _chart(pygal.Line, fit, 0, len(queues), x_label_rotation=-45 * (fit == "phone"))
-        chart.x_labels = hours
+        chart = _chart(
+            pygal.Dot,
+            fit,
+            len(queues),
+            1,
+            queues,
+            show_legend=False,
+            print_values=False,
+            x_label_rotation=-60 if fit == "phone" else 0,
+        )
+        chart.x_labels = [hour[:2] for hour in hours]
         for queue in queues:
             chart.add(queue, [values.get((queue, hour)) for hour in hours])
         return chart

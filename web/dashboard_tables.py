@@ -77,8 +77,8 @@ def transit_table(session: Session, period: Period) -> Table:
         "transit",
         lazy_gettext("Transit time per leg"),
         (
-            Column("from", lazy_gettext("From")),
-            Column("to", lazy_gettext("To")),
+            Column("from", lazy_gettext("Leaves from")),
+            Column("to", lazy_gettext("Arrives at")),
             Column("rides", lazy_gettext("Rides"), numeric=True),
             Column("median_min", lazy_gettext("Median (min)"), numeric=True),
             Column("p90_min", lazy_gettext("90th percentile (min)"), numeric=True),
