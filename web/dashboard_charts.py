@@ -19,8 +19,12 @@ from pygal.style import Style
 
 from web.dashboard_tables import Table
 
-#: Colours told apart with common colour blindness (Okabe and Ito's palette).
-COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+#: Colours told apart with common colour blindness: Okabe and Ito's palette, then Paul Tol's
+#: muted one (a hall of a dozen queues needs more than seven).
+COLOURS = (
+    *("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"),
+    *("#882255", "#44AA99", "#999933", "#AA4499", "#332288", "#88CCEE", "#DDCC77"),
+)
 
 #: Drawing widths in SVG units; the image scales to its box, keeping these proportions.
 WIDTHS = {"phone": 400, "desk": 720}
