@@ -13,11 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pygal
 from flask_babel import gettext, lazy_gettext
-from pygal.style import Style
 
 from web.dashboard_tables import Table
+from web.pygal_import import pygal
 
 #: Colours told apart with common colour blindness: Okabe and Ito's palette, then Paul Tol's
 #: muted one (a hall of a dozen queues needs more than seven).
@@ -29,7 +28,7 @@ COLOURS = (
 #: Drawing widths in SVG units; the image scales to its box, keeping these proportions.
 WIDTHS = {"phone": 400, "desk": 720}
 
-STYLE = Style(
+STYLE = pygal.style.Style(
     background="#ffffff",
     plot_background="#ffffff",
     foreground="#1a1a1a",
