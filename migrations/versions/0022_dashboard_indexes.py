@@ -1,7 +1,7 @@
 """dashboard indexes: rides by scan kind and time, results by the time they became ready
 
-Revision ID: 0018_dashboard
-Revises: 0017
+Revision ID: 0022_dashboard
+Revises: 0021
 Create Date: 2026-12-01 19:20:00
 """
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0018_dashboard"
-down_revision: str | None = "0017"
+revision: str = "0022_dashboard"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
