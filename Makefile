@@ -16,7 +16,7 @@ test: $(VENV)/.installed node_modules/.installed
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed
-	for b in catalog_search scans labels timeline bridge sla_scan dispatch routing tickets load; do $(BIN)/python -m bench.$$b --quick || exit 1; done
+	for b in catalog_search scans labels timeline bridge sla_scan dispatch routing tickets load dashboard; do $(BIN)/python -m bench.$$b --quick || exit 1; done
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "campus-courier needs Python 3.11 or newer")'

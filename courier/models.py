@@ -61,6 +61,8 @@ class Consignment(Base):
         # The SLA scan's two range queries.
         Index("ix_consignments_sla_warn", "sla_phase", "sla_warn_at"),
         Index("ix_consignments_sla_due", "sla_phase", "due_at"),
+        # The dashboard's SLA figures of a period.
+        Index("ix_consignments_result_ready_at", "result_ready_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -141,7 +143,11 @@ class CustodyEvent(Base):
     """One hop in the chain of custody. Rows are only ever added (see the guards below)."""
 
     __tablename__ = "custody_events"
-    __table_args__ = (Index(None, "consignment_id", "device_at", "id"),)
+    __table_args__ = (
+        Index(None, "consignment_id", "device_at", "id"),
+        # The dashboard's rides of a period: load and unload scans by time.
+        Index("ix_custody_events_kind_device_at", "kind", "device_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"))

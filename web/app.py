@@ -75,6 +75,7 @@ def create_app(
     from web.views.consignments import consignments
     from web.views.courier import courier
     from web.views.courier_app import courier_app
+    from web.views.dashboard import dashboard
     from web.views.home import home
     from web.views.lockers import lockers
     from web.views.network import network
@@ -93,6 +94,7 @@ def create_app(
         admin_catalog,
         admin_audit,
         admin_holidays,
+        dashboard,
         consignments,
         desk,
         courier,

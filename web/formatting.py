@@ -16,7 +16,7 @@ from courier.agents import ResultKind
 from courier.models import Priority
 from courier.sla import Colour, Level
 from courier.states import Kind, State
-from lockers.models import CompartmentState, Presence
+from lockers.models import BankKind, CompartmentState, Presence
 from web.i18n import LANGUAGE_NAMES, current_language
 
 #: Display labels by enum type: State and Kind share values ("picked_up"), so keep them apart.
@@ -126,6 +126,12 @@ LABELS: dict[type, dict[str, Any]] = {
         ResultKind.STAMPED_COPY: lazy_gettext("Stamped copy"),
         ResultKind.CERTIFICATE: lazy_gettext("Certificate"),
         ResultKind.RETURNED_ORIGINAL: lazy_gettext("Returned original"),
+    },
+    BankKind: {
+        BankKind.DROP_BOX: lazy_gettext("Drop box"),
+        BankKind.SORTING: lazy_gettext("Sorting locker"),
+        BankKind.PICKUP: lazy_gettext("Pickup locker"),
+        BankKind.BUS_BOX: lazy_gettext("Bus box"),
     },
     Priority: {
         Priority.NORMAL: lazy_gettext("Normal"),

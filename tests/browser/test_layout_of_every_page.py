@@ -52,6 +52,8 @@ NOT_SCREENS = {
     "admin_catalog.export": "a YAML or CSV download",
     "tickets_admin.stats_csv": "a CSV download",
     "network.export": "a CSV download",
+    "dashboard.csv": "a CSV download",
+    "dashboard.chart": "an SVG chart image, shown inside the dashboard that is walked",
     "network.diagram_svg": "an SVG image, shown inside the network page that is walked",
     "network.manifest_json": "JSON the manifest page polls",
     "tickets.stream": "a server-sent event stream the display board listens to",

@@ -59,6 +59,11 @@ def test_a_courier_starts_on_the_scan_page(client, session):
     assert login(client, "zhao").headers["Location"] == "/courier/scan"
 
 
+def test_an_administrator_starts_on_the_dashboard(client, session):
+    factories.user(session, "li", Role.ADMIN)
+    assert login(client, "li").headers["Location"] == "/admin/dashboard/"
+
+
 def test_a_clerk_starts_on_the_inbox(client, session):
     factories.user(session, "sun", Role.CLERK)
     assert login(client, "sun").headers["Location"] == "/clerk/"

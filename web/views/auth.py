@@ -28,7 +28,7 @@ auth = Blueprint("auth", __name__)
 def start_page(user: User) -> str:
     """Where ``user`` starts the day: the page of the work their role does most."""
     if user.has_role(Role.ADMIN):
-        return url_for("home.index")
+        return url_for("dashboard.index")
     if user.has_role(Role.CLERK):
         return url_for("agents.inbox")
     if user.has_role(Role.HALL_STAFF):
