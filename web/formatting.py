@@ -12,6 +12,7 @@ from flask_babel import gettext, lazy_gettext
 from catalog.models import Channel, ItemStatus, LocationKind, MaterialForm
 from core import clock
 from core.clock import SHANGHAI
+from core.users import Role
 from courier.agents import ResultKind
 from courier.models import Priority
 from courier.sla import Colour, Level
@@ -130,6 +131,14 @@ LABELS: dict[type, dict[str, Any]] = {
     Priority: {
         Priority.NORMAL: lazy_gettext("Normal"),
         Priority.URGENT: lazy_gettext("Urgent"),
+    },
+    Role: {
+        Role.TEACHER: lazy_gettext("Teacher"),
+        Role.STUDENT: lazy_gettext("Student"),
+        Role.COURIER: lazy_gettext("Courier"),
+        Role.CLERK: lazy_gettext("Agent clerk"),
+        Role.HALL_STAFF: lazy_gettext("Hall staff"),
+        Role.ADMIN: lazy_gettext("Administrator"),
     },
 }
 

@@ -1,0 +1,76 @@
+"""user management (staff numbers, one-time password links) and English catalog fields
+
+Revision ID: 0018_user_admin
+Revises: 0017
+Create Date: 2026-12-01 18:57:42.158134
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0018_user_admin"
+down_revision: str | None = "0017"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "password_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_password_links_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_password_links")),
+    )
+    with op.batch_alter_table("password_links", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_password_links_user_id"), ["user_id"], unique=False)
+
+    with op.batch_alter_table("service_item_materials", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("notes_en", sa.String(length=500), server_default="", nullable=False)
+        )
+
+    with op.batch_alter_table("service_items", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("fee_en", sa.String(length=200), server_default="", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("legal_basis_en", sa.Text(), server_default="", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("contact_en", sa.String(length=200), server_default="", nullable=False)
+        )
+
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("staff_number", sa.String(length=32), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f("uq_users_staff_number"), ["staff_number"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_users_staff_number"), type_="unique")
+        batch_op.drop_column("staff_number")
+
+    with op.batch_alter_table("service_items", schema=None) as batch_op:
+        batch_op.drop_column("contact_en")
+        batch_op.drop_column("legal_basis_en")
+        batch_op.drop_column("fee_en")
+
+    with op.batch_alter_table("service_item_materials", schema=None) as batch_op:
+        batch_op.drop_column("notes_en")
+
+    with op.batch_alter_table("password_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_password_links_user_id"))
+
+    op.drop_table("password_links")
