@@ -93,6 +93,7 @@ ACCESS: dict[str, str | frozenset[Role] | set[Role]] = {
     "courier.scans": {Role.COURIER},
     "home.healthz": PUBLIC,
     "home.index": PUBLIC,
+    "home.mine": ANY_USER,
     "home.set_language": PUBLIC,
     "lockers.dead_letters": ADMIN_ONLY,
     "lockers.acknowledge": ADMIN_ONLY,

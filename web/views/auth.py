@@ -24,6 +24,7 @@ from web.auth import check_password, current_user, keep_across_sessions, login_u
 from web.db import db
 from web.errors import problem_list, too_many_attempts_message
 from web.security import safe_redirect_target
+from web.start import admin_home
 from web.throttling import client_address
 
 auth = Blueprint("auth", __name__)
@@ -32,7 +33,7 @@ auth = Blueprint("auth", __name__)
 def start_page(user: User) -> str:
     """Where ``user`` starts the day: the page of the work their role does most."""
     if user.has_role(Role.ADMIN):
-        return url_for("home.index")
+        return admin_home()
     if user.has_role(Role.CLERK):
         return url_for("agents.inbox")
     if user.has_role(Role.HALL_STAFF):
@@ -40,9 +41,8 @@ def start_page(user: User) -> str:
         if window is not None:
             return url_for("tickets.console", number=window.number)
         return url_for("tickets.index")
-    if user.has_role(Role.COURIER):
-        return url_for("courier.scan_page")
-    return url_for("consignments.mine")
+    # Couriers (today's runs and the scan page), teachers and students (what is under way).
+    return url_for("home.mine")
 
 
 @auth.route("/login", methods=["GET", "POST"])
