@@ -88,6 +88,8 @@ ACCESS: dict[str, str | frozenset[Role] | set[Role]] = {
     "consignments.mine": ANY_USER,
     "consignments.new": {Role.STUDENT, Role.TEACHER},
     "consignments.photo": ANY_USER,
+    "consignments.print_label": ANY_USER,
+    "consignments.print_sheet": ANY_USER,
     "courier.photo_scan": {Role.COURIER},
     "courier.scan_page": {Role.COURIER},
     "courier.scans": {Role.COURIER},

@@ -210,6 +210,30 @@ def label_file(code: str) -> Any:
     return label_response(_visible(code), request.args.get("format", "thermal"))
 
 
+@consignments.get("/<code>/print")
+@login_required
+def print_label(code: str) -> str:
+    """The 60x40 mm label at its real size, for printing from the browser."""
+    return render_template("consignments/print_label.html", consignment=_visible(code))
+
+
+#: Labels one batch sheet takes at most (five A4 pages of 18).
+MAX_BATCH = 90
+
+
+@consignments.get("/sheet")
+@login_required
+def print_sheet() -> Any:
+    """An A4 sheet of the chosen consignments' labels (``?code=...`` repeated)."""
+    codes = list(dict.fromkeys(request.args.getlist("code")))[:MAX_BATCH]
+    if not codes:
+        flash(gettext("Choose the consignments whose labels to print."), "error")
+        return redirect(url_for("consignments.mine"))
+    return render_template(
+        "consignments/print_sheet.html", consignments=[_visible(code) for code in codes]
+    )
+
+
 @consignments.get("/<code>/photos/<int:photo_id>")
 @login_required
 def photo(code: str, photo_id: int) -> Any:
