@@ -83,3 +83,35 @@ def test_admins_see_the_manage_link(client, session):
     factories.user(session, "admin1", Role.ADMIN)
     login(client, "admin1")
     assert "/admin/catalog/" in client.get("/").get_data(as_text=True)
+
+
+def test_an_item_page_offers_to_send_the_papers_prefilled(client, transcript):
+    page = client.get(f"/catalog/{transcript.code}").text
+    assert f'href="/consignments/new?item={transcript.code}"' in page
+
+
+def test_an_item_page_offers_a_number_and_a_booking_in_its_departments_queue(
+    client, session, transcript
+):
+    from tickets.models import Category
+
+    session.add(Category(prefix="B", name="教务", department_id=transcript.department_id))
+    session.flush()
+    page = client.get(f"/catalog/{transcript.code}").text
+    assert 'href="/hall/kiosk?category=B"' in page
+    assert 'href="/hall/appointments?category=B"' in page
+
+
+def test_an_online_only_item_offers_no_action(client, session):
+    online = factories.item(session, code="ACAD-077", channels=["online"])
+    assert 'data-test="item-actions"' not in client.get(f"/catalog/{online.code}").text
+
+
+def test_the_kiosk_opened_from_the_guide_puts_that_queue_first(client, session):
+    from tickets.models import Category
+
+    session.add_all([Category(prefix="A", name="财务"), Category(prefix="B", name="教务")])
+    session.flush()
+    page = client.get("/hall/kiosk?category=B").text
+    assert page.index('data-test="take-B"') < page.index('data-test="take-A"')
+    assert 'data-test="take-B" class="chosen"' in page

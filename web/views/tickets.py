@@ -107,8 +107,12 @@ def kiosk() -> Any:
             .group_by(Ticket.category_id)
         ).all()
     )
+    chosen = request.args.get("category", "")
+    categories = _categories(session)
+    # Coming from a service's guide, its queue comes first and stands out.
+    categories.sort(key=lambda category: category.prefix != chosen)
     page = current_app.make_response(
-        render_template("tickets/kiosk.html", categories=_categories(session), waiting=waiting)
+        render_template("tickets/kiosk.html", categories=categories, waiting=waiting, chosen=chosen)
     )
     # Each showing carries a new one-time key; a page restored from the browser's history
     # would send the last visitor's key again.
@@ -356,10 +360,14 @@ def _stream_refused(reason: str) -> Response:
 def appointments_page() -> str:
     session, user = db(), current_user()
     assert user is not None
+    chosen = request.args.get("category", "")
+    categories = _categories(session)
+    categories.sort(key=lambda category: category.prefix != chosen)
     return render_template(
         "tickets/appointments.html",
-        slots=[(c, appointments.open_slots(session, c)) for c in _categories(session)],
+        slots=[(c, appointments.open_slots(session, c)) for c in categories],
         bookings=appointments.bookings_of(session, user),
+        chosen=chosen,
     )
 
 
