@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import gettext, lazy_gettext
+from markupsafe import Markup, escape
 
 from catalog.models import Channel, ItemStatus, LocationKind, MaterialForm
 from core import clock
@@ -165,6 +166,28 @@ def localized(record: Any, attribute: str = "name") -> str:
     return str(getattr(record, attribute))
 
 
+def _field(record: Any, attribute: str) -> str:
+    if isinstance(record, dict):
+        return str(record.get(attribute) or "")
+    return str(getattr(record, attribute, "") or "")
+
+
+def bilingual(record: Any, attribute: str = "name") -> Markup:
+    """A catalog text in the page's language: on English pages its ``_en`` field, or, where
+    the catalog has no English, the Chinese marked "(Chinese only)" so nobody takes it for a
+    missing translation of the page."""
+    chinese = _field(record, attribute)
+    if current_language() != "en" or not chinese:
+        return escape(chinese)
+    english = _field(record, f"{attribute}_en")
+    if english:
+        return escape(english)
+    marker = '<small class="chinese-only" data-test="chinese-only">{}</small>'
+    return Markup('<span lang="zh-CN">{}</span> ' + marker).format(
+        chinese, gettext("(Chinese only)")
+    )
+
+
 def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
@@ -202,7 +225,11 @@ def translate(message: str, params: dict[str, Any] | None = None) -> str:
 
 def init_formatting(app: Flask) -> None:
     app.jinja_env.filters.update(
-        label=label, localized=localized, local_time=local_time, day_time=day_time
+        label=label,
+        localized=localized,
+        local_time=local_time,
+        day_time=day_time,
+        bilingual=bilingual,
     )
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,

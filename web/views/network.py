@@ -17,7 +17,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 
 from catalog.models import Campus, Location
@@ -82,7 +82,7 @@ def upload() -> Any:
         return _page(problem_list(error), 422)
     except DomainError as error:
         return _page(problem_list(error), 422)
-    flash(gettext("Imported %(count)s trips.", count=count), "success")
+    flash(ngettext("Imported %(num)d trip.", "Imported %(num)d trips.", count), "success")
     return redirect(url_for("network.timetable"))
 
 
