@@ -17,6 +17,27 @@
   if (reload) {
     setTimeout(function () { location.reload(); }, Number(reload.dataset.reloadAfter));
   }
+  // The top menu folds behind its button on narrow screens (the CSS decides when); the button
+  // says whether the menu is open, and Escape closes it and returns to the button.
+  var toggle = document.querySelector(".menu-toggle");
+  var topbar = document.querySelector(".topbar");
+  if (toggle && topbar) {
+    topbar.classList.add("collapsible");
+    toggle.hidden = false;
+    var setOpen = function (open) {
+      topbar.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    };
+    toggle.addEventListener("click", function () {
+      setOpen(toggle.getAttribute("aria-expanded") !== "true");
+    });
+    topbar.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+        setOpen(false);
+        toggle.focus();
+      }
+    });
+  }
   // <button data-print>: open the browser's print dialog (label and sheet print views).
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
