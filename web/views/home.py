@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import (
@@ -50,6 +51,20 @@ def index() -> str:
     return render_template("home.html", departments=departments, user=current_user())
 
 
+#: A run stays on the courier's home this long after it left (a late bus, a scan to finish).
+RUN_GRACE = dt.timedelta(minutes=30)
+
+
+def _runs_ahead() -> list[dict[str, Any]]:
+    """Today's runs that have not left, or left only just."""
+    now = clock.now()
+    return [
+        run
+        for run in runs_on(db(), clock.local_now().date())
+        if run["departs_at"] >= now - RUN_GRACE
+    ]
+
+
 @home.get("/me")
 @login_required
 def mine() -> str:
@@ -63,9 +78,7 @@ def mine() -> str:
         more=len(open_ones) > 10,
         next_step=next_step,
         pickups=waiting_for(db(), user),
-        runs=runs_on(db(), clock.local_now().date())
-        if user.has_role(Role.COURIER, Role.ADMIN)
-        else [],
+        runs=_runs_ahead() if user.has_role(Role.COURIER, Role.ADMIN) else [],
         window=window_of(db(), user) if user.has_role(Role.HALL_STAFF) else None,
         admin_home=admin_home() if user.has_role(Role.ADMIN) else None,
     )
