@@ -40,6 +40,8 @@ def screen(request, browser, live_server) -> Iterator[Any]:
 def shot(page: Any, name: str) -> None:
     folder = SCREENSHOTS / "screens"
     folder.mkdir(parents=True, exist_ok=True)
+    # Labels are images the server draws: the picture is only right once they are in.
+    page.wait_for_function("[...document.images].every((i) => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=str(folder / f"{page.size}-{name}.png"), full_page=True)
 
 
