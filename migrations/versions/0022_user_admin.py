@@ -1,7 +1,7 @@
 """user management (staff numbers, one-time password links) and English catalog fields
 
-Revision ID: 0018_user_admin
-Revises: 0017
+Revision ID: 0022_user_admin
+Revises: 0021
 Create Date: 2026-12-01 18:57:42.158134
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_user_admin"
-down_revision: str | None = "0017"
+revision: str = "0022_user_admin"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
