@@ -50,7 +50,7 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32))
     #: A staff number or campus-card number: another way to find the person, when known.
-    staff_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    staff_number: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)

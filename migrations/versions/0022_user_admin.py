@@ -52,23 +52,24 @@ def upgrade() -> None:
             sa.Column("contact_en", sa.String(length=200), server_default="", nullable=False)
         )
 
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("staff_number", sa.String(length=32), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f("uq_users_staff_number"), ["staff_number"])
+    # Added in place with a unique index: rebuilding the users table would trip SQLite's
+    # foreign keys from every table that points at it.
+    op.add_column("users", sa.Column("staff_number", sa.String(length=32), nullable=True))
+    op.create_index(op.f("ix_users_staff_number"), "users", ["staff_number"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_users_staff_number"), type_="unique")
-        batch_op.drop_column("staff_number")
+    op.drop_index(op.f("ix_users_staff_number"), table_name="users")
+    # In place (SQLite 3.35+ and PostgreSQL): rebuilt tables would trip foreign keys.
+    op.execute("ALTER TABLE users DROP COLUMN staff_number")
 
-    with op.batch_alter_table("service_items", schema=None) as batch_op:
-        batch_op.drop_column("contact_en")
-        batch_op.drop_column("legal_basis_en")
-        batch_op.drop_column("fee_en")
-
-    with op.batch_alter_table("service_item_materials", schema=None) as batch_op:
-        batch_op.drop_column("notes_en")
+    for table, column in (
+        ("service_items", "contact_en"),
+        ("service_items", "legal_basis_en"),
+        ("service_items", "fee_en"),
+        ("service_item_materials", "notes_en"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
 
     with op.batch_alter_table("password_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_password_links_user_id"))
