@@ -38,6 +38,7 @@ class MaterialData:
     copies: int = 1
     name_en: str = ""
     notes: str = ""
+    notes_en: str = ""
 
 
 @dataclass
@@ -53,8 +54,11 @@ class ItemData:
     fee: str | None
     sla_starts: SlaStart = SlaStart.ACCEPTED
     name_en: str = ""
+    fee_en: str = ""
     legal_basis: str = ""
+    legal_basis_en: str = ""
     contact: str = ""
+    contact_en: str = ""
     description: str = ""
     description_en: str = ""
     materials: list[MaterialData] = field(default_factory=list)
@@ -190,8 +194,11 @@ def parse_item(
             time_limit_days=days or 0,
             sla_starts=sla_starts,
             fee=fee,
+            fee_en="" if fee is None else _text(raw, "fee_en"),
             legal_basis=_text(raw, "legal_basis"),
+            legal_basis_en=_text(raw, "legal_basis_en"),
             contact=_text(raw, "contact"),
+            contact_en=_text(raw, "contact_en"),
             description=_text(raw, "description"),
             description_en=_text(raw, "description_en"),
             materials=materials,
@@ -232,6 +239,7 @@ def _parse_materials(value: Any, problem: Any) -> list[MaterialData]:
                 form=MaterialForm(form_text),
                 copies=copies,
                 notes=_text(entry, "notes"),
+                notes_en=_text(entry, "notes_en"),
             )
         )
     return materials
@@ -248,7 +256,9 @@ def _parse_faq(value: Any, problem: Any) -> list[dict[str, str]]:
         if not isinstance(entry, Mapping) or not _text(entry, "q") or not _text(entry, "a"):
             problem("faq", N_("FAQ entry %(n)s needs a question (q) and an answer (a)."), n=number)
             continue
-        faq.append({"q": _text(entry, "q"), "a": _text(entry, "a")})
+        # English is optional per entry: q_en and a_en, shown on English pages when present.
+        english = {key: _text(entry, key) for key in ("q_en", "a_en") if _text(entry, key)}
+        faq.append({"q": _text(entry, "q"), "a": _text(entry, "a"), **english})
     return faq
 
 
@@ -294,8 +304,11 @@ def item_record(item: ServiceItem) -> dict[str, Any]:
         "time_limit_days": item.time_limit_days,
         "sla_starts": item.sla_starts.value,
         "fee": FREE if item.fee is None else item.fee,
+        "fee_en": item.fee_en,
         "legal_basis": item.legal_basis,
+        "legal_basis_en": item.legal_basis_en,
         "contact": item.contact,
+        "contact_en": item.contact_en,
         "description": item.description,
         "description_en": item.description_en,
         "materials": [
@@ -305,6 +318,7 @@ def item_record(item: ServiceItem) -> dict[str, Any]:
                 "form": str(m.form),
                 "copies": m.copies,
                 "notes": m.notes,
+                "notes_en": m.notes_en,
             }
             for m in item.materials
         ],
@@ -348,8 +362,11 @@ def save_item(session: Session, data: ItemData, *, expected_code: str | None = N
     item.time_limit_days = data.time_limit_days
     item.sla_starts = data.sla_starts
     item.fee = data.fee
+    item.fee_en = data.fee_en
     item.legal_basis = data.legal_basis
+    item.legal_basis_en = data.legal_basis_en
     item.contact = data.contact
+    item.contact_en = data.contact_en
     item.description = data.description
     item.description_en = data.description_en
     item.faq = data.faq
@@ -363,6 +380,7 @@ def save_item(session: Session, data: ItemData, *, expected_code: str | None = N
             form=m.form,
             copies=m.copies,
             notes=m.notes,
+            notes_en=m.notes_en,
         )
         for position, m in enumerate(data.materials, start=1)
     )

@@ -116,8 +116,11 @@ class ServiceItem(Base):
     )
     #: ``None`` means free; otherwise what it costs, in words ("每份 2 元").
     fee: Mapped[str | None] = mapped_column(String(200))
+    fee_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     legal_basis: Mapped[str] = mapped_column(Text, default="")
+    legal_basis_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     contact: Mapped[str] = mapped_column(String(200), default="")
+    contact_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     description: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     faq: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -171,6 +174,7 @@ class Material(Base):
     form: Mapped[MaterialForm] = mapped_column(value_enum(MaterialForm, 10))
     copies: Mapped[int] = mapped_column(default=1)
     notes: Mapped[str] = mapped_column(String(500), default="")
+    notes_en: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     item: Mapped[ServiceItem] = relationship(back_populates="materials")
 

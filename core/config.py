@@ -127,6 +127,8 @@ class Settings:
     #: Display streams open at once, per address and overall.
     max_streams_per_address: int = 10
     max_streams: int = 250
+    #: How long a password-set link an administrator sends stays usable.
+    password_link_hours: int = 48
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     wecom: WeComSettings = field(default_factory=WeComSettings)
@@ -194,6 +196,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_import_bytes=int(env.get("COURIER_MAX_IMPORT_BYTES", str(1024 * 1024))),
         max_streams_per_address=int(env.get("COURIER_MAX_STREAMS_PER_ADDRESS", "10")),
         max_streams=int(env.get("COURIER_MAX_STREAMS", "250")),
+        password_link_hours=max(1, int(env.get("COURIER_PASSWORD_LINK_HOURS", "48"))),
         notices=NoticeSettings(
             max_tries=max(1, int(env.get("COURIER_NOTIFY_MAX_TRIES", notices.max_tries))),
             timeout=float(env.get("COURIER_NOTIFY_TIMEOUT", notices.timeout)),

@@ -49,6 +49,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32))
+    #: A staff number or campus-card number: another way to find the person, when known.
+    staff_number: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)

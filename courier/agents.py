@@ -20,10 +20,11 @@ from core import clock, codes
 from core.errors import N_, Conflict, DomainError, Forbidden, Problem, ValidationFailed
 from core.events import publish
 from core.users import Role, User
+from core.workdays import add_working_days
 from courier import sla
 from courier.custody import EventInput, Outcome, must, record_event
 from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk
-from courier.models import Consignment, MaterialsRequest, ResultKind, Source
+from courier.models import Consignment, MaterialsRequest, Priority, ResultKind, Source
 from courier.states import AGENT_STATES, AGENT_STEPS, Kind, State
 
 RESULT_KINDS = tuple(ResultKind)
@@ -59,6 +60,8 @@ class InboxRow:
     consignment: Consignment
     colour: str
     mine: bool
+    #: Marked urgent by its sender, or due by the close of the next working day (or overdue).
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,9 @@ def inbox(
     state: str | None = None,
     now: dt.datetime | None = None,
 ) -> Inbox:
-    """Consignments waiting for an agent at the clerk's campus, the clerk's own first, then by
-    due time; the count per state ignores the state filter so the tabs stay meaningful."""
+    """Consignments waiting for an agent at the clerk's campus: urgent ones first (see
+    :class:`InboxRow`), then the clerk's own, then by due time; the count per state ignores the
+    state filter so the tabs stay meaningful."""
     now = now or clock.now()
     campus = clerk_campus(session, clerk)
     query = (
@@ -116,7 +120,15 @@ def inbox(
     counts = Counter(c.state for c in consignments)
     if state:
         consignments = [c for c in consignments if c.state == state]
-    rows = [InboxRow(c, sla.colour(c, now), c.agent_id == clerk.id) for c in consignments]
+    soon = add_working_days(session, now, 1).at
+    rows = []
+    for c in consignments:
+        colour = sla.colour(c, now)
+        running = colour not in (sla.Colour.PAUSED, sla.Colour.DONE)
+        urgent = c.priority == Priority.URGENT or (running and c.due_at <= soon)
+        rows.append(InboxRow(c, colour, c.agent_id == clerk.id, urgent))
+    # Urgent work first; within each group the clerk's own, then by due time (the query's order).
+    rows.sort(key=lambda row: not row.urgent)
     return Inbox(rows, dict(counts), results_to_place(session, campus))
 
 

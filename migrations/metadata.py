@@ -4,6 +4,7 @@ import catalog.models
 import core.audit
 import core.idempotency
 import core.outbox
+import core.password_links
 import core.users
 import core.workdays
 import courier.models

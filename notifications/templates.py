@@ -137,6 +137,13 @@ _SOURCES: dict[str, dict[str, str]] = {
         "#{{ compartment }}{% endif %}: {{ message }}"
         "{% if count is defined and count > 1 %} ({{ count }} times in 15 minutes){% endif %}",
     },
+    # Sent by an administrator from the user management page; the link works once.
+    "password_set": {
+        "zh_CN": "【校园快递】请在 {{ hours }} 小时内打开以下链接设置登录密码（仅可使用一次）："
+        "{{ link }}",
+        "en": "[Campus courier] Set your password within {{ hours }} hours (the link works "
+        "once): {{ link }}",
+    },
     "turn_near": {
         "zh_CN": "【办事大厅】您的号码 {{ ticket }} 前面还有 {{ ahead }} 位，请到{{ area }}等候。",
         "en": "[Service hall] Ticket {{ ticket }}: {{ ahead }} ahead of you. "

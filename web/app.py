@@ -69,6 +69,7 @@ def create_app(
     from web.views.admin_audit import admin_audit
     from web.views.admin_catalog import admin_catalog
     from web.views.admin_holidays import admin_holidays
+    from web.views.admin_users import admin_users
     from web.views.agents import desk
     from web.views.auth import auth
     from web.views.catalog import catalog
@@ -95,6 +96,7 @@ def create_app(
         admin_audit,
         admin_holidays,
         dashboard,
+        admin_users,
         consignments,
         desk,
         courier,

@@ -8,10 +8,12 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import gettext, lazy_gettext
+from markupsafe import Markup, escape
 
 from catalog.models import Channel, ItemStatus, LocationKind, MaterialForm
 from core import clock
 from core.clock import SHANGHAI
+from core.users import Role
 from courier.agents import ResultKind
 from courier.models import Priority
 from courier.sla import Colour, Level
@@ -137,6 +139,14 @@ LABELS: dict[type, dict[str, Any]] = {
         Priority.NORMAL: lazy_gettext("Normal"),
         Priority.URGENT: lazy_gettext("Urgent"),
     },
+    Role: {
+        Role.TEACHER: lazy_gettext("Teacher"),
+        Role.STUDENT: lazy_gettext("Student"),
+        Role.COURIER: lazy_gettext("Courier"),
+        Role.CLERK: lazy_gettext("Agent clerk"),
+        Role.HALL_STAFF: lazy_gettext("Hall staff"),
+        Role.ADMIN: lazy_gettext("Administrator"),
+    },
 }
 
 
@@ -160,6 +170,28 @@ def localized(record: Any, attribute: str = "name") -> str:
         if english:
             return str(english)
     return str(getattr(record, attribute))
+
+
+def _field(record: Any, attribute: str) -> str:
+    if isinstance(record, dict):
+        return str(record.get(attribute) or "")
+    return str(getattr(record, attribute, "") or "")
+
+
+def bilingual(record: Any, attribute: str = "name") -> Markup:
+    """A catalog text in the page's language: on English pages its ``_en`` field, or, where
+    the catalog has no English, the Chinese marked "(Chinese only)" so nobody takes it for a
+    missing translation of the page."""
+    chinese = _field(record, attribute)
+    if current_language() != "en" or not chinese:
+        return escape(chinese)
+    english = _field(record, f"{attribute}_en")
+    if english:
+        return escape(english)
+    marker = '<small class="chinese-only" data-test="chinese-only">{}</small>'
+    return Markup('<span lang="zh-CN">{}</span> ' + marker).format(
+        chinese, gettext("(Chinese only)")
+    )
 
 
 def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -199,7 +231,11 @@ def translate(message: str, params: dict[str, Any] | None = None) -> str:
 
 def init_formatting(app: Flask) -> None:
     app.jinja_env.filters.update(
-        label=label, localized=localized, local_time=local_time, day_time=day_time
+        label=label,
+        localized=localized,
+        local_time=local_time,
+        day_time=day_time,
+        bilingual=bilingual,
     )
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,

@@ -1,4 +1,5 @@
-"""A pickup code as a QR symbol that a locker's scanner reads like the typed code."""
+"""QR symbols for pages: a pickup code that a locker's scanner reads like the typed code, or the
+address of a hall ticket that a visitor follows on their phone."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ import qrcode
 
 def code_qr_src(digits: str) -> str:
     """The QR symbol of ``digits`` as a PNG ``data:`` address for an ``<img>``."""
-    image = qrcode.make(digits, box_size=8, border=2)
+    return qr_src(digits)
+
+
+def qr_src(text: str, box_size: int = 8) -> str:
+    """The QR symbol of ``text`` (a code, an address) as a PNG ``data:`` address."""
+    image = qrcode.make(text, box_size=box_size, border=2)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -1,6 +1,6 @@
 """dashboard indexes: rides by scan kind and time, results by the time they became ready
 
-Revision ID: 0022_dashboard
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-01 19:20:00
 """
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0022_dashboard"
+revision: str = "0022"
 down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -96,6 +96,7 @@ def axe_source() -> str:
 def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
     """A demo value for each route parameter, read from (or added to) the demo database."""
     from catalog.models import Location, ServiceItem
+    from core.password_links import issue_link
     from core.users import User
     from courier.models import Consignment
     from firmware_bridge.commands import queue_command
@@ -132,6 +133,9 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
         ticket = cancel(session, take_ticket(session, category))
         teacher = session.scalars(select(User).where(User.login == "teacher")).one()
         keyed = with_code_key(session, "c")
+        # A password-set link for the demo student: its page is public and needs the token.
+        student = session.scalars(select(User).where(User.login == "student")).one()
+        password_link = issue_link(keyed, student, "c", dt.timedelta(days=30))
         waiting = waiting_for(keyed, teacher)
         if not waiting:
             # What `courier run` adds to the demo: results waiting in pickup lockers.
@@ -159,6 +163,10 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
             "catalog.detail": {"code": item},
             "agents.work": {"code": consignment.tracking_code},
             "consignments.detail": {"code": consignment.tracking_code},
+            "consignments.print_label": {"code": consignment.tracking_code},
+            "consignments.print_sheet": {"code": consignment.tracking_code},
+            "admin_users.edit": {"user_id": teacher.id},
+            "auth.set_password": {"token": password_link},
             "tracking.track": {"code": consignment.tracking_code},
             "network.hub": {"code": hub},
             "network.manifest": {"manifest_id": manifest.id},
@@ -172,7 +180,7 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
                 "cmd": dropped.cmd_id,
             },
             "pickups.by_link": {"token": waiting[0].token},
-            "tickets.ticket": {"ticket_id": ticket.id},
+            "tickets.ticket": {"ticket_id": ticket.id, "kiosk": 1},
             "tickets.console": {"number": 1},
             "tickets.rate_page": {"number": 1},
         }

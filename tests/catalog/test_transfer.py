@@ -145,3 +145,20 @@ def test_the_demo_catalog_is_large_and_published(session):
     import_catalog(session, CATALOG.read_text(encoding="utf-8"), "yaml")
     assert count_items(session) >= 60
     assert session.scalar(select(func.count(func.distinct(ServiceItem.department_id)))) >= 12
+
+
+def test_english_fees_notes_and_questions_survive_a_csv_round_trip(session):
+    factories.item(
+        session,
+        code="ACAD-301",
+        fee="每份 2 元",
+        fee_en="2 yuan a copy",
+        materials=[
+            {"name": "申请表", "form": "original", "notes": "需盖章", "notes_en": "Stamped"}
+        ],
+        faq=[{"q": "多久？", "a": "三天", "q_en": "How long?", "a_en": "Three days"}],
+    )
+    exported = export_csv(session)
+    assert "2 yuan a copy" in exported
+    import_catalog(session, exported, "csv")
+    assert export_csv(session) == exported

@@ -117,6 +117,7 @@ def test_every_template_fits_in_the_sms_limit_in_both_languages():
         "ahead": 3,
         "area": "二号窗口",
         "who": "王老师",
+        "hours": 48,
     }
     for template in TEMPLATES:
         # The materials request carries its supplement link: it may take the third segment.

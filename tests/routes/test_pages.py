@@ -220,3 +220,13 @@ def test_drop_boxes_are_set_to_empty_before_each_departure(client, session, admi
     page = client.get("/network/timetable").get_data(as_text=True)
     assert "07:00" in page
     assert "13:30" in page
+
+
+def test_the_couriers_home_lists_only_the_runs_still_to_leave(
+    client, session, courier, network, at
+):
+    with at(2026, 11, 17, 12, 0):
+        page = client.get("/me").get_data(as_text=True)
+    runs = page.split('data-test="runs"')[1].split("</ul>")[0]
+    assert "NX-1030" not in runs
+    assert re.search(r"1[3-9]:\d\d <code>", runs)

@@ -144,3 +144,26 @@ def test_the_catalog_exports_as_yaml_and_csv(admin, session):
     assert "ACAD-300" in admin.get("/admin/catalog/export.yaml").get_data(as_text=True)
     csv_text = admin.get("/admin/catalog/export.csv").get_data(as_text=True)
     assert csv_text.startswith("\ufeffcode,name")
+
+
+def test_an_admin_gives_the_fee_notes_and_questions_in_english(admin, session):
+    admin.post(
+        "/admin/catalog/new",
+        data=form(
+            fee_free="",
+            fee="每份 2 元",
+            fee_en="2 yuan a copy",
+            material_notes=["需原件", ""],
+            material_notes_en=["Original needed", ""],
+            faq_q=["多久？"],
+            faq_a=["两天"],
+            faq_q_en=["How long?"],
+            faq_a_en=["Two days"],
+            contact_en="Registry, ext. 8888",
+            legal_basis_en="University rules",
+        ),
+    )
+    item = session.scalars(select(ServiceItem).where(ServiceItem.code == "ACAD-100")).one()
+    assert (item.fee_en, item.materials[0].notes_en) == ("2 yuan a copy", "Original needed")
+    assert item.faq == [{"q": "多久？", "a": "两天", "q_en": "How long?", "a_en": "Two days"}]
+    assert (item.contact_en, item.legal_basis_en) == ("Registry, ext. 8888", "University rules")

@@ -216,3 +216,43 @@ def test_another_clerk_may_not_place_a_result_its_clerk_made_ready(client, sessi
     post(client, ready, "desk", form_id="d")
     assert ready.state == State.RESULT_READY
     assert "wang 代办员" in client.get(f"/clerk/{ready.tracking_code}").get_data(as_text=True)
+
+
+def _codes_in_order(page):
+    import re
+
+    return re.findall(r'data-test="row-([A-Z0-9]+)"', page)
+
+
+def test_a_consignment_due_within_a_working_day_is_marked_and_sorted_first(client, session, wang):
+    from core import clock
+
+    later = at_agent_desk(session)
+    later.due_at = clock.now() + dt.timedelta(days=10)
+    soon = at_agent_desk(session)
+    soon.due_at = clock.now() + dt.timedelta(hours=2)
+    session.flush()
+    page = client.get("/clerk/").get_data(as_text=True)
+    assert _codes_in_order(page) == [soon.tracking_code, later.tracking_code]
+    row = page.split(f'data-test="row-{soon.tracking_code}"')[1].split("</tr>")[0]
+    assert 'data-test="urgent"' in row
+
+
+def test_an_overdue_consignment_is_marked_urgent(client, session, wang):
+    from core import clock
+
+    late = at_agent_desk(session)
+    late.due_at = clock.now() - dt.timedelta(hours=1)
+    session.flush()
+    page = client.get("/clerk/").get_data(as_text=True)
+    assert 'data-test="urgent"' in page.split(f'data-test="row-{late.tracking_code}"')[1]
+
+
+def test_a_consignment_due_in_a_week_is_not_marked(client, session, wang):
+    from core import clock
+
+    calm = at_agent_desk(session)
+    calm.due_at = clock.now() + dt.timedelta(days=10)
+    session.flush()
+    row = client.get("/clerk/").text.split(f'data-test="row-{calm.tracking_code}"')[1]
+    assert 'data-test="urgent"' not in row.split("</tr>")[0]

@@ -46,17 +46,36 @@ def test_the_next_parameter_cannot_send_users_to_another_site(client, session):
     response = client.post(
         "/login?next=//evil.example/", data={"login": "wang", "password": factories.PASSWORD}
     )
-    assert response.headers["Location"] == "/consignments/"
+    assert response.headers["Location"] == "/me"
 
 
-def test_a_teacher_starts_on_their_consignments(client, session):
+def test_a_teacher_starts_on_their_home(client, session):
     factories.user(session, "wang", Role.TEACHER)
-    assert login(client, "wang").headers["Location"] == "/consignments/"
+    assert login(client, "wang").headers["Location"] == "/me"
 
 
-def test_a_courier_starts_on_the_scan_page(client, session):
+def test_a_courier_starts_on_their_home(client, session):
     factories.user(session, "zhao", Role.COURIER)
-    assert login(client, "zhao").headers["Location"] == "/courier/scan"
+    assert login(client, "zhao").headers["Location"] == "/me"
+
+
+def test_an_administrator_starts_in_the_administration(client, session):
+    factories.user(session, "root", Role.ADMIN)
+    assert login(client, "root").headers["Location"] == "/admin/catalog/"
+
+
+def test_an_administrator_starts_on_the_dashboard_when_there_is_one(app, client, session):
+    app.add_url_rule("/admin", "dashboard", lambda: "")
+    factories.user(session, "root", Role.ADMIN)
+    assert login(client, "root").headers["Location"] == "/admin"
+
+
+def test_a_safe_next_wins_over_the_home(client, session):
+    factories.user(session, "wang", Role.TEACHER)
+    response = client.post(
+        "/login?next=/pickups", data={"login": "wang", "password": factories.PASSWORD}
+    )
+    assert response.headers["Location"] == "/pickups"
 
 
 def test_an_administrator_starts_on_the_dashboard(client, session):

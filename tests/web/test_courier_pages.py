@@ -234,3 +234,36 @@ def test_a_new_form_gets_a_new_key(client, teacher):
         for _ in range(2)
     }
     assert len(keys) == 2
+
+
+def _offered(page):
+    return re.findall(r'<option value="([A-Z0-9-]+)" data-search', page)
+
+
+@pytest.mark.parametrize("typed", ["zzzm", "zaizhi", "在职"])
+def test_the_service_picker_finds_an_item_by_initials_pinyin_or_name(
+    client, session, teacher, typed
+):
+    factories.item(session, code="HR-001", name="在职证明", name_en="Employment certificate")
+    page = client.post("/consignments/new", data={"item_q": typed, "choose": "1"}).text
+    assert _offered(page) == ["HR-001"]
+
+
+def test_the_service_picker_keeps_the_chosen_item_when_a_search_misses_it(client, session, teacher):
+    factories.item(session, code="HR-001", name="在职证明")
+    page = client.post(
+        "/consignments/new", data={"item_q": "zzzm", "service_item": "ACAD-001", "choose": "1"}
+    ).text
+    assert _offered(page) == ["ACAD-001", "HR-001"]
+
+
+def test_the_service_picker_offers_no_item_the_courier_cannot_carry(client, session, teacher):
+    factories.item(session, code="HR-002", name="在职证明", channels=["online"])
+    page = client.post("/consignments/new", data={"item_q": "zzzm", "choose": "1"}).text
+    assert _offered(page) == []
+
+
+def test_the_guide_prefills_the_send_form(client, teacher):
+    page = client.get("/consignments/new?item=ACAD-001").text
+    assert 'value="ACAD-001" data-search' in page
+    assert re.search(r'value="ACAD-001" data-search="[^"]*" selected', page)

@@ -83,3 +83,80 @@ def test_admins_see_the_manage_link(client, session):
     factories.user(session, "admin1", Role.ADMIN)
     login(client, "admin1")
     assert "/admin/catalog/" in client.get("/").get_data(as_text=True)
+
+
+def test_an_item_page_offers_to_send_the_papers_prefilled(client, transcript):
+    page = client.get(f"/catalog/{transcript.code}").text
+    assert f'href="/consignments/new?item={transcript.code}"' in page
+
+
+def test_an_item_page_offers_a_number_and_a_booking_in_its_departments_queue(
+    client, session, transcript
+):
+    from tickets.models import Category
+
+    session.add(Category(prefix="B", name="教务", department_id=transcript.department_id))
+    session.flush()
+    page = client.get(f"/catalog/{transcript.code}").text
+    assert 'href="/hall/kiosk?category=B"' in page
+    assert 'href="/hall/appointments?category=B"' in page
+
+
+def test_an_online_only_item_offers_no_action(client, session):
+    online = factories.item(session, code="ACAD-077", channels=["online"])
+    assert 'data-test="item-actions"' not in client.get(f"/catalog/{online.code}").text
+
+
+def test_the_kiosk_opened_from_the_guide_puts_that_queue_first(client, session):
+    from tickets.models import Category
+
+    session.add_all([Category(prefix="A", name="财务"), Category(prefix="B", name="教务")])
+    session.flush()
+    page = client.get("/hall/kiosk?category=B").text
+    assert page.index('data-test="take-B"') < page.index('data-test="take-A"')
+    assert 'data-test="take-B" class="chosen"' in page
+
+
+def _in_english(client, code):
+    client.post("/lang/en")
+    return client.get(f"/catalog/{code}").text
+
+
+def test_english_pages_show_the_english_fee_and_notes_where_the_catalog_has_them(client, session):
+    item = factories.item(
+        session,
+        code="ACAD-201",
+        fee="每份 2 元",
+        fee_en="2 yuan a copy",
+        materials=[
+            {"name": "申请表", "form": "original", "notes": "需盖章", "notes_en": "Stamped"}
+        ],
+        faq=[{"q": "多久？", "a": "三天", "q_en": "How long?", "a_en": "Three days"}],
+    )
+    page = _in_english(client, item.code)
+    assert all(text in page for text in ("2 yuan a copy", "Stamped", "How long?", "Three days"))
+    assert 'data-test="chinese-only"' not in page.split('data-test="time-limit"')[1].split("<h2")[0]
+
+
+def test_english_pages_say_when_a_catalog_text_is_chinese_only(client, session):
+    item = factories.item(session, code="ACAD-202", fee="每份 2 元", contact="教务处 8888")
+    page = _in_english(client, item.code)
+    fee = page.split("每份 2 元")[1][:120]
+    assert 'data-test="chinese-only"' in fee
+    assert "(Chinese only)" in page
+
+
+def test_chinese_pages_never_say_chinese_only(client, session):
+    item = factories.item(session, code="ACAD-203", fee="每份 2 元")
+    assert 'data-test="chinese-only"' not in client.get(f"/catalog/{item.code}").text
+
+
+def test_one_working_day_is_singular_in_english(client, session):
+    item = factories.item(session, code="ACAD-204", time_limit_days=1)
+    page = _in_english(client, item.code)
+    assert "1 working day<" in page
+
+
+def test_the_home_page_counts_one_service_in_the_singular(client, transcript):
+    client.post("/lang/en")
+    assert "1 service<" in client.get("/").text

@@ -44,7 +44,7 @@ def test_checking_in_a_booking_at_the_kiosk_gives_a_ticket(client, session, hall
     frozen_clock.advance(dt.timedelta(days=1))
     response = client.post("/hall/kiosk/check-in", data={"code": booking.code})
     assert response.status_code == 302
-    assert session.get(Ticket, int(response.location.rsplit("/", 1)[1])).appointment
+    assert session.get(Ticket, int(response.location.split("?")[0].rsplit("/", 1)[1])).appointment
 
 
 def test_the_console_calls_starts_and_finishes(staff_client, session, hall):
@@ -181,3 +181,17 @@ def test_a_booking_form_sent_twice_makes_one_booking(client, session, hall):
     )
     assert "flash error" not in again.get_data(as_text=True)
     assert session.query(Booking).count() == 1
+
+
+def test_a_ticket_taken_at_the_kiosk_shows_its_qr_and_returns_to_the_start(client, hall):
+    response = client.post("/hall/kiosk/take", data={"category": "A"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert 'data-test="ticket-qr"' in page
+    assert 'data-return-to="/hall/kiosk"' in page
+
+
+def test_a_ticket_followed_on_a_phone_neither_shows_the_qr_nor_leaves(client, session, hall):
+    ticket = queue.take_ticket(session, hall.a)
+    page = client.get(f"/hall/tickets/{ticket.id}").get_data(as_text=True)
+    assert 'data-test="ticket-qr"' not in page
+    assert "data-return-after" not in page

@@ -7,7 +7,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-PLACEHOLDER = re.compile(r"%\(\w+\)s")
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 
 def extracted_messages():
@@ -15,15 +15,16 @@ def extracted_messages():
         ("core/**.py", "python"),
         ("catalog/**.py", "python"),
         ("web/**.py", "python"),
+        ("services/**.py", "python"),
         ("web/templates/**.html", "jinja2"),
     ]
-    keywords = {"_": None, "gettext": None, "lazy_gettext": None, "N_": None}
+    keywords = {"_": None, "gettext": None, "lazy_gettext": None, "N_": None, "ngettext": (1, 2)}
     messages = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, keywords=keywords
     ):
-        if isinstance(message, str):
-            messages.add(message)
+        # A plural (ngettext) comes as (singular, plural): the catalog knows it by the singular.
+        messages.add(message if isinstance(message, str) else message[0])
     return messages
 
 
@@ -41,11 +42,25 @@ def test_every_message_has_a_chinese_translation():
     assert missing == []
 
 
+def _forms(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (text,) if isinstance(text, str) else text
+
+
 def test_translations_keep_their_placeholders():
     wrong = [
         message.id
         for message in chinese_catalog()
         if message.id
-        and sorted(PLACEHOLDER.findall(message.id)) != sorted(PLACEHOLDER.findall(message.string))
+        and any(
+            sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(translated))
+            for source in _forms(message.id)
+            for translated in _forms(message.string)
+        )
     ]
     assert wrong == []
+
+
+def test_plurals_are_translated_with_the_number():
+    plurals = [message for message in chinese_catalog() if isinstance(message.id, tuple)]
+    assert plurals
+    assert all("%(num)d" in message.string[0] for message in plurals)

@@ -49,6 +49,11 @@ def _form_choices() -> dict[str, Any]:
     }
 
 
+def _nth(values: list[str], index: int) -> str:
+    """The ``index``-th of a repeated field, or empty (a form from before the field existed)."""
+    return values[index] if index < len(values) else ""
+
+
 def _raw_from_form(form: Any) -> dict[str, Any]:
     """The submitted form as the raw mapping :func:`catalog.items.parse_item` checks."""
     materials = []
@@ -62,11 +67,14 @@ def _raw_from_form(form: Any) -> dict[str, Any]:
                 "form": form.getlist("material_form")[index],
                 "copies": form.getlist("material_copies")[index],
                 "notes": form.getlist("material_notes")[index],
+                "notes_en": _nth(form.getlist("material_notes_en"), index),
             }
         )
+    questions, answers = form.getlist("faq_q"), form.getlist("faq_a")
+    english_q, english_a = form.getlist("faq_q_en"), form.getlist("faq_a_en")
     faq = [
-        {"q": q, "a": a}
-        for q, a in zip(form.getlist("faq_q"), form.getlist("faq_a"), strict=False)
+        {"q": q, "a": a, "q_en": _nth(english_q, index), "a_en": _nth(english_a, index)}
+        for index, (q, a) in enumerate(zip(questions, answers, strict=False))
         if q.strip() or a.strip()
     ]
     return {
@@ -79,8 +87,11 @@ def _raw_from_form(form: Any) -> dict[str, Any]:
         "time_limit_days": form.get("time_limit_days", ""),
         "sla_starts": form.get("sla_starts", ""),
         "fee": "free" if form.get("fee_free") else form.get("fee", ""),
+        "fee_en": form.get("fee_en", ""),
         "legal_basis": form.get("legal_basis", ""),
+        "legal_basis_en": form.get("legal_basis_en", ""),
         "contact": form.get("contact", ""),
+        "contact_en": form.get("contact_en", ""),
         "description": form.get("description", ""),
         "description_en": form.get("description_en", ""),
         "materials": materials,

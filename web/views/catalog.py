@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from catalog.items import SearchQuery, get_item, search_items
 from catalog.models import Campus, Channel, Department
+from tickets.models import Category
 from web.auth import public
 from web.db import db
 from web.params import query_from_args
@@ -44,4 +45,15 @@ def browse() -> str:
 @catalog.get("/<code>")
 @public
 def detail(code: str) -> str:
-    return render_template("catalog/detail.html", item=get_item(db(), code))
+    """An item's guide, with the ways to act on it its channels allow: send the papers by the
+    courier, take a number at the hall or book a time (both in its department's queue)."""
+    item = get_item(db(), code)
+    queue = None
+    if Channel.WINDOW in item.channels:
+        queue = db().scalar(
+            select(Category)
+            .where(Category.department_id == item.department_id, Category.active)
+            .order_by(Category.prefix)
+            .limit(1)
+        )
+    return render_template("catalog/detail.html", item=item, queue=queue)

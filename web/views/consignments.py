@@ -18,7 +18,8 @@ from flask import (
 from flask_babel import gettext
 from sqlalchemy import select
 
-from catalog.models import Affiliation, Campus, Channel, ItemStatus, ServiceItem
+from catalog.items import SearchQuery, search_items
+from catalog.models import Affiliation, Campus, Channel, ItemChannel, ItemStatus, ServiceItem
 from core.errors import DomainError
 from core.users import Role
 from courier.agents import materials_requests
@@ -42,6 +43,8 @@ from web.params import form_key, label_key, phone_regions
 
 consignments = Blueprint("consignments", __name__, url_prefix="/consignments")
 SUBMITTERS = (Role.TEACHER, Role.STUDENT)
+#: Items the send form's picker lists for a search.
+PICKER_LIMIT = 50
 #: Events people record with a form on the consignment page, in the order the buttons appear.
 #: The agent's steps are on the agent desk's page (web/views/agents.py).
 PAGE_EVENTS = (
@@ -55,17 +58,26 @@ PAGE_EVENTS = (
 )
 
 
-def proxy_items() -> list[ServiceItem]:
-    """Published items the courier can carry papers for, by department."""
-    return [
-        item
-        for item in db().scalars(
+def proxy_items(text: str = "") -> list[ServiceItem]:
+    """Published items the courier can carry papers for, by department; with ``text``, those
+    it finds by name, full pinyin or initials ("zzzm" finds 在职证明), best matches first."""
+    if text.strip():
+        found, _total = search_items(
+            db(), SearchQuery(text=text, channel=Channel.COURIER_PROXY, limit=PICKER_LIMIT)
+        )
+        return found
+    return list(
+        db().scalars(
             select(ServiceItem)
-            .where(ServiceItem.status == ItemStatus.PUBLISHED)
+            .where(
+                ServiceItem.status == ItemStatus.PUBLISHED,
+                ServiceItem.id.in_(
+                    select(ItemChannel.item_id).where(ItemChannel.channel == Channel.COURIER_PROXY)
+                ),
+            )
             .order_by(ServiceItem.department_id, ServiceItem.code)
         )
-        if Channel.COURIER_PROXY in item.channels
-    ]
+    )
 
 
 def _form_page(
@@ -74,8 +86,10 @@ def _form_page(
     status: int = 200,
     offer_later: bool = False,
 ) -> Any:
-    items = proxy_items()
-    chosen = next((i for i in items if i.code == form.get("service_item")), None)
+    items = proxy_items(form.get("item_q", ""))
+    chosen = next((i for i in proxy_items() if i.code == form.get("service_item")), None)
+    if chosen is not None and chosen not in items:
+        items.insert(0, chosen)
     return (
         render_template(
             "consignments/new.html",
@@ -99,6 +113,7 @@ def new() -> Any:
         home = affiliation.campus.code if affiliation else ""
         form = {
             "service_item": request.values.get("item") or request.form.get("service_item", ""),
+            "item_q": request.form.get("item_q", "").strip()[:100],
             "origin_campus": request.form.get("origin_campus") or home,
             "pickup_campus": request.form.get("pickup_campus") or home,
             "recipient": "self",
@@ -208,6 +223,30 @@ def add_event(code: str) -> Any:
 @login_required
 def label_file(code: str) -> Any:
     return label_response(_visible(code), request.args.get("format", "thermal"))
+
+
+@consignments.get("/<code>/print")
+@login_required
+def print_label(code: str) -> str:
+    """The 60x40 mm label at its real size, for printing from the browser."""
+    return render_template("consignments/print_label.html", consignment=_visible(code))
+
+
+#: Labels one batch sheet takes at most (five A4 pages of 18).
+MAX_BATCH = 90
+
+
+@consignments.get("/sheet")
+@login_required
+def print_sheet() -> Any:
+    """An A4 sheet of the chosen consignments' labels (``?code=...`` repeated)."""
+    codes = list(dict.fromkeys(request.args.getlist("code")))[:MAX_BATCH]
+    if not codes:
+        flash(gettext("Choose the consignments whose labels to print."), "error")
+        return redirect(url_for("consignments.mine"))
+    return render_template(
+        "consignments/print_sheet.html", consignments=[_visible(code) for code in codes]
+    )
 
 
 @consignments.get("/<code>/photos/<int:photo_id>")

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy import func, select, text
 
 from catalog.models import Department, ItemStatus, ServiceItem
+from core import clock
 from core.config import LANGUAGES
-from web.auth import current_user, public
+from core.users import Role
+from courier.consignments import consignments_of
+from courier.states import State
+from services.pickups import waiting_for
+from tickets.queue import window_of
+from web.auth import current_user, login_required, public
 from web.db import db
+from web.next_steps import CLOSED, next_step
+from web.runs import runs_on
 from web.security import safe_redirect_target
+from web.start import admin_home
 
 home = Blueprint("home", __name__)
 
@@ -31,6 +49,39 @@ def index() -> str:
         .all()
     )
     return render_template("home.html", departments=departments, user=current_user())
+
+
+#: A run stays on the courier's home this long after it left (a late bus, a scan to finish).
+RUN_GRACE = dt.timedelta(minutes=30)
+
+
+def _runs_ahead() -> list[dict[str, Any]]:
+    """Today's runs that have not left, or left only just."""
+    now = clock.now()
+    return [
+        run
+        for run in runs_on(db(), clock.local_now().date())
+        if run["departs_at"] >= now - RUN_GRACE
+    ]
+
+
+@home.get("/me")
+@login_required
+def mine() -> str:
+    """Each role's home: what waits for this person today, and the way to their work."""
+    user = current_user()
+    assert user is not None  # login_required
+    open_ones = [c for c in consignments_of(db(), user) if State(c.state) not in CLOSED]
+    return render_template(
+        "me.html",
+        consignments=open_ones[:10],
+        more=len(open_ones) > 10,
+        next_step=next_step,
+        pickups=waiting_for(db(), user),
+        runs=_runs_ahead() if user.has_role(Role.COURIER, Role.ADMIN) else [],
+        window=window_of(db(), user) if user.has_role(Role.HALL_STAFF) else None,
+        admin_home=admin_home() if user.has_role(Role.ADMIN) else None,
+    )
 
 
 @home.post("/lang/<code>")

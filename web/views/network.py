@@ -17,8 +17,8 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext
-from sqlalchemy import func, select
+from flask_babel import gettext, ngettext
+from sqlalchemy import select
 
 from catalog.models import Campus, Location
 from core import clock
@@ -27,7 +27,7 @@ from core.users import Role
 from routes.diagram import CampusNode, network_svg
 from routes.dropboxes import rounds, rounds_before_departures
 from routes.manifests import build_manifest, departures, reports_at
-from routes.models import Manifest, ManifestAction, PlanLeg, ServicePeriod, Stop, Trip
+from routes.models import Manifest, ManifestAction, ServicePeriod, Stop, Trip
 from routes.network import Timetable, local_midnight, stop_locations
 from routes.periods import add_period, periods, remove_period
 from routes.timetable import export_timetable, import_timetable, set_stop
@@ -35,6 +35,7 @@ from web.auth import roles_required
 from web.db import db
 from web.errors import problem_list
 from web.formatting import localized
+from web.runs import runs_on
 
 network = Blueprint("network", __name__, url_prefix="/network")
 STAFF = (Role.ADMIN, Role.COURIER, Role.HALL_STAFF, Role.CLERK)
@@ -81,7 +82,7 @@ def upload() -> Any:
         return _page(problem_list(error), 422)
     except DomainError as error:
         return _page(problem_list(error), 422)
-    flash(gettext("Imported %(count)s trips.", count=count), "success")
+    flash(ngettext("Imported %(num)d trip.", "Imported %(num)d trips.", count), "success")
     return redirect(url_for("network.timetable"))
 
 
@@ -207,31 +208,7 @@ def today() -> str:
         date = dt.date.fromisoformat(day) if day else clock.local_now().date()
     except ValueError:
         abort(400)
-    start = local_midnight(date)
-    found = departures(db(), start, start + dt.timedelta(days=1) - dt.timedelta(seconds=1))
-    planned: dict[int, int] = dict(
-        db()
-        .execute(
-            select(PlanLeg.trip_id, func.count())
-            .where(PlanLeg.service_date == date)
-            .group_by(PlanLeg.trip_id)
-        )
-        .all()
-    )
-    manifests = {
-        m.trip_id: m for m in db().scalars(select(Manifest).where(Manifest.service_date == date))
-    }
-    trips = {t.id: t for t in db().scalars(select(Trip))}
-    rows = [
-        {
-            "trip": trips[trip_id],
-            "departs_at": leaves,
-            "planned": planned.get(trip_id, 0),
-            "manifest": manifests.get(trip_id),
-        }
-        for trip_id, _, leaves in found
-    ]
-    return render_template("network/departures.html", rows=rows, date=date)
+    return render_template("network/departures.html", rows=runs_on(db(), date), date=date)
 
 
 @network.post("/departures/<int:trip_id>/<day>/manifest")

@@ -40,7 +40,8 @@ from web.display_feed import CallFeed, StreamGate
 from web.errors import problem_list
 from web.formatting import translate
 from web.hall import near_ahead
-from web.params import form_key, phone_regions
+from web.params import base_url, form_key, phone_regions
+from web.pickup_qr import qr_src
 from web.throttling import client_address, limit_anonymous_tickets, throttle
 
 hall = Blueprint("tickets", __name__, url_prefix="/hall")
@@ -106,8 +107,12 @@ def kiosk() -> Any:
             .group_by(Ticket.category_id)
         ).all()
     )
+    chosen = request.args.get("category", "")
+    categories = _categories(session)
+    # Coming from a service's guide, its queue comes first and stands out.
+    categories.sort(key=lambda category: category.prefix != chosen)
     page = current_app.make_response(
-        render_template("tickets/kiosk.html", categories=_categories(session), waiting=waiting)
+        render_template("tickets/kiosk.html", categories=categories, waiting=waiting, chosen=chosen)
     )
     # Each showing carries a new one-time key; a page restored from the browser's history
     # would send the last visitor's key again.
@@ -131,7 +136,7 @@ def take() -> Any:
     except DomainError as error:
         _refuse(error)
         return redirect(url_for("tickets.kiosk"))
-    return redirect(url_for("tickets.ticket", ticket_id=ticket.id))
+    return redirect(url_for("tickets.ticket", ticket_id=ticket.id, kiosk=1))
 
 
 @hall.post("/kiosk/check-in")
@@ -142,14 +147,28 @@ def check_in() -> Any:
     except DomainError as error:
         _refuse(error)
         return redirect(url_for("tickets.kiosk"))
-    return redirect(url_for("tickets.ticket", ticket_id=ticket.id))
+    return redirect(url_for("tickets.ticket", ticket_id=ticket.id, kiosk=1))
+
+
+#: Seconds the kiosk shows a new ticket before it returns to its start screen.
+KIOSK_TICKET_SECONDS = 12
 
 
 @hall.get("/tickets/<int:ticket_id>")
 @public
 def ticket(ticket_id: int) -> str:
+    """A ticket's place in the queue. On the kiosk (``?kiosk=1``) it shows a QR of this page for
+    the visitor's phone and returns to the kiosk's start screen after a few seconds."""
     row = queue.ticket_by_id(db(), ticket_id)
-    return render_template("tickets/ticket.html", ticket=row, where=queue.position(db(), row))
+    kiosk = request.args.get("kiosk") == "1"
+    return render_template(
+        "tickets/ticket.html",
+        ticket=row,
+        where=queue.position(db(), row),
+        kiosk=kiosk,
+        qr=qr_src(base_url() + url_for("tickets.ticket", ticket_id=row.id), 6) if kiosk else None,
+        seconds=KIOSK_TICKET_SECONDS,
+    )
 
 
 def _window(number: int) -> Window:
@@ -341,10 +360,14 @@ def _stream_refused(reason: str) -> Response:
 def appointments_page() -> str:
     session, user = db(), current_user()
     assert user is not None
+    chosen = request.args.get("category", "")
+    categories = _categories(session)
+    categories.sort(key=lambda category: category.prefix != chosen)
     return render_template(
         "tickets/appointments.html",
-        slots=[(c, appointments.open_slots(session, c)) for c in _categories(session)],
+        slots=[(c, appointments.open_slots(session, c)) for c in categories],
         bookings=appointments.bookings_of(session, user),
+        chosen=chosen,
     )
 
 

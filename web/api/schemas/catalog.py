@@ -35,6 +35,7 @@ class Material(msgspec.Struct):
     form: str
     copies: int
     notes: str
+    notes_en: str = ""
 
 
 class Item(msgspec.Struct):
@@ -58,6 +59,10 @@ class Item(msgspec.Struct):
     faq: list[dict[str, Any]]
     status: str
     version: int
+    #: English for the fields above, empty where the catalog has none (pages then say so).
+    fee_en: str = ""
+    legal_basis_en: str = ""
+    contact_en: str = ""
 
 
 class ItemPage(msgspec.Struct):
