@@ -59,15 +59,9 @@ def test_a_courier_starts_on_their_home(client, session):
     assert login(client, "zhao").headers["Location"] == "/me"
 
 
-def test_an_administrator_starts_in_the_administration(client, session):
+def test_an_administrator_starts_on_the_dashboard(client, session):
     factories.user(session, "root", Role.ADMIN)
-    assert login(client, "root").headers["Location"] == "/admin/catalog/"
-
-
-def test_an_administrator_starts_on_the_dashboard_when_there_is_one(app, client, session):
-    app.add_url_rule("/admin", "dashboard", lambda: "")
-    factories.user(session, "root", Role.ADMIN)
-    assert login(client, "root").headers["Location"] == "/admin"
+    assert login(client, "root").headers["Location"] == "/admin/dashboard/"
 
 
 def test_a_safe_next_wins_over_the_home(client, session):
