@@ -5,11 +5,13 @@
    ticket, record the call, check "turn near"), *finish* (start, then finish: only the finish
    is timed). The baseline is the bare SQL each operation must at least run, in the same kind
    of transaction: one ticket ``INSERT``; one ``UPDATE`` and one call ``INSERT``; one ``UPDATE``.
-2. Call-to-display delay: the real application on waitress (``courier run``'s thread count) in a
-   child process; 20 display clients hold real HTTP Server-Sent Events streams (reconnecting
-   with ``Last-Event-ID`` whenever the server ends a stream); the benchmark calls tickets through
+2. Call-to-display (push) delay: the real application on waitress (``courier run``'s thread
+   count) in a child process, with production's stream length (25 s) and poll; 20 display
+   clients hold real HTTP Server-Sent Events streams (reconnecting with ``Last-Event-ID``
+   whenever the server ends a stream); the benchmark calls tickets through
    ``POST /api/windows/1/call-next`` and measures, per display, the time from sending the call
-   to that display reading it. Baseline: the round trip of ``GET /api/tickets/<id>``.
+   to that display reading it. The full run lasts several stream lengths, so reconnections fall
+   among the calls. Baseline: the round trip of ``GET /api/tickets/<id>``.
 
 Run: ``python -m bench.tickets`` (``--quick`` for a short run); the last line is JSON.
 """
@@ -34,10 +36,9 @@ from core.config import Settings
 from core.db import make_engine, make_session_factory, unit_of_work
 from firmware_bridge.broker import free_port, wait_listening
 from services.bootstrap import build_bus
+from web.views.tickets import POLL_SECONDS, STREAM_SECONDS
 
 DISPLAYS = 20
-#: Streams end this often in the benchmark (25 s in production) so reconnection is measured too.
-STREAM_SECONDS = 3.0
 
 
 def seed(url: str) -> None:
@@ -149,45 +150,64 @@ def serve(url: str, port: int) -> None:
     settings = Settings(
         database_url=url, mqtt_url=None, secret_key="b", label_key="l", code_key="c"
     )
-    app = create_app(settings, TICKETS_STREAM_SECONDS=STREAM_SECONDS)
+    app = create_app(settings)
     waitress_serve(app, host="127.0.0.1", port=port, **serving_options(settings), _quiet=True)
 
 
 class Display(threading.Thread):
     """One board: reads the event stream, reconnecting with Last-Event-ID like EventSource."""
 
-    def __init__(self, port: int, stop: threading.Event) -> None:
+    def __init__(self, port: int, stop: threading.Event, address: str) -> None:
         super().__init__(daemon=True)
-        self.port, self.stop = port, stop
+        self.port, self.stop, self.address = port, stop, address
         self.received: dict[str, float] = {}
         self.reconnects = 0
+        self.refused = 0
         self.connected = threading.Event()
         self.last_id = ""
 
     def run(self) -> None:
         while not self.stop.is_set():
-            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            connection = http.client.HTTPConnection(
+                "127.0.0.1", self.port, timeout=30, source_address=(self.address, 0)
+            )
             headers = {"Accept": "text/event-stream"}
             if self.last_id:
                 headers["Last-Event-ID"] = self.last_id
-            connection.request("GET", "/hall/display/stream", headers=headers)
-            response = connection.getresponse()
-            self.connected.set()
-            data = ""
-            while True:
-                line = response.readline()
-                if not line:
-                    break
-                line_text = line.decode().rstrip("\n")
-                if line_text.startswith("id: "):
-                    self.last_id = line_text[4:]
-                elif line_text.startswith("data: "):
-                    data = line_text[6:]
-                elif not line_text and data:
-                    self.received[json.loads(data)["number"]] = time.perf_counter()
-                    data = ""
+            try:
+                self.read(connection, headers)
+            except OSError:
+                if self.stop.is_set():
+                    return  # the server went away at the end of the run
+                raise
             connection.close()
-            self.reconnects += 1
+            if not self.stop.is_set():
+                self.reconnects += 1
+
+    def read(self, connection: http.client.HTTPConnection, headers: dict[str, str]) -> None:
+        """One stream, until the server ends it."""
+        connection.request("GET", "/hall/display/stream", headers=headers)
+        response = connection.getresponse()
+        self.connected.set()
+        if response.status != 200:
+            # Refused (429/503): wait as EventSource does (the stream's "retry: 500").
+            response.read()
+            self.refused += 1
+            time.sleep(0.5)
+            return
+        data = ""
+        while True:
+            line = response.readline()
+            if not line:
+                return
+            line_text = line.decode().rstrip("\n")
+            if line_text.startswith("id: "):
+                self.last_id = line_text[4:]
+            elif line_text.startswith("data: "):
+                data = line_text[6:]
+            elif not line_text and data:
+                self.received[json.loads(data)["number"]] = time.perf_counter()
+                data = ""
 
 
 def request(
@@ -214,7 +234,8 @@ def delays(url: str, calls: int) -> dict[str, Any]:
         env={**os.environ},
     )
     stop = threading.Event()
-    displays = [Display(port, stop) for _ in range(DISPLAYS)]
+    # Each board from its own address, as in a hall (the server caps streams per address).
+    displays = [Display(port, stop, f"127.0.0.{n + 2}") for n in range(DISPLAYS)]
     try:
         wait_listening(port, seconds=30)
         for display in displays:
@@ -229,7 +250,8 @@ def delays(url: str, calls: int) -> dict[str, Any]:
         sent: dict[str, float] = {}
         round_trips = []
         for i in range(calls):
-            taken = request(api, "POST", "/api/tickets", {"category": "B"})
+            # Taken by the hall's staff for visitors (anonymous takes are throttled per address).
+            taken = request(api, "POST", "/api/tickets", {"category": "B"}, headers=staff)
             start = time.perf_counter()
             request(api, "GET", f"/api/tickets/{taken['id']}")
             round_trips.append((time.perf_counter() - start) * 1000)
@@ -241,12 +263,12 @@ def delays(url: str, calls: int) -> dict[str, Any]:
             time.sleep(0.05 + (i * 0.037) % 0.2)
         time.sleep(1.0)
         api.close()
-        stop.set()
-        for display in displays:
-            display.join(STREAM_SECONDS + 5)
     finally:
+        stop.set()
         server.terminate()
         server.wait(timeout=10)
+    for display in displays:
+        display.join(5)
     samples = [
         (display.received[number] - at) * 1000
         for display in displays
@@ -258,9 +280,12 @@ def delays(url: str, calls: int) -> dict[str, Any]:
     baseline = percentiles(round_trips)
     return {
         "displays": DISPLAYS,
+        "stream_seconds": STREAM_SECONDS,
+        "poll_seconds": POLL_SECONDS,
         "calls": len(sent),
         "deliveries_missed": missed,
         "reconnects": sum(d.reconnects for d in displays),
+        "streams_refused": sum(d.refused for d in displays),
         "call_to_display_p50_ms": latency["p50_ms"],
         "call_to_display_p99_ms": latency["p99_ms"],
         "baseline_get_ticket_p50_ms": baseline["p50_ms"],
@@ -279,7 +304,7 @@ def main() -> None:
         finally:
             engine.dispose()
         print("measuring calls to 20 displays ...", file=sys.stderr)
-        figures |= delays(url, 15 if quick else 60)
+        figures |= delays(url, 15 if quick else 200)
     emit({"benchmark": "tickets", "database": url.split(":", 1)[0], **figures})
 
 

@@ -338,12 +338,15 @@ def supplement_arrived(session: Session, hop: HopRecorded) -> None:
     is answered and its SLA clock runs again, with no clerk to remember it."""
     if hop.kind is not Kind.SORTED or hop.late:
         return
-    request = session.scalar(
-        select(MaterialsRequest).where(
-            MaterialsRequest.supplement_id == hop.consignment_id,
-            MaterialsRequest.received_at.is_(None),
+    # A batch of scans writes its rows together: looking for a request must not flush them
+    # (requests are answered below and flushed at once, so none is pending here).
+    with session.no_autoflush:
+        request = session.scalar(
+            select(MaterialsRequest).where(
+                MaterialsRequest.supplement_id == hop.consignment_id,
+                MaterialsRequest.received_at.is_(None),
+            )
         )
-    )
     if request is None:
         return
     original = session.get(Consignment, request.consignment_id)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Location
@@ -176,11 +176,14 @@ def record_event(
     given: EventInput,
     *,
     check_duplicate: bool = True,
+    batch: list[CustodyEvent] | None = None,
 ) -> Outcome:
     """Apply one event to ``consignment`` and append it to the custody log.
 
     ``check_duplicate=False`` skips the idempotency lookup for callers that already did it for a
-    whole batch (scans). Adds to the session and never commits: the entry point does.
+    whole batch (scans). The event is added to the session, or to ``batch`` for a caller that
+    inserts a batch's events at once with :func:`insert_events`. Never commits: the entry point
+    does.
     """
     if check_duplicate:
         earlier = find_event(session, given.idempotency_key)
@@ -236,7 +239,10 @@ def record_event(
         state_after=planned,
         late=late,
     )
-    session.add(event)
+    if batch is None:
+        session.add(event)
+    else:
+        batch.append(event)
     if not late:
         _apply(session, consignment, given, planned, device_at, event_campus)
     outcome = Outcome(ok=True, state=consignment.state, event=event, late=late)
@@ -264,6 +270,24 @@ def record_event(
         ),
     )
     return outcome
+
+
+#: The columns of a custody event, as :func:`insert_events` writes them.
+EVENT_COLUMNS = (
+    "consignment_id", "kind", "device_at", "server_at", "actor_id", "location_id", "campus_id",
+    "device", "source", "idempotency_key", "notes", "photo_id", "state_after", "late",
+)  # fmt: skip
+
+
+def insert_events(session: Session, events: list[CustodyEvent]) -> None:
+    """Write events gathered by :func:`record_event` in one statement. The ORM would insert
+    them one by one (SQLite cannot hand back the ids of a many-row insert in order), and a
+    batch's callers need the rows, not their ids."""
+    if events:
+        session.connection().execute(
+            insert(CustodyEvent.__table__),
+            [{column: getattr(event, column) for column in EVENT_COLUMNS} for event in events],
+        )
 
 
 #: What only the clerk who accepted a consignment records while it is with them; anyone else,

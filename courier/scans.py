@@ -18,8 +18,8 @@ from catalog.models import Location
 from core import clock, codes
 from core.errors import N_
 from core.users import User
-from courier.custody import EventInput, Outcome, record_event
-from courier.models import Consignment, ScanRecord, Source
+from courier.custody import EventInput, Outcome, insert_events, record_event
+from courier.models import Consignment, CustodyEvent, ScanRecord, Source
 from courier.states import SCAN_KINDS, State
 
 MAX_BATCH = 500
@@ -119,6 +119,7 @@ def process_scans(
     now = clock.now()
     results = []
     new_records: list[ScanRecord] = []
+    events: list[CustodyEvent] = []
     for scan in scans:
         if scan.id in seen:
             earlier = seen[scan.id]
@@ -133,6 +134,7 @@ def process_scans(
             locations,
             default_location,
             now,
+            events,
         )
         new_records.append(record)
         seen[scan.id] = record
@@ -140,6 +142,7 @@ def process_scans(
             earlier_codes[consignments[tracking_code].id] = tracking_code
         results.append(_result(record, tracking_code))
     session.flush()
+    insert_events(session, events)
     if new_records:
         # One statement for the batch: the ORM would insert them one by one on SQLite (it wants
         # each new id back), and nothing holds on to these log rows.
@@ -159,6 +162,7 @@ def _apply(
     locations: dict[str, Location],
     default_location: str | None,
     now: dt.datetime,
+    events: list[CustodyEvent],
 ) -> tuple[ScanRecord, str | None]:
     location_code = scan.location or default_location
     record = ScanRecord(
@@ -203,6 +207,7 @@ def _apply(
                 device=f"scanner:{courier.login}",
             ),
             check_duplicate=False,
+            batch=events,
         )
         record.consignment_id = consignment.id
         record.ok = outcome.ok

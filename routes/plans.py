@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from core import clock
@@ -231,13 +231,15 @@ def replan(
     flush: bool = True,
     drop_box: int | None = None,
     planner: Planner | None = None,
+    eta_changes: list[dict[str, Any]] | None = None,
 ) -> RoutePlan | None:
     """Plan ``consignment`` from where it is, store the legs and record an ETA change.
 
     The reason given wins; without one, a planned departure that has gone by unloaded is the
     reason ("missed the 10:30 shuttle"). Returns None when no timetable is configured.
-    ``flush=False`` leaves the flush to a caller re-planning many at once, and ``planner``
-    shares one timetable snapshot among them.
+    ``flush=False`` leaves the flush to a caller re-planning many at once, ``planner``
+    shares one timetable snapshot among them, and ``eta_changes`` gathers the ETA changes'
+    rows for it to insert at once with :func:`insert_eta_changes`.
     """
     now = now or clock.now()
     found = outlook(session, consignment, now, horizon_days, planner=planner, drop_box=drop_box)
@@ -314,19 +316,28 @@ def replan(
     plan.updated_at = now
     mark_transfer(consignment, plan, planner.timetable if planner else Timetable.of(session))
     if first or old_eta != found.eta:
-        session.add(
-            EtaChange(
-                consignment_id=consignment.id,
-                at=now,
-                old_eta=old_eta,
-                new_eta=found.eta,
-                reason=reason.message,
-                params=reason.params,
-            )
-        )
+        change = {
+            "consignment_id": consignment.id,
+            "at": now,
+            "old_eta": old_eta,
+            "new_eta": found.eta,
+            "reason": reason.message,
+            "params": reason.params,
+        }
+        if eta_changes is None:
+            session.add(EtaChange(**change))
+        else:
+            eta_changes.append(change)
     if flush:
         session.flush()
     return plan
+
+
+def insert_eta_changes(session: Session, changes: list[dict[str, Any]]) -> None:
+    """Write ETA changes gathered by :func:`replan` in one statement (the ORM would insert them
+    one by one to learn ids nobody needs)."""
+    if changes:
+        session.connection().execute(insert(EtaChange.__table__), changes)
 
 
 def mark_transfer(consignment: Consignment, plan: RoutePlan, tt: Timetable) -> None:

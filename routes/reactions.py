@@ -9,6 +9,7 @@ flushing after every scan.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -21,7 +22,15 @@ from routes import manifests
 from routes.models import LegStatus, PlanLeg, RoutePlan
 from routes.network import Timetable
 from routes.planner import Planner
-from routes.plans import LOAD_GRACE, PENDING_KEY, Reason, drop_boxes, mark_transfer, replan
+from routes.plans import (
+    LOAD_GRACE,
+    PENDING_KEY,
+    Reason,
+    drop_boxes,
+    insert_eta_changes,
+    mark_transfer,
+    replan,
+)
 
 #: States in which the envelope rides (or waits for) its planned shuttles.
 ON_ROUTE = frozenset({State.COLLECTED, State.IN_TRANSIT, State.AT_HUB, State.RETURN_IN_TRANSIT})
@@ -61,6 +70,7 @@ def settle(session: Session) -> None:
     }
     deposited = drop_boxes(session, list(hops))
     planner: Planner | None = None
+    eta_changes: list[dict[str, Any]] = []
     consignments = session.scalars(select(Consignment).where(Consignment.id.in_(hops)))
     for consignment in consignments:
         plan = plans.get(consignment.id)
@@ -87,8 +97,10 @@ def settle(session: Session) -> None:
             flush=False,
             drop_box=deposited.get(consignment.id),
             planner=planner,
+            eta_changes=eta_changes,
         )
     session.flush()
+    insert_eta_changes(session, eta_changes)
 
 
 #: Hops that, done on time, leave the plan as it was: the envelope is on its planned way.
