@@ -59,11 +59,6 @@ def test_a_courier_starts_on_their_home(client, session):
     assert login(client, "zhao").headers["Location"] == "/me"
 
 
-def test_an_administrator_starts_on_the_dashboard(client, session):
-    factories.user(session, "root", Role.ADMIN)
-    assert login(client, "root").headers["Location"] == "/admin/dashboard/"
-
-
 def test_a_safe_next_wins_over_the_home(client, session):
     factories.user(session, "wang", Role.TEACHER)
     response = client.post(
