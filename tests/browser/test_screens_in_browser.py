@@ -65,7 +65,7 @@ def _pdf_page_mm(pdf: bytes) -> tuple[float, float]:
         ("courier", "/me"),
         ("clerk", "/clerk/"),
         ("hall", "/hall/"),
-        ("admin", "/admin/catalog/"),
+        ("admin", "/admin/dashboard/"),
     ],
 )
 def test_each_role_lands_on_its_home_after_logging_in(screen, login, home):
