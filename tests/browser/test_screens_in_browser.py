@@ -40,8 +40,12 @@ def screen(request, browser, live_server) -> Iterator[Any]:
 def shot(page: Any, name: str) -> None:
     folder = SCREENSHOTS / "screens"
     folder.mkdir(parents=True, exist_ok=True)
-    # Labels are images the server draws: the picture is only right once they are in.
-    page.wait_for_function("[...document.images].every((i) => i.complete && i.naturalWidth > 0)")
+    # Labels are images the server draws: the picture is only right once they are in. (Checked
+    # per element: wait_for_function polls through eval, which the pages' CSP refuses.)
+    images = page.locator("img")
+    for index in range(images.count()):
+        expect(images.nth(index)).to_have_js_property("complete", True)
+        expect(images.nth(index)).not_to_have_js_property("naturalWidth", 0)
     page.screenshot(path=str(folder / f"{page.size}-{name}.png"), full_page=True)
 
 
