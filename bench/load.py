@@ -71,7 +71,7 @@ def environment(url: str, port: int, folder: Path, redis: bool) -> dict[str, str
         "COURIER_LOG_LEVEL": "WARNING",
     }
     if redis:
-        env["COURIER_THROTTLE_STORAGE"] = f"redis://127.0.0.1:6379/{15}"
+        env["COURIER_THROTTLE_STORAGE"] = "redis://127.0.0.1:6379/15"
     return env
 
 
