@@ -86,7 +86,6 @@ OPEN_COMMANDS = (CommandStatus.PENDING, CommandStatus.SENT, CommandStatus.RECEIV
 
 
 #: Command arguments no page shows: a code's keyed hash is for the controller alone.
-HIDDEN_ARGS = frozenset({"code_hash"})
 
 
 class Command(Base):
@@ -108,8 +107,3 @@ class Command(Base):
     error: Mapped[str] = mapped_column(String(200), default="")
     reason: Mapped[str] = mapped_column(String(200), default="")
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-
-    @property
-    def shown_args(self) -> dict[str, Any]:
-        """The arguments as pages may show them: a pickup code's hash stays hidden."""
-        return {k: ("(hidden)" if k in HIDDEN_ARGS else v) for k, v in self.args.items()}

@@ -18,6 +18,7 @@ from courier.agents import ResultKind
 from courier.models import Priority
 from courier.sla import Colour, Level
 from courier.states import Kind, State
+from firmware_bridge.models import CommandStatus
 from lockers.models import BankKind, CompartmentState, Presence
 from web.i18n import LANGUAGE_NAMES, current_language
 
@@ -139,6 +140,15 @@ LABELS: dict[type, dict[str, Any]] = {
         Priority.NORMAL: lazy_gettext("Normal"),
         Priority.URGENT: lazy_gettext("Urgent"),
     },
+    CommandStatus: {
+        CommandStatus.PENDING: lazy_gettext("waiting to be sent"),
+        CommandStatus.SENT: lazy_gettext("sent, no answer yet"),
+        CommandStatus.RECEIVED: lazy_gettext("received by the controller"),
+        CommandStatus.DONE: lazy_gettext("done"),
+        CommandStatus.REJECTED: lazy_gettext("refused by the controller"),
+        CommandStatus.EXPIRED: lazy_gettext("expired"),
+        CommandStatus.UNANSWERED: lazy_gettext("never answered"),
+    },
     Role: {
         Role.TEACHER: lazy_gettext("Teacher"),
         Role.STUDENT: lazy_gettext("Student"),
@@ -194,6 +204,29 @@ def bilingual(record: Any, attribute: str = "name") -> Markup:
     )
 
 
+#: What each controller command does, as its row on the locker pages says it.
+COMMAND_OPS = {
+    "open": lazy_gettext("Open the door"),
+    "set_code": lazy_gettext("Set a pickup code"),
+    "clear_code": lazy_gettext("Clear a pickup code"),
+    "lockout": lazy_gettext("Lock the keypad"),
+    "show": lazy_gettext("Show a message"),
+    "replay": lazy_gettext("Resend events"),
+    "snapshot": lazy_gettext("Report every door"),
+}
+_PURPOSES = {"deposit": lazy_gettext("a deposit"), "pickup": lazy_gettext("a pickup")}
+
+
+def command_text(op: str, args: dict[str, Any]) -> str:
+    """A controller command as people read it: what it does, and to which compartment."""
+    text = str(COMMAND_OPS.get(op, op))
+    if "compartment" in args:
+        text += " · " + gettext("compartment %(number)s", number=args["compartment"])
+    if args.get("for"):
+        text += " · " + gettext("for %(purpose)s", purpose=_PURPOSES.get(args["for"], args["for"]))
+    return text
+
+
 def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
@@ -236,6 +269,7 @@ def init_formatting(app: Flask) -> None:
         local_time=local_time,
         day_time=day_time,
         bilingual=bilingual,
+        command_text=lambda command: command_text(command.op, command.args),
     )
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,

@@ -43,6 +43,14 @@ def test_a_remote_open_needs_a_reason_and_is_audited(admin, session):
     assert command.requested_by_id is not None
 
 
+def test_a_command_row_says_what_the_command_does_in_words(admin):
+    admin.post("/admin/lockers/NH-DB-01/open", data={"compartment": "2", "reason": "门卡住"})
+    text = visible_text(admin.get("/admin/lockers/NH-DB-01"))
+    assert "开门 · 2号格口" in text
+    assert "等待发送" in text
+    assert "pending" not in text
+
+
 def test_the_dead_letters_page_shows_each_letters_topic_problem_and_payload(admin, session):
     session.add(
         DeadLetter(
