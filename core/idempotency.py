@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import String, UniqueConstraint, select
+from sqlalchemy import String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -28,6 +28,9 @@ T = TypeVar("T")
 MAX_KEY = 64
 #: The scope of keys sent without a login (the hall's kiosks).
 ANONYMOUS = "anonymous"
+#: How long a key is remembered. Clients retry within minutes, but a courier's offline queue
+#: may be sent after a long weekend; a key older than this acts again.
+KEEP = dt.timedelta(days=7)
 
 
 class IdempotencyKey(Base):
@@ -129,3 +132,12 @@ def once(
             N_("This form was already sent with other details: open it again and resend."),
         )
     return load(earlier.result_id)
+
+
+def forget_old_keys(session: Session) -> int:
+    """Delete the keys older than :data:`KEEP` (the table would otherwise grow with every
+    form sent); returns how many went."""
+    result = session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at < clock.now() - KEEP)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -52,3 +52,10 @@ def _locked_for(session: Session, job_id: str) -> bool:
     if session.get_bind().dialect.name != "postgresql":
         return True  # SQLite: for_writing already holds the database's only write lock
     return bool(session.scalar(select(func.pg_try_advisory_xact_lock(lock_key(job_id)))))
+
+
+def core_jobs() -> list[Job]:
+    """The core's own housekeeping."""
+    from core.idempotency import forget_old_keys
+
+    return [Job("core.forget_old_idempotency_keys", forget_old_keys, dt.timedelta(hours=1))]

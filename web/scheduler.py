@@ -16,7 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session
 
 from core.clock import SHANGHAI
-from core.jobs import Job, Skipped, run_once
+from core.jobs import Job, Skipped, core_jobs, run_once
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def all_jobs() -> list[Job]:
     from lockers.jobs import JOBS as locker_jobs
     from routes.jobs import JOBS as route_jobs
 
-    return [*courier_jobs, *locker_jobs, *route_jobs]
+    return [*core_jobs(), *courier_jobs, *locker_jobs, *route_jobs]
 
 
 def _runner(sessions: Callable[[], Session], job: Job) -> Callable[[], None]:

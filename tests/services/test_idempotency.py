@@ -1,5 +1,6 @@
 """Idempotency keys: a request sent twice acts once, and answers with what the first made."""
 
+import datetime as dt
 import threading
 
 import pytest
@@ -7,7 +8,7 @@ from sqlalchemy import select
 
 from core.db import make_engine, make_session_factory, unit_of_work
 from core.errors import Conflict, ValidationFailed
-from core.idempotency import IdempotencyKey, checked_key
+from core.idempotency import KEEP, IdempotencyKey, checked_key, forget_old_keys
 from services import hall as hall_requests
 from services.bootstrap import build_bus
 from tests.databases import backend, fresh_database
@@ -29,6 +30,16 @@ def test_a_key_of_one_user_means_nothing_to_another(session, hall):
     first = hall_requests.take_ticket(session, hall.a, key="k1")
     other = hall_requests.take_ticket(session, hall.a, key="k1", user=hall.staff)
     assert other.id != first.id
+
+
+def test_keys_are_forgotten_after_a_week_and_then_act_again(session, hall, frozen_clock):
+    first = hall_requests.take_ticket(session, hall.a, key="k1")
+    frozen_clock.advance(KEEP / 2)
+    hall_requests.take_ticket(session, hall.a, key="k2")
+    frozen_clock.advance(KEEP / 2 + dt.timedelta(seconds=1))
+    assert forget_old_keys(session) == 1
+    assert session.scalars(select(IdempotencyKey.key)).all() == ["k2"]
+    assert hall_requests.take_ticket(session, hall.a, key="k1").id != first.id
 
 
 def test_a_refused_first_attempt_leaves_the_key_free(session, hall):
