@@ -18,7 +18,7 @@ from core.errors import N_, DomainError, Forbidden, Problem, ValidationFailed
 from core.phones import DEFAULT_REGIONS, masked, mobile_number
 from core.users import Role, User
 from courier.custody import EventInput, must, record_event
-from courier.models import Consignment, Source
+from courier.models import Consignment, CustodyEvent, Source
 from courier.states import Kind
 from lockers import pickup_codes
 from lockers.compartments import issue_and_announce
@@ -141,6 +141,16 @@ def let_colleague_collect(
     if problems:
         raise ValidationFailed(problems)
     held = _held(session, consignment)
+    notes = f"{name} ({masked(number)})"
+    current = pickup_codes.active_code(session, held)
+    if (
+        current is not None
+        and current.collector == name
+        and _handed_to(session, consignment) == notes
+    ):
+        # The form sent twice (a double tap, a reload): the colleague already has their code,
+        # and a second one would make the first SMS wrong.
+        return _waiting(session, current, held)
     must(
         record_event(
             session,
@@ -152,7 +162,7 @@ def let_colleague_collect(
                 actor=user,
                 location=held.bank.location,
                 device=held.bank.controller,
-                notes=f"{name} ({masked(number)})",
+                notes=notes,
             ),
         )
     )
@@ -160,3 +170,16 @@ def let_colleague_collect(
     code = pickup_codes.active_code(session, held)
     assert code is not None  # just issued
     return _waiting(session, code, held)
+
+
+def _handed_to(session: Session, consignment: Consignment) -> str | None:
+    """Who the last handover went to, as its custody event noted it."""
+    return session.scalar(
+        select(CustodyEvent.notes)
+        .where(
+            CustodyEvent.consignment_id == consignment.id,
+            CustodyEvent.kind == Kind.HANDED_TO_COLLEAGUE,
+        )
+        .order_by(CustodyEvent.id.desc())
+        .limit(1)
+    )

@@ -128,6 +128,19 @@ def test_a_colleague_gets_a_fresh_code_and_the_signed_link_by_sms(client, sessio
     assert digits in visible_text(client.get(link))
 
 
+def test_sending_the_colleague_form_twice_sends_one_code(client, session, waiting):
+    hand_to_colleague(client, waiting)
+    hand_to_colleague(client, waiting)
+    assert colleague_notice(session).recipient == "+86" + COLLEAGUE_PHONE
+    assert len(session.scalars(select(PickupCode)).all()) == 2
+
+
+def test_another_colleague_after_the_first_gets_a_code_of_their_own(client, session, waiting):
+    hand_to_colleague(client, waiting)
+    hand_to_colleague(client, waiting, name="李同事", phone="13900000903")
+    assert len(session.scalars(select(PickupCode)).all()) == 3
+
+
 def test_after_a_handover_the_recipients_code_fails_here_and_on_the_controller(
     client, session, waiting
 ):
