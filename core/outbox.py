@@ -19,7 +19,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, String, select
+from sqlalchemy import JSON, String, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import clock
@@ -63,6 +63,11 @@ class OutboxMessage(Base):
     delivery_status: Mapped[str | None] = mapped_column(String(32))
 
 
+#: ``session.info`` key: rows queued with ``flush=False`` by dedupe key, not yet checked
+#: against the table (see :func:`_drop_known_keys`).
+DEFERRED_KEY = "core.outbox.deferred"
+
+
 def enqueue(
     session: Session,
     channel: str,
@@ -77,14 +82,20 @@ def enqueue(
 
     ``available_at`` holds the message back until then (quiet hours, say). Returns the row that
     holds the message, whether it was added now or earlier. ``flush=False`` leaves a new row
-    pending in the session (a batch flushes its rows together).
+    pending in the session (a batch flushes its rows together) and looks for an earlier row with
+    its key only at that flush, one query for the batch: if there is one, the new row is dropped
+    there, so the row returned is then not the one that holds the message.
     """
-    for pending in session.new:
-        if isinstance(pending, OutboxMessage) and pending.dedupe_key == dedupe_key:
-            return pending
-    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
-    if existing is not None:
-        return existing
+    deferred: dict[str, OutboxMessage] = session.info.setdefault(DEFERRED_KEY, {})
+    # Still pending: a savepoint rolled back since would have taken it out of the session.
+    if dedupe_key in deferred and inspect(deferred[dedupe_key]).pending:
+        return deferred[dedupe_key]
+    if flush:
+        existing = session.scalar(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
+        )
+        if existing is not None:
+            return existing
     message = OutboxMessage(
         channel=channel,
         recipient=recipient,
@@ -95,4 +106,23 @@ def enqueue(
     session.add(message)
     if flush:
         session.flush()
+    else:
+        deferred[dedupe_key] = message
     return message
+
+
+@event.listens_for(Session, "before_flush")
+def _drop_known_keys(session: Session, _context: object, _instances: object) -> None:
+    """Drop the rows queued with ``flush=False`` whose key the table already holds."""
+    deferred: dict[str, OutboxMessage] | None = session.info.pop(DEFERRED_KEY, None)
+    if not deferred:
+        return
+    waiting = {key: row for key, row in deferred.items() if inspect(row).pending}
+    if not waiting:
+        return
+    # The connection, not the session: a session query would try to flush again.
+    known = session.connection().scalars(
+        select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(waiting)))
+    )
+    for key in known:
+        session.expunge(waiting[key])

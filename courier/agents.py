@@ -338,6 +338,11 @@ def supplement_arrived(session: Session, hop: HopRecorded) -> None:
     is answered and its SLA clock runs again, with no clerk to remember it."""
     if hop.kind is not Kind.SORTED or hop.late:
         return
+    # The envelope is in the session already (the scan loaded it): most are no supplement,
+    # and need no query to say so.
+    sorted_one = session.get(Consignment, hop.consignment_id)
+    if sorted_one is not None and sorted_one.supplement_of_id is None:
+        return
     # A batch of scans writes its rows together: looking for a request must not flush them
     # (requests are answered below and flushed at once, so none is pending here).
     with session.no_autoflush:

@@ -52,6 +52,32 @@ def test_queuing_the_same_key_twice_keeps_one_message(session):
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
+def messages(session):
+    return session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.id)).all()
+
+
+def test_a_batch_queuing_one_key_twice_keeps_the_first_message(session):
+    enqueue(session, "sms", "138", {"n": 1}, "notice:1", flush=False)
+    enqueue(session, "sms", "138", {"n": 2}, "notice:1", flush=False)
+    assert messages(session) == [{"n": 1}]
+
+
+def test_a_batch_queuing_a_key_the_table_holds_adds_nothing_at_its_flush(session):
+    enqueue(session, "sms", "138", {"n": 1}, "notice:1")
+    enqueue(session, "sms", "138", {"n": 2}, "notice:1", flush=False)
+    enqueue(session, "sms", "138", {"n": 3}, "notice:2", flush=False)
+    session.flush()
+    assert messages(session) == [{"n": 1}, {"n": 3}]
+
+
+def test_a_batch_message_undone_with_its_savepoint_can_be_queued_again(session):
+    with session.begin_nested() as savepoint:
+        enqueue(session, "sms", "138", {"n": 1}, "notice:1", flush=False)
+        savepoint.rollback()
+    enqueue(session, "sms", "138", {"n": 2}, "notice:1", flush=False)
+    assert messages(session) == [{"n": 2}]
+
+
 def test_an_outbox_row_vanishes_with_a_rolled_back_transaction(connection: Connection):
     with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
         enqueue(session, "sms", "138", {"n": 1}, "notice:rollback")
