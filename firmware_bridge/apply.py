@@ -15,6 +15,7 @@ from core.errors import DomainError
 from courier.models import Source
 from lockers import keypad_lock
 from lockers.alerts import raise_alert
+from lockers.bus_box import REPORTED, box_saw
 from lockers.compartments import empty
 from lockers.models import AlertKind, BankKind, Compartment, CompartmentState, LockerBank
 from lockers.pickups import deposit, pickup
@@ -44,6 +45,13 @@ def apply_event(
     item = numbered(session, bank).get(data.get("compartment"))
     key = custody_key(bank.controller, generation, seq)
     try:
+        if bank.kind == BankKind.BUS_BOX and kind in REPORTED and item is not None:
+            # The box's view of the trip; the door's own state is kept as in any bank below.
+            seen = box_saw(
+                session, item, kind, data.get("label"), label_key=label_key, device_at=device_at
+            )
+            if kind != "door_opened":
+                return f"bus box {kind} {seen or '-'}"
         if kind == "door_opened" and item is not None:
             if item.state != CompartmentState.OPEN:
                 # Setting it again would still make the flush look at the compartment.

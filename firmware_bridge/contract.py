@@ -22,6 +22,7 @@ EVENT_TYPES: dict[str, dict[str, tuple[type, ...]]] = {
     "door_opened": {"compartment": (int,)},
     "door_closed": {"compartment": (int,), "occupied": (bool,)},
     "deposit": {"compartment": (int,)},
+    "removal": {"compartment": (int,)},
     "pickup": {"compartment": (int,), "code_ok": (bool,), "attempt": (int,)},
     "code_rejected": {"attempts": (int,)},
     "tamper": {"kind": (str,)},
@@ -32,6 +33,7 @@ OPTIONAL: dict[str, dict[str, tuple[type, ...]]] = {
     "door_opened": {"by": (str,)},
     "door_closed": {"by": (str,)},
     "deposit": {"label": (str, type(None))},
+    "removal": {"label": (str, type(None))},
     "code_rejected": {"compartment": (int, type(None))},
 }
 TAMPER_KINDS = {"door_forced", "door_ajar", "jammed", "power", "tilt"}

@@ -237,6 +237,24 @@ class SimulatedController:
         self.emit("deposit", {"compartment": compartment, "label": label})
         self.emit("door_closed", {"compartment": compartment, "occupied": True, "by": "code"})
 
+    def load(self, compartment: int, labels: Iterable[str]) -> None:
+        """A courier opens a bus box compartment, puts envelopes in past its reader (each
+        label read) and closes it."""
+        self.emit("door_opened", {"compartment": compartment, "by": "card"})
+        for label in labels:
+            self.emit("deposit", {"compartment": compartment, "label": label})
+        self.emit("door_closed", {"compartment": compartment, "occupied": True, "by": "card"})
+
+    def unload(self, compartment: int, labels: Iterable[str], still_occupied: bool) -> None:
+        """A courier opens a bus box compartment, takes envelopes out past its reader (each
+        label read) and closes it, with or without envelopes left inside."""
+        self.emit("door_opened", {"compartment": compartment, "by": "card"})
+        for label in labels:
+            self.emit("removal", {"compartment": compartment, "label": label})
+        self.emit(
+            "door_closed", {"compartment": compartment, "occupied": still_occupied, "by": "card"}
+        )
+
     def locked(self) -> bool:
         """Whether the server locked the keypad (too many wrong codes) and the lockout runs."""
         return bool(self._get("locked_until", "") > dt.datetime.now(dt.UTC).isoformat())

@@ -19,12 +19,14 @@ def raise_alert(
     bank: LockerBank | None = None,
     compartment_number: int | None = None,
     cause: str | None = None,
+    location_id: int | None = None,
 ) -> Alert:
     """Record an alert and publish :class:`AlertRaised` in the caller's transaction.
 
     An alert with a ``cause`` is open once per cause: a repeat while it is open (a job run
     again, by another scheduler say, or a controller resending) inserts and announces nothing
-    and returns the open alert. The database's unique index on open causes settles a race."""
+    and returns the open alert. The database's unique index on open causes settles a race.
+    ``location_id`` names the place whose staff should look (else the bank's own place)."""
     if cause is not None:
         earlier = _open_with(session, cause)
         if earlier is not None:
@@ -35,6 +37,7 @@ def raise_alert(
         compartment_number=compartment_number,
         message=message[:300],
         cause=cause,
+        location_id=location_id or (bank.location_id if bank else None),
     )
     if cause is None:
         session.add(alert)
@@ -65,4 +68,16 @@ def raise_alert(
 def _open_with(session: Session, cause: str) -> Alert | None:
     return session.scalar(
         select(Alert).where(Alert.cause == cause, Alert.acknowledged_at.is_(None))
+    )
+
+
+def open_alerts_at(session: Session, location_id: int, limit: int = 100) -> list[Alert]:
+    """The open alerts addressed to a place (a hub), newest first."""
+    return list(
+        session.scalars(
+            select(Alert)
+            .where(Alert.location_id == location_id, Alert.acknowledged_at.is_(None))
+            .order_by(Alert.created_at.desc(), Alert.id.desc())
+            .limit(limit)
+        )
     )

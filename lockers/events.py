@@ -75,3 +75,16 @@ class KeypadLocked(DomainEvent):
 
     controller: str
     until: dt.datetime
+
+
+@dataclass(frozen=True)
+class BusBoxReported(DomainEvent):
+    """A bus box's controller reported its door opening (``what`` is ``door_opened``) or an
+    envelope going in (``deposit``) or coming out (``removal``) with its label read;
+    ``consignment_id`` is the envelope's, None for a door or an unknown label."""
+
+    controller: str
+    what: str
+    compartment: int
+    consignment_id: int | None
+    device_at: dt.datetime

@@ -170,6 +170,10 @@ class AlertKind(enum.StrEnum):
     STATE_MISMATCH = "state_mismatch"
     #: The pickup window ended: a clerk moves the result to the service desk.
     UNCOLLECTED = "uncollected"
+    #: A bus box's door opened away from every stop of its vehicle's trips.
+    BUS_BOX_DOOR = "bus_box_door"
+    #: An envelope on a departure's manifest was not seen going into the bus box.
+    BUS_BOX_NOT_SEEN = "bus_box_not_seen"
 
 
 class Alert(Base):
@@ -196,7 +200,10 @@ class Alert(Base):
     #: What raised it (``uncollected:<pickup code id>``, ``events_lost:<controller>:…``): one
     #: open alert per cause, however often the job or the controller brings the cause back.
     cause: Mapped[str | None] = mapped_column(String(120))
+    #: The place whose staff should look (a bus box's alert goes to the hub it concerns).
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     acknowledged_at: Mapped[dt.datetime | None]
 
     bank: Mapped[LockerBank | None] = relationship()
+    location: Mapped[Location | None] = relationship()

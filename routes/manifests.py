@@ -19,6 +19,7 @@ from core.errors import N_
 from courier.custody import EventInput, record_event
 from courier.models import Consignment, Source
 from courier.states import Kind, State
+from routes.bus_box import flag_unseen_loads
 from routes.models import (
     LegStatus,
     Manifest,
@@ -292,11 +293,13 @@ def _missed(
 
 
 def run(session: Session) -> dict[str, int]:
-    """The scheduled job: close what left, then build what leaves soon."""
+    """The scheduled job: close what left, flag loads the bus box did not see, then build
+    what leaves soon."""
     now = clock.now()
     missed = close_departed(session, now)
+    unseen = flag_unseen_loads(session, now)
     built = build_due(session, now)
-    return {"built": len(built), "missed": len(missed)}
+    return {"built": len(built), "missed": len(missed), "not_seen_in_box": len(unseen)}
 
 
 def reports_at(session: Session, stop_ids: Iterable[int], limit: int = 100) -> list[MissedReport]:

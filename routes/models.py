@@ -268,6 +268,10 @@ class ManifestItem(Base):
     due_at: Mapped[dt.datetime]
     done_at: Mapped[dt.datetime | None]
     missed: Mapped[bool] = mapped_column(default=False)
+    #: When the vehicle's bus box saw it: put in (load) or taken out at this stop (unload).
+    box_seen_at: Mapped[dt.datetime | None]
+    #: The hub was alerted that the bus box never saw this load (once, even if acknowledged).
+    box_missing: Mapped[bool] = mapped_column(default=False)
 
     manifest: Mapped[Manifest] = relationship(back_populates="items")
     location: Mapped[Location] = relationship(lazy="joined")

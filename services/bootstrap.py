@@ -17,6 +17,7 @@ from courier import agents
 from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAlerted
 from lockers.events import (
     AlertRaised,
+    BusBoxReported,
     CompartmentReleaseRequested,
     KeypadLocked,
     MovedToDesk,
@@ -25,7 +26,8 @@ from lockers.events import (
 )
 from notifications.notify import set_default_language
 from routes import reactions as routes
-from services import locker_commands, notices
+from routes.events import LoadNotSeenInBox
+from services import bus_box, locker_commands, notices
 from services.notices import PUBLIC_URL
 from tickets.events import TurnNear
 
@@ -44,6 +46,8 @@ def build_bus() -> EventBus:
     bus.subscribe(KeypadLocked, locker_commands.lock_keypad)
     bus.subscribe(HopRecorded, locker_commands.move_to_desk)
     bus.subscribe(HopRecorded, agents.supplement_arrived)
+    bus.subscribe(BusBoxReported, bus_box.on_box_report)
+    bus.subscribe(LoadNotSeenInBox, bus_box.on_load_not_seen)
 
     bus.subscribe(PickupCodeIssued, notices.pickup_ready)
     bus.subscribe(PickupReminderDue, notices.pickup_reminder)

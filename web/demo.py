@@ -23,7 +23,7 @@ from courier.states import Kind
 from lockers.compartments import add_bank
 from lockers.models import BankKind, LockerBank, Size
 from routes.dropboxes import rounds_before_departures
-from routes.models import Stop, Trip
+from routes.models import Stop, Trip, Vehicle
 from routes.plans import replan
 from routes.timetable import import_timetable, set_stop
 from services.pickup import place_result
@@ -63,6 +63,15 @@ DEMO_LOCKERS = (
     ("DJ-SO-01", "学生事务中心代办分拣柜", BankKind.SORTING, "DJ-HALL", "MMMMMMMMMMMMMMMM"),
     ("DJ-DB-01", "学生事务中心文件投递柜", BankKind.DROP_BOX, "DJ-LOCKER-1", "MMMMMMLL"),
     ("DJ-PU-01", "教学主楼取件柜", BankKind.PICKUP, "DJ-LOCKER-2", "SSSSSSMMMMLL"),
+)
+
+#: Each shuttle's bus box (通勤车跨校区专递材料保管箱), a locker bank on the bus: (vehicle,
+#: controller, name, the stop the bus starts its day at, compartment sizes).
+DEMO_BUS_BOXES = (
+    ("NH-XL-1", "BUS-NHXL-1", "南湖—西岭通勤车 1 号车专递箱", "NH-SHUTTLE", "LL"),
+    ("NH-XL-2", "BUS-NHXL-2", "南湖—西岭通勤车 2 号车专递箱", "XL-SHUTTLE", "LL"),
+    ("NH-DJ-1", "BUS-NHDJ-1", "南湖—东江通勤车 1 号车专递箱", "NH-SHUTTLE", "LL"),
+    ("NH-DJ-2", "BUS-NHDJ-2", "南湖—东江通勤车 2 号车专递箱", "DJ-SHUTTLE", "LL"),
 )
 
 #: From the Nanhu drop box to the agent desk at Xiling.
@@ -172,6 +181,7 @@ def seed_demo(session: Session, label_key: str) -> tuple[ImportReport, int]:
     _seed_sorting(session)
     seed_hall(session)
     seed_network(session)
+    _seed_bus_boxes(session)
     if session.scalar(select(Consignment.id).limit(1)) is None:
         _seed_journeys(session, label_key)
     return report, added
@@ -186,6 +196,24 @@ def _seed_lockers(session: Session) -> None:
             existing[controller].name = name
         else:
             add_bank(session, controller, name, kind, places[place], [Size(s) for s in sizes])
+
+
+def _seed_bus_boxes(session: Session) -> None:
+    """A bus box on every demo shuttle, at home at the campus where the bus starts its day
+    (also on demo databases whose timetable predates the boxes)."""
+    places = {loc.code: loc for loc in session.scalars(select(Location))}
+    vehicles = {vehicle.code: vehicle for vehicle in session.scalars(select(Vehicle))}
+    existing = set(session.scalars(select(LockerBank.controller)))
+    for code, controller, name, home, sizes in DEMO_BUS_BOXES:
+        vehicle = vehicles.get(code)
+        if vehicle is None:
+            continue
+        if controller not in existing:
+            add_bank(
+                session, controller, name, BankKind.BUS_BOX, places[home], [Size(s) for s in sizes]
+            )
+        vehicle.bus_box = vehicle.bus_box or controller
+    session.flush()
 
 
 def _seed_sorting(session: Session) -> None:

@@ -24,6 +24,7 @@ from catalog.models import Campus, Location
 from core import clock
 from core.errors import N_, DomainError, Problem, ValidationFailed
 from core.users import Role
+from lockers.alerts import open_alerts_at
 from routes.diagram import CampusNode, network_svg
 from routes.dropboxes import rounds, rounds_before_departures
 from routes.manifests import build_manifest, departures, reports_at
@@ -260,6 +261,8 @@ def manifest_json(manifest_id: int) -> Any:
                 "action": str(i.action),
                 "done": i.done_at is not None,
                 "missed": i.missed,
+                "box_seen": i.box_seen_at is not None,
+                "box_missing": i.box_missing,
             }
             for i in found.items
         ]
@@ -272,4 +275,9 @@ def hub(code: str) -> str:
     stop = db().scalar(select(Stop).join(Location).where(Location.code == code))
     if stop is None:
         abort(404)
-    return render_template("network/hub.html", stop=stop, reports=reports_at(db(), [stop.id]))
+    return render_template(
+        "network/hub.html",
+        stop=stop,
+        reports=reports_at(db(), [stop.id]),
+        alerts=open_alerts_at(db(), stop.location_id),
+    )
