@@ -6,6 +6,7 @@ from sqlalchemy import select
 from catalog.models import Campus, Location
 from lockers.models import BankKind, LockerBank
 from lockers.sorting import assignments
+from routes.models import Vehicle
 from web.demo import seed_demo
 
 #: What a bank of each kind is called, at the end of its name.
@@ -13,6 +14,7 @@ CALLED = {
     BankKind.DROP_BOX: "文件投递柜",
     BankKind.PICKUP: "取件柜",
     BankKind.SORTING: "分拣柜",
+    BankKind.BUS_BOX: "专递箱",
 }
 
 
@@ -46,3 +48,15 @@ def test_every_hub_campus_has_a_sorting_locker_with_a_compartment_per_department
         rows = assignments(demo, bank)
         assert {row.department.campus_id for row in rows if row.department} == {campus.id}
         assert rows[-1].department is None, "the last compartment is the agent desk's"
+
+
+def test_every_demo_shuttle_carries_a_bus_box(demo):
+    boxes = {
+        bank.controller: bank.kind
+        for bank in demo.scalars(select(LockerBank).where(LockerBank.kind == BankKind.BUS_BOX))
+    }
+    vehicles = demo.scalars(select(Vehicle)).all()
+    assert vehicles
+    assert {vehicle.code: boxes.get(vehicle.bus_box) for vehicle in vehicles} == {
+        vehicle.code: BankKind.BUS_BOX for vehicle in vehicles
+    }
