@@ -493,7 +493,7 @@ def happy_path(situation: Situation) -> list[Kind]:
         State.COLLECTED: 2,
         State.IN_TRANSIT: 3,
         State.ARRIVED: 4,
-        State.SORTED: handling - 2,
+        State.SORTED: handling - 1,
         State.WITH_AGENT: handling,
         State.AWAITING_MATERIALS: handling,
         State.AT_DEPARTMENT: handling + 1,
