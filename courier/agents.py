@@ -8,7 +8,6 @@ state machine refuses steps out of order and the timeline shows who did what and
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -206,47 +205,6 @@ SIMPLE_STEPS = (
     Kind.RETURNED_BY_DEPARTMENT,
     Kind.APPROVED,
 )
-
-
-class StepStatus(enum.StrEnum):
-    """Where one department of a 联审联办 item stands."""
-
-    RETURNED = "returned"  # it handled the papers and gave them back
-    AT_DEPARTMENT = "at_department"  # it has them now
-    NEXT = "next"  # the clerk hands them over next
-    LATER = "later"
-
-
-@dataclass(frozen=True)
-class JointStepView:
-    number: int
-    department: Department
-    status: StepStatus
-
-
-def joint_steps(session: Session, consignment: Consignment) -> list[JointStepView]:
-    """The departments of a 联审联办 consignment in order, each with where it stands; empty
-    for a consignment its one department handles."""
-    ids = list(consignment.joint_departments or [])
-    if not ids:
-        return []
-    departments = {
-        d.id: d for d in session.scalars(select(Department).where(Department.id.in_(ids)))
-    }
-    done = consignment.joint_done or 0
-    here = consignment.state in (State.AT_DEPARTMENT, State.AWAITING_SIGNATURE)
-    views = []
-    for index, department_id in enumerate(ids):
-        if index < done:
-            status = StepStatus.RETURNED
-        elif index == done and here:
-            status = StepStatus.AT_DEPARTMENT
-        elif index == done:
-            status = StepStatus.NEXT
-        else:
-            status = StepStatus.LATER
-        views.append(JointStepView(index + 1, departments[department_id], status))
-    return views
 
 
 def record_step(
