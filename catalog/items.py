@@ -17,11 +17,14 @@ from catalog.models import (
     Department,
     ItemChannel,
     ItemStatus,
+    JointStep,
     Material,
     MaterialForm,
+    ServiceCategory,
     ServiceItem,
     SlaStart,
     item_campuses,
+    item_categories,
 )
 from core import clock
 from core.errors import N_, Conflict, NotFound, Problem, ValidationFailed
@@ -53,6 +56,10 @@ class ItemData:
     time_limit_days: int
     fee: str | None
     sla_starts: SlaStart = SlaStart.ACCEPTED
+    #: The code of its service category, if it has one.
+    category: str | None = None
+    #: 联审联办: department codes in the order the papers pass them (empty: its department alone).
+    joint_departments: list[str] = field(default_factory=list)
     name_en: str = ""
     fee_en: str = ""
     legal_basis: str = ""
@@ -107,10 +114,15 @@ def parse_item(
     departments: Iterable[str],
     campuses: Iterable[str],
     line: int | None = None,
+    *,
+    categories: Iterable[str] = (),
+    department_campuses: Mapping[str, str] | None = None,
 ) -> tuple[ItemData | None, list[Problem]]:
     """Check one raw item (form, API body, import row) against the catalog's rules.
 
-    ``departments`` and ``campuses`` are the codes that exist (or will, within the same import).
+    ``departments``, ``campuses`` and ``categories`` are the codes that exist (or will, within
+    the same import); ``department_campuses`` gives each department's campus code, when known,
+    so that a jointly handled item's departments can be checked to share one campus.
     Returns the item, or ``None`` and every problem found, each with ``line`` when given.
     """
     problems: list[Problem] = []
@@ -126,9 +138,16 @@ def parse_item(
         problem("name", N_("The name is required."))
     elif len(name) > 200:
         problem("name", N_("The name is longer than %(max)s characters."), max=200)
+    known_departments = set(departments)
     department = _text(raw, "department").upper()
-    if department not in set(departments):
+    if department not in known_departments:
         problem("department", N_("Unknown department %(code)s."), code=department or "-")
+    category = _text(raw, "category").upper() or None
+    if category is not None and category not in set(categories):
+        problem("category", N_("Unknown category %(code)s."), code=category)
+    joint = _parse_joint(
+        raw.get("joint_departments"), known_departments, department_campuses, problem
+    )
     known_campuses = set(campuses)
     campus_codes = [str(c).strip().upper() for c in _as_list(raw.get("campuses"))]
     if not campus_codes:
@@ -193,6 +212,8 @@ def parse_item(
             channels=[c for c in Channel if c in channels],
             time_limit_days=days or 0,
             sla_starts=sla_starts,
+            category=category,
+            joint_departments=joint,
             fee=fee,
             fee_en="" if fee is None else _text(raw, "fee_en"),
             legal_basis=_text(raw, "legal_basis"),
@@ -208,6 +229,36 @@ def parse_item(
         ),
         [],
     )
+
+
+def _parse_joint(
+    value: Any,
+    known: set[str],
+    department_campuses: Mapping[str, str] | None,
+    problem: Any,
+) -> list[str]:
+    """The departments of a 联审联办 item, in order: two or more, each once, on one campus
+    (the agent desk walks the papers from one to the next; no shuttle runs between steps)."""
+    codes = [str(code).strip().upper() for code in _as_list(value)]
+    if not codes:
+        return []
+    for unknown in [code for code in codes if code not in known]:
+        problem("joint_departments", N_("Unknown department %(code)s."), code=unknown)
+    if len(codes) < 2:
+        problem(
+            "joint_departments",
+            N_("Joint handling names two or more departments; leave it empty for one."),
+        )
+    if len(set(codes)) != len(codes):
+        problem("joint_departments", N_("Each department appears once in the order."))
+    if department_campuses is not None:
+        campuses = {department_campuses.get(code) for code in codes if code in known}
+        if len(campuses) > 1:
+            problem(
+                "joint_departments",
+                N_("The departments of a joint item must be on one campus."),
+            )
+    return codes
 
 
 def _parse_materials(value: Any, problem: Any) -> list[MaterialData]:
@@ -270,9 +321,29 @@ def campus_codes(session: Session) -> list[str]:
     return list(session.scalars(select(Campus.code)))
 
 
+def category_codes(session: Session) -> list[str]:
+    return list(session.scalars(select(ServiceCategory.code)))
+
+
+def department_campus_codes(session: Session) -> dict[str, str]:
+    """Each department's code with its campus's code."""
+    rows = session.execute(
+        select(Department.code, Campus.code).join(Campus, Campus.id == Department.campus_id)
+    )
+    return {str(department): str(campus) for department, campus in rows}
+
+
 def validate_item(session: Session, raw: Mapping[str, Any]) -> ItemData:
-    """Validate one item against the database's departments and campuses, or raise."""
-    data, problems = parse_item(raw, department_codes(session), campus_codes(session))
+    """Validate one item against the database's departments, campuses and categories, or
+    raise."""
+    departments = department_campus_codes(session)
+    data, problems = parse_item(
+        raw,
+        departments,
+        campus_codes(session),
+        categories=category_codes(session),
+        department_campuses=departments,
+    )
     if data is None:
         raise ValidationFailed(problems)
     return data
@@ -281,6 +352,8 @@ def validate_item(session: Session, raw: Mapping[str, Any]) -> ItemData:
 def search_text(item: ServiceItem) -> str:
     """What search matches: names, full pinyin and initials, department and materials."""
     parts = [item.code, item.name, item.name_en, item.department.name, item.department.name_en]
+    if item.category is not None:
+        parts += [item.category.name, item.category.name_en]
     parts += [m.name for m in item.materials] + [m.name_en for m in item.materials]
     syllables = lazy_pinyin(item.name, errors="ignore")
     parts.append("".join(syllables))
@@ -298,6 +371,8 @@ def item_record(item: ServiceItem) -> dict[str, Any]:
         "name": item.name,
         "name_en": item.name_en,
         "department": item.department.code,
+        "category": item.category.code if item.category else None,
+        "joint_departments": [d.code for d in item.joint_departments],
         "campuses": [c.code for c in item.campuses],
         "channels": [c.value for c in item.channels],
         "proxy_allowed": item.proxy_allowed,
@@ -356,6 +431,11 @@ def save_item(session: Session, data: ItemData, *, expected_code: str | None = N
     item.name = data.name
     item.name_en = data.name_en
     item.department = department
+    item.category = (
+        session.scalars(select(ServiceCategory).where(ServiceCategory.code == data.category)).one()
+        if data.category
+        else None
+    )
     item.campuses = campuses
     current = {row.channel: row for row in item.channel_rows}
     item.channel_rows = [current.get(c) or ItemChannel(channel=c) for c in data.channels]
@@ -371,6 +451,10 @@ def save_item(session: Session, data: ItemData, *, expected_code: str | None = N
     item.description_en = data.description_en
     item.faq = data.faq
     item.materials.clear()
+    # Rows keyed by position are cleared and flushed before the new ones go in.
+    reordered = [d.code for d in item.joint_departments] != data.joint_departments
+    if reordered:
+        item.joint_steps.clear()
     session.flush()
     item.materials.extend(
         Material(
@@ -384,6 +468,17 @@ def save_item(session: Session, data: ItemData, *, expected_code: str | None = N
         )
         for position, m in enumerate(data.materials, start=1)
     )
+    if reordered:
+        joint = {
+            d.code: d
+            for d in session.scalars(
+                select(Department).where(Department.code.in_(data.joint_departments))
+            )
+        }
+        item.joint_steps.extend(
+            JointStep(position=position, department=joint[code])
+            for position, code in enumerate(data.joint_departments, start=1)
+        )
     if data.version is not None:
         # An import that names the version restores exactly what an export held.
         item.version = data.version
@@ -452,6 +547,7 @@ class SearchQuery:
     department: str | None = None
     campus: str | None = None
     channel: Channel | None = None
+    category: str | None = None
     statuses: tuple[ItemStatus, ...] = (ItemStatus.PUBLISHED,)
     limit: int = 50
     offset: int = 0
@@ -466,6 +562,14 @@ def _search_statement(query: SearchQuery) -> Select[tuple[ServiceItem]]:
         )
     if query.department:
         statement = statement.join(Department).where(Department.code == query.department.upper())
+    if query.category:
+        statement = statement.where(
+            ServiceItem.id.in_(
+                select(item_categories.c.item_id)
+                .join(ServiceCategory, ServiceCategory.id == item_categories.c.category_id)
+                .where(ServiceCategory.code == query.category.upper())
+            )
+        )
     if query.campus:
         statement = statement.where(
             ServiceItem.id.in_(
@@ -507,3 +611,27 @@ def search_items(session: Session, query: SearchQuery) -> tuple[list[ServiceItem
         statement.order_by(*order).limit(query.limit).offset(query.offset)
     ).all()
     return list(items), total
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    category: ServiceCategory
+    items: int
+
+
+def categories_with_counts(session: Session) -> list[CategoryCount]:
+    """Every service category in the guide's order, with how many published items it holds."""
+    counts: dict[int, int] = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(item_categories.c.category_id, func.count())
+            .join(ServiceItem, ServiceItem.id == item_categories.c.item_id)
+            .where(ServiceItem.status == ItemStatus.PUBLISHED)
+            .group_by(item_categories.c.category_id)
+        ).all()
+    )
+    return [
+        CategoryCount(category, counts.get(category.id, 0))
+        for category in session.scalars(
+            select(ServiceCategory).order_by(ServiceCategory.position, ServiceCategory.code)
+        )
+    ]

@@ -85,6 +85,28 @@ class Location(Base):
     department: Mapped[Department | None] = relationship()
 
 
+class ServiceCategory(Base):
+    """One of the service guide's categories (服务类别), such as 科研事务; ``position`` orders
+    them as the guide lists them."""
+
+    __tablename__ = "service_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(150), default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+
+#: An item's category (one at most: the item is the key), kept beside the item's row.
+item_categories = Table(
+    "service_item_categories",
+    Base.metadata,
+    Column("item_id", ForeignKey("service_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("service_categories.id"), index=True, nullable=False),
+)
+
+
 item_campuses = Table(
     "service_item_campuses",
     Base.metadata,
@@ -134,6 +156,14 @@ class ServiceItem(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
 
     department: Mapped[Department] = relationship(lazy="joined")
+    category: Mapped[ServiceCategory | None] = relationship(
+        secondary=lambda: item_categories, uselist=False, lazy="joined"
+    )
+    #: 联审联办: the departments the papers pass through, in order, under one time limit; empty
+    #: for an item its department handles alone.
+    joint_steps: Mapped[list[JointStep]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="JointStep.position"
+    )
     campuses: Mapped[list[Campus]] = relationship(
         secondary=item_campuses, lazy="selectin", order_by=Campus.code
     )
@@ -160,6 +190,24 @@ class ServiceItem(Base):
     @property
     def is_free(self) -> bool:
         return self.fee is None
+
+    @property
+    def joint_departments(self) -> list[Department]:
+        return [step.department for step in self.joint_steps]
+
+
+class JointStep(Base):
+    """One department of a jointly handled item (联审联办), at its place in the order."""
+
+    __tablename__ = "service_item_joint_steps"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("service_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+
+    department: Mapped[Department] = relationship(lazy="joined")
 
 
 class Material(Base):

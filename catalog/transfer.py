@@ -22,12 +22,20 @@ from sqlalchemy.orm import Session
 from catalog.items import (
     ItemData,
     campus_codes,
-    department_codes,
+    category_codes,
+    department_campus_codes,
     item_record,
     parse_item,
     save_item,
 )
-from catalog.models import Campus, Department, Location, LocationKind, ServiceItem
+from catalog.models import (
+    Campus,
+    Department,
+    Location,
+    LocationKind,
+    ServiceCategory,
+    ServiceItem,
+)
 from core.errors import N_, Problem, ValidationFailed
 
 FORMAT_VERSION = 1
@@ -36,6 +44,8 @@ CSV_COLUMNS = [
     "name",
     "name_en",
     "department",
+    "category",
+    "joint_departments",
     "campuses",
     "channels",
     "proxy_allowed",
@@ -64,6 +74,7 @@ class ImportReport:
     campuses: int = 0
     departments: int = 0
     locations: int = 0
+    categories: int = 0
 
 
 #: Largest import read by default (``COURIER_MAX_IMPORT_BYTES``); checked before parsing.
@@ -98,12 +109,19 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 
 def export_yaml(session: Session) -> str:
-    """The whole catalog (campuses, departments, locations, items of every status) as YAML."""
+    """The whole catalog (campuses, categories, departments, locations, items of every status)
+    as YAML."""
     document = {
         "version": FORMAT_VERSION,
         "campuses": [
             {"code": c.code, "name": c.name, "name_en": c.name_en, "address": c.address}
             for c in session.scalars(select(Campus).order_by(Campus.code))
+        ],
+        "categories": [
+            {"code": c.code, "name": c.name, "name_en": c.name_en}
+            for c in session.scalars(
+                select(ServiceCategory).order_by(ServiceCategory.position, ServiceCategory.code)
+            )
         ],
         "departments": [
             {
@@ -143,6 +161,8 @@ def export_csv(session: Session) -> str:
     writer.writeheader()
     for item in session.scalars(select(ServiceItem).order_by(ServiceItem.code)):
         record = item_record(item)
+        record["category"] = record["category"] or ""
+        record["joint_departments"] = "|".join(record["joint_departments"])
         record["campuses"] = "|".join(record["campuses"])
         record["channels"] = "|".join(record["channels"])
         record["proxy_allowed"] = "true" if record["proxy_allowed"] else "false"
@@ -228,10 +248,11 @@ def _read_yaml(text: str, problems: list[Problem]) -> dict[str, Any]:
 
 def _check_places(
     document: Mapping[str, Any], problems: list[Problem]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Validate the campuses, departments and locations sections of a YAML document."""
+) -> dict[str, list[dict[str, Any]]]:
+    """Validate the campuses, categories, departments and locations sections of a YAML
+    document."""
     sections: dict[str, list[dict[str, Any]]] = {}
-    for section in ("campuses", "departments", "locations"):
+    for section in ("campuses", "categories", "departments", "locations"):
         value = document.get(section) or []
         if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
             problems.append(Problem(section, N_("This section must be a list of mappings.")))
@@ -255,7 +276,7 @@ def _check_places(
             seen.add(code)
             if not str(record.get("name") or "").strip():
                 problems.append(Problem("name", N_("The name is required."), line=line))
-    return sections["campuses"], sections["departments"], sections["locations"]
+    return sections
 
 
 def import_catalog(
@@ -281,11 +302,14 @@ def import_catalog(
     campuses: list[dict[str, Any]] = []
     departments: list[dict[str, Any]] = []
     locations: list[dict[str, Any]] = []
+    categories: list[dict[str, Any]] = []
     if fmt == "yaml":
         document = _read_yaml(text, problems)
         if document.get("version", FORMAT_VERSION) != FORMAT_VERSION:
             problems.append(Problem("version", N_("Unsupported format version."), line=1))
-        campuses, departments, locations = _check_places(document, problems)
+        sections = _check_places(document, problems)
+        campuses, departments = sections["campuses"], sections["departments"]
+        locations, categories = sections["locations"], sections["categories"]
         raw_items = document.get("items") or []
         if not isinstance(raw_items, list):
             problems.append(Problem("items", N_("This section must be a list of mappings.")))
@@ -297,7 +321,12 @@ def import_catalog(
         raise ValueError(f"unknown format {fmt!r}")
 
     campus_known = set(campus_codes(session)) | {c["code"] for c in campuses}
-    department_known = set(department_codes(session)) | {d["code"] for d in departments}
+    department_campuses = department_campus_codes(session)
+    department_campuses.update(
+        {d["code"]: str(d.get("campus") or "").strip().upper() for d in departments}
+    )
+    department_known = set(department_campuses)
+    category_known = set(category_codes(session)) | {c["code"] for c in categories}
     for record in departments:
         if str(record.get("campus") or "").upper() not in campus_known:
             problems.append(
@@ -339,7 +368,14 @@ def import_catalog(
         if not isinstance(raw, Mapping):
             problems.append(Problem("item", N_("Each item must be a mapping."), line=line))
             continue
-        data, item_problems = parse_item(raw, department_known, campus_known, line=line)
+        data, item_problems = parse_item(
+            raw,
+            department_known,
+            campus_known,
+            line=line,
+            categories=category_known,
+            department_campuses=department_campuses,
+        )
         problems.extend(item_problems)
         if data is None:
             continue
@@ -351,7 +387,7 @@ def import_catalog(
         items.append(data)
     if problems:
         raise ValidationFailed(problems)
-    return _write(session, campuses, departments, locations, items)
+    return _write(session, campuses, departments, locations, items, categories)
 
 
 def _upsert(session: Session, model: type[Any], code: str) -> Any:
@@ -368,6 +404,7 @@ def _write(
     departments: list[dict[str, Any]],
     locations: list[dict[str, Any]],
     items: list[ItemData],
+    categories: list[dict[str, Any]],
 ) -> ImportReport:
     def text(record: Mapping[str, Any], key: str) -> str:
         return str(record.get(key) or "").strip()
@@ -381,6 +418,10 @@ def _write(
             text(record, "address"),
         )
         by_code[campus.code] = campus
+    for position, record in enumerate(categories, start=1):
+        category = _upsert(session, ServiceCategory, record["code"])
+        category.name, category.name_en = text(record, "name"), text(record, "name_en")
+        category.position = position
     session.flush()
 
     def campus_of(record: Mapping[str, Any]) -> Campus:
@@ -422,4 +463,5 @@ def _write(
         campuses=len(campuses),
         departments=len(departments),
         locations=len(locations),
+        categories=len(categories),
     )

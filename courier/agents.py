@@ -199,7 +199,12 @@ def reassign(
 
 
 #: Steps recorded with a plain button (materials and results have their own forms).
-SIMPLE_STEPS = (Kind.HANDED_TO_DEPARTMENT, Kind.AWAITING_SIGNATURE, Kind.APPROVED)
+SIMPLE_STEPS = (
+    Kind.HANDED_TO_DEPARTMENT,
+    Kind.AWAITING_SIGNATURE,
+    Kind.RETURNED_BY_DEPARTMENT,
+    Kind.APPROVED,
+)
 
 
 def record_step(

@@ -115,6 +115,7 @@ def create_consignment(
         service_item_id=item.id,
         origin_campus_id=origin.id,
         department_id=item.department_id,
+        joint_departments=[step.department_id for step in item.joint_steps],
         pickup_campus_id=pickup.id,
         current_campus_id=origin.id,
         pages=request.pages,

@@ -53,6 +53,7 @@ KIND_ROLES: dict[Kind, frozenset[Role]] = {
     Kind.AGENT_ACCEPTED: frozenset({Role.CLERK}),
     Kind.REASSIGNED: frozenset({Role.CLERK}),
     Kind.HANDED_TO_DEPARTMENT: frozenset({Role.CLERK}),
+    Kind.RETURNED_BY_DEPARTMENT: frozenset({Role.CLERK}),
     Kind.AWAITING_SIGNATURE: frozenset({Role.CLERK}),
     Kind.MATERIALS_REQUESTED: frozenset({Role.CLERK}),
     Kind.MATERIALS_RECEIVED: frozenset({Role.CLERK}),
@@ -97,6 +98,8 @@ class EventInput:
     device: str | None = None
     notes: str = ""
     photo: Photo | None = None
+    #: The department a step concerns; for handovers and returns the current one by default.
+    department_id: int | None = None
 
 
 def must(outcome: Outcome) -> Outcome:
@@ -133,7 +136,24 @@ def situation(consignment: Consignment, event_campus: int | None = None) -> Situ
         current_campus=consignment.current_campus_id,
         event_campus=event_campus,
         transfer_campus=consignment.transfer_campus_id,
+        joint_steps=len(consignment.joint_departments or ()),
+        joint_done=consignment.joint_done or 0,
     )
+
+
+#: Steps that concern one department: the event names it (联审联办 passes several in turn).
+DEPARTMENT_KINDS = frozenset(
+    {Kind.HANDED_TO_DEPARTMENT, Kind.AWAITING_SIGNATURE, Kind.RETURNED_BY_DEPARTMENT}
+)
+
+
+def current_department_id(consignment: Consignment) -> int:
+    """The department handling the papers now, or next: for 联审联办 the first in the order
+    that has not given them back yet (the last one once all have), else the item's own."""
+    joint = consignment.joint_departments or []
+    if not joint:
+        return consignment.department_id
+    return joint[min(consignment.joint_done or 0, len(joint) - 1)]
 
 
 def allowed_now(consignment: Consignment, kinds: Iterable[Kind]) -> list[Kind]:
@@ -236,6 +256,9 @@ def record_event(
         idempotency_key=given.idempotency_key,
         notes=given.notes,
         photo_id=given.photo.id if given.photo else None,
+        department_id=given.department_id
+        if given.department_id is not None or given.kind not in DEPARTMENT_KINDS
+        else current_department_id(consignment),
         state_after=planned,
         late=late,
     )
@@ -275,7 +298,8 @@ def record_event(
 #: The columns of a custody event, as :func:`insert_events` writes them.
 EVENT_COLUMNS = (
     "consignment_id", "kind", "device_at", "server_at", "actor_id", "location_id", "campus_id",
-    "device", "source", "idempotency_key", "notes", "photo_id", "state_after", "late",
+    "device", "source", "idempotency_key", "notes", "photo_id", "department_id", "state_after",
+    "late",
 )  # fmt: skip
 
 
@@ -361,6 +385,8 @@ def _apply_agent(
             consignment.agent_id = given.actor.id
         consignment.accepted_at = at
         sla.start_at_acceptance(session, consignment, at)
+    elif kind is Kind.RETURNED_BY_DEPARTMENT:
+        consignment.joint_done = (consignment.joint_done or 0) + 1
     elif kind is Kind.MATERIALS_REQUESTED:
         sla.pause(consignment, at)
     elif kind is Kind.MATERIALS_RECEIVED:

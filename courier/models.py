@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -119,6 +120,13 @@ class Consignment(Base):
     #: A supplement (补正) carries materials a clerk asked for to this consignment's desk; its
     #: arrival there resumes the original's SLA clock.
     supplement_of_id: Mapped[int | None] = mapped_column(ForeignKey("consignments.id"), index=True)
+    #: 联审联办: the ids of the departments the papers pass through in order, copied from the
+    #: service item at submission (a later catalog edit does not reroute papers on their way).
+    joint_departments: Mapped[list[int]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    #: How many of those departments have handled the papers and given them back.
+    joint_done: Mapped[int] = mapped_column(default=0, server_default="0")
 
     submitter: Mapped[User] = relationship(foreign_keys=[submitter_id])
     recipient_user: Mapped[User | None] = relationship(foreign_keys=[recipient_user_id])
@@ -162,6 +170,8 @@ class CustodyEvent(Base):
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id"))
+    #: The department a handover or a return concerns (联审联办 has several in turn).
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     #: The state after this event; equal to the state before for annotations and late events.
     state_after: Mapped[State] = mapped_column(value_enum(State, 24))
     #: Arrived with a device time older than an event already applied: kept, state unchanged.
@@ -171,6 +181,7 @@ class CustodyEvent(Base):
     actor: Mapped[User | None] = relationship()
     location: Mapped[Location | None] = relationship()
     campus: Mapped[Campus | None] = relationship()
+    department: Mapped[Department | None] = relationship()
 
 
 class ScanRecord(Base):

@@ -56,6 +56,8 @@ class Kind(enum.StrEnum):
     AGENT_ACCEPTED = "agent_accepted"
     REASSIGNED = "reassigned"
     HANDED_TO_DEPARTMENT = "handed_to_department"
+    #: 联审联办: one department of several has handled the papers and given them back.
+    RETURNED_BY_DEPARTMENT = "returned_by_department"
     AWAITING_SIGNATURE = "awaiting_signature"
     MATERIALS_REQUESTED = "materials_requested"
     MATERIALS_RECEIVED = "materials_received"
@@ -100,6 +102,7 @@ AGENT_STATES = frozenset(
 AGENT_STEPS = (
     Kind.HANDED_TO_DEPARTMENT,
     Kind.AWAITING_SIGNATURE,
+    Kind.RETURNED_BY_DEPARTMENT,
     Kind.APPROVED,
     Kind.REJECTED,
     Kind.MATERIALS_REQUESTED,
@@ -130,6 +133,19 @@ class Situation:
     event_campus: int | None
     #: Where the ride it is on ends to change bus, by its plan (None: the ride goes all the way).
     transfer_campus: int | None = None
+    #: 联审联办: how many departments the papers pass through in turn (0: the one department
+    #: handles them alone) and how many of them have given the papers back.
+    joint_steps: int = 0
+    joint_done: int = 0
+
+    @property
+    def joint(self) -> bool:
+        return self.joint_steps > 0
+
+    @property
+    def joint_left(self) -> int:
+        """Departments still to handle the papers."""
+        return max(0, self.joint_steps - self.joint_done)
 
     @property
     def outbound_crosses_campus(self) -> bool:
@@ -253,6 +269,43 @@ def _place_returned_desk(s: Situation) -> State | Refusal:
     return State.AT_DESK if placed is State.AWAITING_PICKUP else placed
 
 
+def _hand_to_department(s: Situation) -> State | Refusal:
+    if s.joint and not s.joint_left:
+        return _refuse(
+            "joint_complete",
+            N_("Every department has handled it and given it back: record the result."),
+        )
+    return State.AT_DEPARTMENT
+
+
+def _returned_by_department(s: Situation) -> State | Refusal:
+    if not s.joint:
+        return _refuse(
+            "not_joint",
+            N_("Only an item handled by several departments in turn is given back between them."),
+        )
+    return State.WITH_AGENT
+
+
+def _approve(s: Situation) -> State | Refusal:
+    if s.joint:
+        return _refuse(
+            "joint_needs_return",
+            N_("Several departments handle this item in turn: record that this one gave it back."),
+        )
+    return State.APPROVED
+
+
+def _result_with_agent(s: Situation) -> State | Refusal:
+    if s.joint_left:
+        return _refuse(
+            "joint_incomplete",
+            N_("%(left)s more department(s) must handle it before the result is ready."),
+            left=s.joint_left,
+        )
+    return State.RESULT_READY
+
+
 def _to(state: State) -> Guard:
     return lambda _s: state
 
@@ -288,7 +341,11 @@ TRANSITIONS: dict[Kind, dict[State, Guard]] = {
     },
     Kind.AGENT_ACCEPTED: {State.SORTED: _to(State.WITH_AGENT)},
     Kind.REASSIGNED: {state: _to(state) for state in AGENT_STATES},
-    Kind.HANDED_TO_DEPARTMENT: {State.WITH_AGENT: _to(State.AT_DEPARTMENT)},
+    Kind.HANDED_TO_DEPARTMENT: {State.WITH_AGENT: _hand_to_department},
+    Kind.RETURNED_BY_DEPARTMENT: {
+        State.AT_DEPARTMENT: _returned_by_department,
+        State.AWAITING_SIGNATURE: _returned_by_department,
+    },
     Kind.AWAITING_SIGNATURE: {State.AT_DEPARTMENT: _to(State.AWAITING_SIGNATURE)},
     Kind.MATERIALS_REQUESTED: {
         state: _to(State.AWAITING_MATERIALS)
@@ -297,8 +354,8 @@ TRANSITIONS: dict[Kind, dict[State, Guard]] = {
     # With the materials complete the clerk takes the file up again and hands it over anew.
     Kind.MATERIALS_RECEIVED: {State.AWAITING_MATERIALS: _to(State.WITH_AGENT)},
     Kind.APPROVED: {
-        State.AT_DEPARTMENT: _to(State.APPROVED),
-        State.AWAITING_SIGNATURE: _to(State.APPROVED),
+        State.AT_DEPARTMENT: _approve,
+        State.AWAITING_SIGNATURE: _approve,
     },
     Kind.REJECTED: {
         state: _to(State.REJECTED)
@@ -306,7 +363,7 @@ TRANSITIONS: dict[Kind, dict[State, Guard]] = {
     },
     # Straight from WITH_AGENT: items the agent desk settles itself, without a department.
     Kind.RESULT_READY: {
-        State.WITH_AGENT: _to(State.RESULT_READY),
+        State.WITH_AGENT: _result_with_agent,
         State.APPROVED: _to(State.RESULT_READY),
         State.REJECTED: _to(State.RESULT_READY),
     },
@@ -419,13 +476,15 @@ def happy_path(situation: Situation) -> list[Kind]:
     outbound = [Kind.DEPOSITED, Kind.COLLECTED]
     if situation.outbound_crosses_campus:
         outbound += [Kind.LOADED, Kind.UNLOADED]
-    outbound += [
-        Kind.SORTED,
-        Kind.AGENT_ACCEPTED,
-        Kind.HANDED_TO_DEPARTMENT,
-        Kind.APPROVED,
-        Kind.RESULT_READY,
-    ]
+    outbound += [Kind.SORTED, Kind.AGENT_ACCEPTED]
+    # Where the departments' handling begins: one handover and its decision, or for 联审联办 a
+    # handover and a return for each department still to come.
+    handling = len(outbound)
+    if situation.joint:
+        outbound += [Kind.HANDED_TO_DEPARTMENT, Kind.RETURNED_BY_DEPARTMENT] * situation.joint_left
+    else:
+        outbound += [Kind.HANDED_TO_DEPARTMENT, Kind.APPROVED]
+    outbound.append(Kind.RESULT_READY)
     back = [Kind.LOADED, Kind.UNLOADED] if situation.return_crosses_campus else []
     back += [Kind.PLACED_FOR_PICKUP, Kind.PICKED_UP]
     position = {
@@ -434,11 +493,11 @@ def happy_path(situation: Situation) -> list[Kind]:
         State.COLLECTED: 2,
         State.IN_TRANSIT: 3,
         State.ARRIVED: 4,
-        State.SORTED: len(outbound) - 4,
-        State.WITH_AGENT: len(outbound) - 3,
-        State.AWAITING_MATERIALS: len(outbound) - 3,
-        State.AT_DEPARTMENT: len(outbound) - 2,
-        State.AWAITING_SIGNATURE: len(outbound) - 2,
+        State.SORTED: handling - 1,
+        State.WITH_AGENT: handling,
+        State.AWAITING_MATERIALS: handling,
+        State.AT_DEPARTMENT: handling + 1,
+        State.AWAITING_SIGNATURE: handling + 1,
         State.APPROVED: len(outbound) - 1,
         State.REJECTED: len(outbound) - 1,
     }

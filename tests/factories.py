@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.items import parse_item, save_item
-from catalog.models import Campus, Department, ServiceItem
+from catalog.models import Campus, Department, ServiceCategory, ServiceItem
 from core.users import Role, User, create_user
 
 _numbers = itertools.count(1)
@@ -45,6 +45,20 @@ def department(
     return row
 
 
+def category(
+    session: Session, code: str = "RESEARCH", name: str = "科研事务", **fields: Any
+) -> ServiceCategory:
+    existing = session.scalar(select(ServiceCategory).where(ServiceCategory.code == code))
+    if existing is not None:
+        return existing
+    row = ServiceCategory(
+        code=code, name=name, name_en=fields.pop("name_en", "Research affairs"), **fields
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 def item_raw(**overrides: Any) -> dict[str, Any]:
     """A valid raw item, as a form or import row would give it."""
     raw: dict[str, Any] = {
@@ -69,10 +83,13 @@ def item(session: Session, **overrides: Any) -> ServiceItem:
     for code in raw["campuses"]:
         campus(session, code)
     department(session, raw["department"])
+    if raw.get("category"):
+        category(session, raw["category"])
     data, problems = parse_item(
         raw,
         session.scalars(select(Department.code)).all(),
         session.scalars(select(Campus.code)).all(),
+        categories=session.scalars(select(ServiceCategory.code)).all(),
     )
     assert data is not None, problems
     return save_item(session, data)
@@ -116,15 +133,19 @@ def consignment(
     time_limit_days: int = 3,
     materials: list[dict[str, str]] | None = None,
     sla_starts: str = "accepted",
+    joint: tuple[str, ...] = (),
     **request: Any,
 ):
-    """A consignment from ``origin`` to a department on ``department_campus``, just created."""
+    """A consignment from ``origin`` to a department on ``department_campus``, just created;
+    ``joint`` names departments (made on that campus) that handle it in turn (联审联办)."""
     from courier.consignments import NewConsignment, create_consignment
 
     campus(session, origin)
     home = campus(session, department_campus)
     dept_code = f"D{department_campus}"
     department(session, dept_code, name=f"{department_campus}部门", campus=home)
+    for code in joint:
+        department(session, code, name=f"{code}处", name_en=f"{code} Office", campus=home)
     service = item(
         session,
         department=dept_code,
@@ -132,6 +153,7 @@ def consignment(
         channels=["window", "courier_proxy"],
         time_limit_days=time_limit_days,
         sla_starts=sla_starts,
+        joint_departments=list(joint),
         **({"materials": materials} if materials else {}),
     )
     if pickup:

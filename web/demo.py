@@ -99,6 +99,12 @@ DEMO_JOURNEYS = (
     ),
     ("SCI-003", ARRIVED_AT_XL, []),
     ("ASSET-001", ARRIVED_AT_XL, [Kind.AGENT_ACCEPTED, Kind.HANDED_TO_DEPARTMENT]),
+    # 联审联办: 科学技术处 has stamped the completion report; 档案馆 files it next.
+    (
+        "SCI-007",
+        ARRIVED_AT_XL,
+        [Kind.AGENT_ACCEPTED, Kind.HANDED_TO_DEPARTMENT, Kind.RETURNED_BY_DEPARTMENT],
+    ),
 )
 
 

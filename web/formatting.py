@@ -18,6 +18,7 @@ from courier.agents import ResultKind
 from courier.models import Priority
 from courier.sla import Colour, Level
 from courier.states import Kind, State
+from courier.timeline import StepStatus
 from firmware_bridge.models import CommandStatus
 from lockers.models import BankKind, CompartmentState, Presence
 from web.i18n import LANGUAGE_NAMES, current_language
@@ -81,6 +82,7 @@ LABELS: dict[type, dict[str, Any]] = {
         Kind.AGENT_ACCEPTED: lazy_gettext("Taken by the agent"),
         Kind.REASSIGNED: lazy_gettext("Reassigned to another agent"),
         Kind.HANDED_TO_DEPARTMENT: lazy_gettext("Handed to the department"),
+        Kind.RETURNED_BY_DEPARTMENT: lazy_gettext("Given back by the department"),
         Kind.AWAITING_SIGNATURE: lazy_gettext("Waiting for signature or stamp"),
         Kind.MATERIALS_REQUESTED: lazy_gettext("Missing materials requested (clock paused)"),
         Kind.MATERIALS_RECEIVED: lazy_gettext("Materials received (clock runs again)"),
@@ -97,6 +99,12 @@ LABELS: dict[type, dict[str, Any]] = {
         Kind.MISROUTED: lazy_gettext("Misrouted"),
         Kind.RETURNED_TO_SENDER: lazy_gettext("Returned to sender"),
         Kind.CANCELLED: lazy_gettext("Cancelled"),
+    },
+    StepStatus: {
+        StepStatus.RETURNED: lazy_gettext("done, given back"),
+        StepStatus.AT_DEPARTMENT: lazy_gettext("with this department now"),
+        StepStatus.NEXT: lazy_gettext("next"),
+        StepStatus.LATER: lazy_gettext("later"),
     },
     Presence: {
         Presence.UNKNOWN: lazy_gettext("not yet heard from"),
@@ -283,5 +291,6 @@ def init_formatting(app: Flask) -> None:
         Colour=Colour,
         Level=Level,
         ResultKind=ResultKind,
+        StepStatus=StepStatus,
         Priority=Priority,
     )

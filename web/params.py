@@ -63,11 +63,13 @@ def parse_time(value: Any, field: str) -> dt.datetime | None:
 
 
 def query_from_args(args: Any, page_size: int = PAGE_SIZE, **overrides: Any) -> SearchQuery:
-    """A search from query-string arguments ``q``, ``department``, ``campus``, ``channel``."""
+    """A search from query-string arguments ``q``, ``category``, ``department``, ``campus``,
+    ``channel``."""
     channel = args.get("channel") or None
     page = max(1, args.get("page", 1, type=int) or 1)
     return SearchQuery(
         text=args.get("q", "")[:100],
+        category=(args.get("category") or "")[:24] or None,
         department=args.get("department") or None,
         campus=args.get("campus") or None,
         channel=Channel(channel) if channel in Channel.__members__.values() else None,

@@ -24,11 +24,21 @@ K = Kind
 
 
 def situation(
-    state, *, origin=NH, department=XL, pickup=NH, current=None, at=None, leg=None, change=None
+    state,
+    *,
+    origin=NH,
+    department=XL,
+    pickup=NH,
+    current=None,
+    at=None,
+    leg=None,
+    change=None,
+    joint=0,
+    done=0,
 ):
     if leg is None:
         leg = Leg.RETURN if state in RETURN_STATES else Leg.OUTBOUND
-    return Situation(state, leg, origin, department, pickup, current, at, change)
+    return Situation(state, leg, origin, department, pickup, current, at, change, joint, done)
 
 
 RETURN_STATES = {
@@ -40,6 +50,10 @@ RETURN_STATES = {
 }
 WORKING = (S.WITH_AGENT, S.AT_DEPARTMENT, S.AWAITING_SIGNATURE)
 SAME = {"origin": XL, "department": XL, "pickup": XL}
+#: 联审联办 with two departments: none, one or both of them have given the papers back.
+JOINT_START = {"joint": 2, "done": 0}
+JOINT_HALF = {"joint": 2, "done": 1}
+JOINT_DONE = {"joint": 2, "done": 2}
 
 # (state, kind, situation overrides, expected state or refusal code)
 CASES = [
@@ -79,6 +93,14 @@ CASES = [
     (S.SORTED, K.AGENT_ACCEPTED, {}, S.WITH_AGENT),
     *[(state, K.REASSIGNED, {}, state) for state in sorted(AGENT_STATES)],
     (S.WITH_AGENT, K.HANDED_TO_DEPARTMENT, {}, S.AT_DEPARTMENT),
+    (S.WITH_AGENT, K.HANDED_TO_DEPARTMENT, JOINT_HALF, S.AT_DEPARTMENT),
+    (S.WITH_AGENT, K.HANDED_TO_DEPARTMENT, JOINT_DONE, "joint_complete"),
+    (S.AT_DEPARTMENT, K.RETURNED_BY_DEPARTMENT, JOINT_START, S.WITH_AGENT),
+    (S.AWAITING_SIGNATURE, K.RETURNED_BY_DEPARTMENT, JOINT_HALF, S.WITH_AGENT),
+    (S.AT_DEPARTMENT, K.RETURNED_BY_DEPARTMENT, {}, "not_joint"),
+    (S.AT_DEPARTMENT, K.APPROVED, JOINT_HALF, "joint_needs_return"),
+    (S.WITH_AGENT, K.RESULT_READY, JOINT_HALF, "joint_incomplete"),
+    (S.WITH_AGENT, K.RESULT_READY, JOINT_DONE, S.RESULT_READY),
     (S.AT_DEPARTMENT, K.AWAITING_SIGNATURE, {}, S.AWAITING_SIGNATURE),
     *[(state, K.MATERIALS_REQUESTED, {}, S.AWAITING_MATERIALS) for state in WORKING],
     (S.AWAITING_MATERIALS, K.MATERIALS_RECEIVED, {}, S.WITH_AGENT),
@@ -205,6 +227,19 @@ def test_the_route_ahead_while_materials_are_awaited_starts_with_the_handover_ag
 def test_the_route_ahead_on_the_return_leg():
     assert happy_path(situation(S.RETURN_IN_TRANSIT)) == [
         K.UNLOADED, K.PLACED_FOR_PICKUP, K.PICKED_UP,
+    ]  # fmt: skip
+
+
+def test_the_route_ahead_of_a_joint_item_passes_each_department_in_turn():
+    assert happy_path(situation(S.SORTED, **SAME, **JOINT_START))[:6] == [
+        K.AGENT_ACCEPTED, K.HANDED_TO_DEPARTMENT, K.RETURNED_BY_DEPARTMENT,
+        K.HANDED_TO_DEPARTMENT, K.RETURNED_BY_DEPARTMENT, K.RESULT_READY,
+    ]  # fmt: skip
+
+
+def test_the_route_ahead_at_the_second_department_of_a_joint_item():
+    assert happy_path(situation(S.AT_DEPARTMENT, **SAME, **JOINT_HALF))[:2] == [
+        K.RETURNED_BY_DEPARTMENT, K.RESULT_READY,
     ]  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalog.items import SearchQuery, get_item, item_record, search_items
-from catalog.models import ServiceItem
+from catalog.models import Department, ServiceCategory, ServiceItem
 from web.api import api
 from web.api.schemas.catalog import Item, ItemPage, ItemsQuery
 from web.api.typed import answer, operation, query_of, shaped
@@ -13,14 +13,16 @@ from web.auth import public
 from web.db import db
 
 
+def _named(record: Department | ServiceCategory) -> dict[str, str]:
+    return {"code": record.code, "name": record.name, "name_en": record.name_en}
+
+
 def item_json(item: ServiceItem) -> Item:
     """The API representation of a service item: its export record, department spelt out."""
     record = item_record(item)
-    record["department"] = {
-        "code": item.department.code,
-        "name": item.department.name,
-        "name_en": item.department.name_en,
-    }
+    record["department"] = _named(item.department)
+    record["category"] = _named(item.category) if item.category else None
+    record["joint_departments"] = [_named(d) for d in item.joint_departments]
     return shaped(Item, record)
 
 
@@ -33,6 +35,7 @@ def list_items() -> Any:
         db(),
         SearchQuery(
             text=asked.q,
+            category=asked.category,
             department=asked.department,
             campus=asked.campus,
             channel=asked.channel,

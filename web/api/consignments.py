@@ -42,6 +42,7 @@ def event_json(event: CustodyEvent, full: bool) -> dict[str, Any]:
             {"code": event.location.code, "name": event.location.name} if event.location else None
         ),
         "late": event.late,
+        "department": event.department.code if event.department else None,
     }
     if full:
         record.update(
@@ -94,6 +95,10 @@ def consignment_json(consignment: Consignment, full: bool = True) -> dict[str, A
         "eta": plan.eta.isoformat() if plan and plan.eta else None,
         "damaged": consignment.damaged,
         "events": [event_json(event, full) for event in view.events],
+        "joint_steps": [
+            {"number": step.number, "department": step.department.code, "status": str(step.status)}
+            for step in view.joint
+        ],
         "route": {
             "origin_campus": consignment.origin_campus.code,
             "department_campus": consignment.department.campus.code,

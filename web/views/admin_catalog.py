@@ -24,7 +24,15 @@ from catalog.items import (
     save_item,
     validate_item,
 )
-from catalog.models import Campus, Channel, Department, ItemStatus, MaterialForm, ServiceItem
+from catalog.models import (
+    Campus,
+    Channel,
+    Department,
+    ItemStatus,
+    MaterialForm,
+    ServiceCategory,
+    ServiceItem,
+)
 from catalog.transfer import export_csv, export_yaml, import_catalog, item_record
 from core.errors import DomainError, ValidationFailed
 from core.users import Role
@@ -43,6 +51,9 @@ EXTRA_MATERIAL_ROWS = 3
 def _form_choices() -> dict[str, Any]:
     return {
         "departments": db().scalars(select(Department).order_by(Department.code)).all(),
+        "categories": db()
+        .scalars(select(ServiceCategory).order_by(ServiceCategory.position, ServiceCategory.code))
+        .all(),
         "campuses": db().scalars(select(Campus).order_by(Campus.code)).all(),
         "channels": list(Channel),
         "forms": list(MaterialForm),
@@ -82,6 +93,8 @@ def _raw_from_form(form: Any) -> dict[str, Any]:
         "name": form.get("name", ""),
         "name_en": form.get("name_en", ""),
         "department": form.get("department", ""),
+        "category": form.get("category", ""),
+        "joint_departments": [code for code in form.getlist("joint_department") if code.strip()],
         "campuses": form.getlist("campuses"),
         "channels": form.getlist("channels"),
         "time_limit_days": form.get("time_limit_days", ""),

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
-from catalog.items import SearchQuery, get_item, search_items
+from catalog.items import SearchQuery, categories_with_counts, get_item, search_items
 from catalog.models import Campus, Channel, Department
 from tickets.models import Category
 from web.auth import public
@@ -38,6 +38,7 @@ def browse() -> str:
         departments=db().scalars(select(Department).order_by(Department.code)).all(),
         campuses=db().scalars(select(Campus).order_by(Campus.code)).all(),
         channels=list(Channel),
+        categories=categories_with_counts(db()),
         args=request.args,
     )
 

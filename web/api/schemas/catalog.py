@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from catalog.models import Campus, Channel, Department
+from catalog.models import Campus, Channel, Department, ServiceCategory
 from web.api.schemas.common import Count, column_text, text
 
 #: Most items one page of ``GET /api/catalog/items`` holds.
@@ -16,6 +16,8 @@ MAX_PAGE = 100
 
 class ItemsQuery(msgspec.Struct):
     q: text(100) = ""  # type: ignore[valid-type]
+    #: A service category's code (科研事务 is ``RESEARCH``): only that category's items.
+    category: column_text(ServiceCategory.code) | None = None  # type: ignore[valid-type]
     department: column_text(Department.code) | None = None  # type: ignore[valid-type]
     campus: column_text(Campus.code) | None = None  # type: ignore[valid-type]
     channel: Channel | None = None
@@ -24,6 +26,12 @@ class ItemsQuery(msgspec.Struct):
 
 
 class DepartmentRef(msgspec.Struct):
+    code: str
+    name: str
+    name_en: str
+
+
+class CategoryRef(msgspec.Struct):
     code: str
     name: str
     name_en: str
@@ -63,6 +71,11 @@ class Item(msgspec.Struct):
     fee_en: str = ""
     legal_basis_en: str = ""
     contact_en: str = ""
+    #: Its service category (``null``: none yet).
+    category: CategoryRef | None = None
+    #: 联审联办: the departments that handle the papers in turn, within the one time limit
+    #: (empty: its department alone).
+    joint_departments: list[DepartmentRef] = []
 
 
 class ItemPage(msgspec.Struct):

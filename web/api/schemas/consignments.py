@@ -97,6 +97,17 @@ class Event(msgspec.Struct):
     device: str | None
     notes: str
     photo_url: str | None
+    #: The department a handover or a return concerns (its code), if any.
+    department: str | None = None
+
+
+class JointStep(msgspec.Struct):
+    """One department of a 联审联办 consignment, in order: ``returned`` (done), ``at_department``
+    (has the papers now), ``next`` (the clerk hands them over next) or ``later``."""
+
+    number: int
+    department: str
+    status: str
 
 
 class Events(msgspec.Struct):
@@ -167,6 +178,8 @@ class Detail(msgspec.Struct):
     contents: ContentsOut
     priority: str
     label_url: str
+    #: 联审联办: the departments in turn (empty when one department handles it).
+    joint_steps: list[JointStep] = []
 
 
 class NewEvent(msgspec.Struct):
