@@ -567,9 +567,6 @@ class Dashboard:
     hall: list[HallHour]
     by_window: list[Satisfaction]
     by_department: list[Satisfaction]
-    #: 代办 ratings per department, and every rating per member of staff.
-    agent_by_department: list[Satisfaction]
-    by_clerk: list[Satisfaction]
 
 
 def dashboard(session: Session, period: Period) -> Dashboard:
@@ -583,6 +580,4 @@ def dashboard(session: Session, period: Period) -> Dashboard:
         hall_hours(session, period),
         satisfaction_by_window(session, period),
         satisfaction_by_department(session, period),
-        agent_satisfaction_by_department(session, period),
-        satisfaction_by_clerk(session, period),
     )

@@ -84,7 +84,7 @@ def test_a_bad_rating_of_a_daiban_is_followed_up_appealed_and_reviewed(
     clerk.goto("/follow-ups/")
     clerk.click(f"a:has-text('{code}')")
     clerk.fill(
-        "[data-test=note]", "已致电王老师说明原因；代办件改为当日送达科技处，并短信告知进度。"
+        "[data-test=note]", "已致电王老师说明原因；代办件改为当日送达承办部门，并短信告知进度。"
     )
     screenshot(clerk, f"follow-up-{size}-2-rectify")
     clerk.click("[data-test=rectify]")

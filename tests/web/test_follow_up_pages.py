@@ -111,3 +111,17 @@ def test_a_stranger_cannot_open_a_follow_up(client, session, poor):
     session.flush()
     login(client, "li_t")
     assert client.get(f"/follow-ups/{poor.id}").status_code == 404
+
+
+def test_the_clerks_statistics_show_satisfaction_with_their_handling(client, poor):
+    login(client, "wang")
+    page = client.get("/clerk/stats").get_data(as_text=True)
+    assert 'data-test="satisfaction-clerk"' in page
+    assert "wang 代办员" in page
+
+
+def test_the_dashboard_has_satisfaction_per_member_of_staff(client, poor):
+    login(client, "wang_admin")
+    page = client.get("/admin/dashboard/").get_data(as_text=True)
+    assert 'data-test="table-satisfaction_clerk"' in page
+    assert 'data-test="table-satisfaction_agent_department"' in page
