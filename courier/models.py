@@ -263,6 +263,24 @@ class Photo(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
+class ConsignmentRating(Base):
+    """The submitter's 一事一评 of a consignment handled by 代办, once it was collected; on the
+    five levels of 好差评 (5 best, 1 worst). The agent and department are those who handled it."""
+
+    __tablename__ = "consignment_ratings"
+
+    consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"), primary_key=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    level: Mapped[int]
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
+
+    consignment: Mapped[Consignment] = relationship()
+
+
 @event.listens_for(Session, "before_flush")
 def _custody_is_append_only(session: Session, _context: Any, _instances: Any) -> None:
     for instance in list(session.dirty) + list(session.deleted):

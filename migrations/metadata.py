@@ -8,6 +8,7 @@ import core.password_links
 import core.users
 import core.workdays
 import courier.models
+import feedback.models
 import firmware_bridge.models
 import lockers.models
 import notifications.models
@@ -21,6 +22,7 @@ __all__ = [
     "catalog",
     "core",
     "courier",
+    "feedback",
     "firmware_bridge",
     "lockers",
     "notifications",

@@ -149,6 +149,39 @@ _SOURCES: dict[str, dict[str, str]] = {
         "en": "[Service hall] Ticket {{ ticket }}: {{ ahead }} ahead of you. "
         "Please wait near {{ area }}.",
     },
+    # 好差评: the invitation after a 代办 pickup, and a poor rating's follow-up (整改).
+    "rating_invite": {
+        "zh_CN": "【校园快递】{{ tracking_code }} 已取件，请对本次代办服务进行评价（一事一评）："
+        "{{ url }}",
+        "en": "[Campus courier] {{ tracking_code }} was collected. Please rate how we handled "
+        "it: {{ url }}",
+    },
+    "follow_up_assigned": {
+        "zh_CN": "【好差评】{{ label }} 收到差评，请于 {{ due|when('zh_CN') }} 前完成整改并登记："
+        "{{ url }}",
+        "en": "[Ratings] {{ label }} was rated poorly. Record the rectification by "
+        "{{ due|when('en') }}: {{ url }}",
+    },
+    "follow_up_rectified": {
+        "zh_CN": "【好差评】您对 {{ label }} 的差评已整改{% if url %}，查看结果或提出申诉："
+        "{{ url }}{% else %}，感谢您的监督。{% endif %}",
+        "en": "[Ratings] Your rating of {{ label }} was followed up{% if url %}. See what was "
+        "done or appeal: {{ url }}{% else %}. Thank you.{% endif %}",
+    },
+    "follow_up_reviewed": {
+        "zh_CN": "【好差评】{{ label }} 的整改{% if decision == 'accepted' %}已审核通过"
+        "{% else %}未通过审核，须于 {{ due|when('zh_CN') }} 前重新整改{% endif %}"
+        "{% if url %}：{{ url }}{% endif %}",
+        "en": "[Ratings] The rectification of {{ label }} was {% if decision == 'accepted' %}"
+        "accepted{% else %}sent back: redo it by {{ due|when('en') }}{% endif %}"
+        "{% if url %}. {{ url }}{% endif %}",
+    },
+    "follow_up_overdue": {
+        "zh_CN": "【好差评】{{ label }} 的整改已超期（期限 {{ due|when('zh_CN') }}），请尽快处理："
+        "{{ url }}",
+        "en": "[Ratings] The rectification of {{ label }} is overdue (due {{ due|when('en') }}): "
+        "{{ url }}",
+    },
 }
 
 TEMPLATES = frozenset(_SOURCES)

@@ -15,6 +15,8 @@ from core.db import make_engine, make_session_factory
 from core.events import EventBus, attach
 from courier import agents
 from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAlerted
+from feedback.events import FollowUpOpened, FollowUpOverdue, FollowUpRectified, FollowUpReviewed
+from feedback.follow_ups import DAYS_KEY, DEFAULT_DAYS
 from lockers.events import (
     AlertRaised,
     BusBoxReported,
@@ -60,22 +62,34 @@ def build_bus() -> EventBus:
     bus.subscribe(AlertRaised, notices.locker_alarm)
     bus.subscribe(ResultAtDesk, notices.desk_ready)
     bus.subscribe(TurnNear, notices.ticket_turn_near)
+    bus.subscribe(HopRecorded, notices.rating_invite)
+    bus.subscribe(FollowUpOpened, notices.follow_up_assigned)
+    bus.subscribe(FollowUpRectified, notices.follow_up_rectified)
+    bus.subscribe(FollowUpReviewed, notices.follow_up_reviewed)
+    bus.subscribe(FollowUpOverdue, notices.follow_up_overdue)
     return bus
 
 
-def with_code_key(session: Session, code_key: str, public_url: str = "") -> Session:
-    """Give ``session`` the server's pickup-code key (never stored in the database) and the
-    site's public address, which the links in pickup notices start with."""
+def with_code_key(
+    session: Session, code_key: str, public_url: str = "", follow_up_days: int = DEFAULT_DAYS
+) -> Session:
+    """Give ``session`` the server's pickup-code key (never stored in the database), the
+    site's public address, which the links in notices start with, and the working days a poor
+    rating's follow-up is given."""
     session.info[CODE_KEY] = code_key
     session.info[PUBLIC_URL] = public_url
+    session.info[DAYS_KEY] = follow_up_days
     return session
 
 
 class LazySessions:
     """Builds the engine on the first session, so that bootstrapping stays side-effect free."""
 
-    def __init__(self, url: str, bus: EventBus, code_key: str, public_url: str) -> None:
+    def __init__(
+        self, url: str, bus: EventBus, code_key: str, public_url: str, follow_up_days: int
+    ) -> None:
         self.url = url
+        self._follow_up_days = follow_up_days
         self._bus = bus
         self._code_key = code_key
         self._public_url = public_url
@@ -89,7 +103,9 @@ class LazySessions:
                 if self._factory is None:
                     self._engine = make_engine(self.url)
                     self._factory = make_session_factory(self._engine, self._bus)
-        return with_code_key(self._factory(), self._code_key, self._public_url)
+        return with_code_key(
+            self._factory(), self._code_key, self._public_url, self._follow_up_days
+        )
 
     def dispose(self) -> None:
         """Close the engine's pooled connections (at shutdown)."""
@@ -120,10 +136,18 @@ def bootstrap(settings: Settings, sessions: SessionFactory | None = None) -> Ser
     set_default_language(settings.language)
     bus = build_bus()
     if sessions is None:
-        lazy = LazySessions(settings.database_url, bus, settings.code_key, settings.base_url)
+        lazy = LazySessions(
+            settings.database_url,
+            bus,
+            settings.code_key,
+            settings.base_url,
+            settings.follow_up_days,
+        )
         return Services(settings, bus, lazy)
 
     def opened() -> Session:
-        return with_code_key(attach(sessions(), bus), settings.code_key, settings.base_url)
+        return with_code_key(
+            attach(sessions(), bus), settings.code_key, settings.base_url, settings.follow_up_days
+        )
 
     return Services(settings, bus, opened)

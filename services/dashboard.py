@@ -17,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from catalog.models import Campus, Department
 from core import clock
-from courier.models import Consignment, CustodyEvent
+from core.users import User
+from courier.models import Consignment, ConsignmentRating, CustodyEvent
 from courier.states import IN_NETWORK, Kind, State
 from lockers.models import Alert, AlertKind, BankKind, Compartment, CompartmentState, LockerBank
 from services.sql_time import (
@@ -476,6 +477,81 @@ def satisfaction_by_department(session: Session, period: Period) -> list[Satisfa
     return [
         Satisfaction(Named(code, name, en), n, int(total), int(happy))
         for code, name, en, n, total, happy in rows
+    ]
+
+
+def agent_satisfaction_by_department(session: Session, period: Period) -> list[Satisfaction]:
+    """代办 ratings (一事一评) given in the period, per department that handled the papers."""
+    sums = (
+        select(
+            ConsignmentRating.department_id,
+            func.count().label("n"),
+            func.sum(ConsignmentRating.level).label("level_sum"),
+            func.sum(case((ConsignmentRating.level >= SATISFIED, 1), else_=0)).label("satisfied"),
+        )
+        .where(
+            ConsignmentRating.created_at >= period.start,
+            ConsignmentRating.created_at < period.end,
+        )
+        .group_by(ConsignmentRating.department_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Department.code,
+            Department.name,
+            Department.name_en,
+            sums.c.n,
+            sums.c.level_sum,
+            sums.c.satisfied,
+        )
+        .join(sums, sums.c.department_id == Department.id)
+        .order_by(Department.code)
+    )
+    return [
+        Satisfaction(Named(code, name, en), n, int(total), int(happy))
+        for code, name, en, n, total, happy in rows
+    ]
+
+
+def satisfaction_by_clerk(session: Session, period: Period) -> list[Satisfaction]:
+    """Ratings per member of staff, window services (tickets of the period's days, by the clerk
+    who served) and 代办 (ratings given in the period, by the agent who handled) together."""
+    window = (
+        select(Ticket.staff_id.label("user_id"), Rating.level.label("level"))
+        .join(Ticket, Ticket.id == Rating.ticket_id)
+        .where(
+            Ticket.day >= period.first,
+            Ticket.day <= period.last,
+            Ticket.staff_id.is_not(None),
+        )
+    )
+    agent = select(
+        ConsignmentRating.agent_id.label("user_id"), ConsignmentRating.level.label("level")
+    ).where(
+        ConsignmentRating.created_at >= period.start,
+        ConsignmentRating.created_at < period.end,
+        ConsignmentRating.agent_id.is_not(None),
+    )
+    both = union_all(window, agent).subquery()
+    sums = (
+        select(
+            both.c.user_id,
+            func.count().label("n"),
+            func.sum(both.c.level).label("level_sum"),
+            func.sum(case((both.c.level >= SATISFIED, 1), else_=0)).label("satisfied"),
+        )
+        .group_by(both.c.user_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(User.login, User.name, sums.c.n, sums.c.level_sum, sums.c.satisfied)
+        .join(sums, sums.c.user_id == User.id)
+        .order_by(User.login)
+    )
+    return [
+        Satisfaction(Named(login, name), n, int(total), int(happy))
+        for login, name, n, total, happy in rows
     ]
 
 

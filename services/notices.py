@@ -20,6 +20,8 @@ from core.users import Role, User, UserRole
 from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAlerted
 from courier.models import Consignment, CustodyEvent, Level
 from courier.states import Kind
+from feedback.events import FollowUpOpened, FollowUpOverdue, FollowUpRectified, FollowUpReviewed
+from feedback.models import FollowUp
 from lockers.compartments import bank_by_controller
 from lockers.events import AlertRaised, MovedToDesk, PickupCodeIssued, PickupReminderDue
 from lockers.models import Alert, AlertKind, LockerBank, PickupCode
@@ -410,3 +412,117 @@ def due_slipping(session: Session, event: SlaAlerted) -> None:
         return
     params = {"tracking_code": consignment.tracking_code, "due": event.due_at}
     _tell_submitter(session, consignment, "outcome_late", params)
+
+
+def rating_invite(session: Session, event: HopRecorded) -> None:
+    """一事一评: once a consignment an agent handled is collected, its submitter is invited to
+    rate the 代办 (the link opens the rating form)."""
+    if event.kind is not Kind.PICKED_UP or event.late:
+        return
+    consignment = session.get(Consignment, event.consignment_id)
+    if consignment is None or consignment.agent_id is None:
+        return
+    public = session.info.get(PUBLIC_URL, "")
+    # A batch of scans writes its rows together: queueing the notice must not flush them.
+    with session.no_autoflush:
+        notify(
+            session,
+            "rating_invite",
+            user=consignment.submitter,
+            params={
+                "tracking_code": consignment.tracking_code,
+                "url": f"{public}/consignments/{consignment.tracking_code}/rate",
+            },
+            dedupe_key=f"rating_invite:{consignment.id}",
+            flush=False,
+        )
+
+
+def _follow_up_params(session: Session, follow_up: FollowUp) -> dict[str, object]:
+    public = session.info.get(PUBLIC_URL, "")
+    return {
+        "label": follow_up.label,
+        "due": follow_up.due_at,
+        "url": f"{public}/follow-ups/{follow_up.id}",
+    }
+
+
+def follow_up_assigned(session: Session, event: FollowUpOpened) -> None:
+    """The staff responsible hear of the poor rating and the deadline; with nobody named (a
+    window no one was signed in at), the administrators do."""
+    follow_up = session.get(FollowUp, event.follow_up_id)
+    if follow_up is None:
+        return
+    people = [follow_up.assignee] if follow_up.assignee else staff_with(session, Role.ADMIN)
+    for person in people:
+        notify(
+            session,
+            "follow_up_assigned",
+            user=person,
+            params=_follow_up_params(session, follow_up),
+            dedupe_key=f"follow_up_assigned:{follow_up.id}:{person.id}",
+        )
+
+
+def _tell_rater(session: Session, follow_up: FollowUp, template: str, key: str,
+                params: dict[str, object]) -> None:  # fmt: skip
+    if follow_up.rater is None and not follow_up.rater_phone:
+        return
+    if follow_up.rater is None:
+        params = {**params, "url": ""}  # an anonymous visitor cannot log in to appeal
+    notify(
+        session,
+        template,
+        user=follow_up.rater,
+        phone=follow_up.rater_phone if follow_up.rater is None else None,
+        params=params,
+        dedupe_key=key,
+    )
+
+
+def follow_up_rectified(session: Session, event: FollowUpRectified) -> None:
+    """The rater is told what was done and may appeal from the link."""
+    follow_up = session.get(FollowUp, event.follow_up_id)
+    if follow_up is None:
+        return
+    key = f"follow_up_rectified:{follow_up.id}:{follow_up.reopened}"
+    _tell_rater(session, follow_up, "follow_up_rectified", key,
+                _follow_up_params(session, follow_up))  # fmt: skip
+
+
+def follow_up_reviewed(session: Session, event: FollowUpReviewed) -> None:
+    """The staff responsible and the rater hear the administrator's decision."""
+    follow_up = session.get(FollowUp, event.follow_up_id)
+    if follow_up is None or follow_up.decision is None:
+        return
+    params = _follow_up_params(session, follow_up) | {"decision": follow_up.decision.value}
+    # ``reopened`` counts the rejections: each review is told once.
+    round_ = f"{follow_up.id}:{follow_up.reopened}:{follow_up.decision.value}"
+    if follow_up.assignee is not None:
+        notify(
+            session,
+            "follow_up_reviewed",
+            user=follow_up.assignee,
+            params=params,
+            dedupe_key=f"follow_up_reviewed:{round_}:staff",
+        )
+    _tell_rater(session, follow_up, "follow_up_reviewed", f"follow_up_reviewed:{round_}:rater",
+                params)  # fmt: skip
+
+
+def follow_up_overdue(session: Session, event: FollowUpOverdue) -> None:
+    """The staff responsible and the administrators hear that the deadline passed."""
+    follow_up = session.get(FollowUp, event.follow_up_id)
+    if follow_up is None:
+        return
+    people = {person.id: person for person in staff_with(session, Role.ADMIN)}
+    if follow_up.assignee is not None:
+        people[follow_up.assignee.id] = follow_up.assignee
+    for person in people.values():
+        notify(
+            session,
+            "follow_up_overdue",
+            user=person,
+            params=_follow_up_params(session, follow_up),
+            dedupe_key=f"follow_up_overdue:{follow_up.id}:{follow_up.reopened}:{person.id}",
+        )

@@ -14,7 +14,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN = ("core", "catalog", "courier", "lockers", "routes", "labels", "notifications", "tickets")
+DOMAIN = (
+    "core",
+    "catalog",
+    "courier",
+    "lockers",
+    "routes",
+    "labels",
+    "notifications",
+    "tickets",
+    "feedback",
+)
 PACKAGES = {*DOMAIN, "firmware_bridge", "services", "web", "migrations", "bench"}
 ALLOWED: dict[str, set[str]] = {
     "core": set(),
@@ -25,6 +35,7 @@ ALLOWED: dict[str, set[str]] = {
     "labels": set(),
     "notifications": {"core"},
     "tickets": {"core", "catalog"},
+    "feedback": {"core", "catalog"},
     "firmware_bridge": {"core", "lockers", "courier"},
     "services": {*DOMAIN, "firmware_bridge"},
 }

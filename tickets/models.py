@@ -214,10 +214,8 @@ class Rating(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     comment: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: A 差评: it opened a follow-up (``feedback``).
     needs_follow_up: Mapped[bool] = mapped_column(default=False, index=True)
-    followed_up_at: Mapped[dt.datetime | None]
-    followed_up_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    follow_up_note: Mapped[str] = mapped_column(String(500), default="")
 
     ticket: Mapped[Ticket] = relationship(back_populates="rating")
 

@@ -1,4 +1,4 @@
-"""Ratings after service, on the five levels of 好差评; the poor ones go to the hall manager."""
+"""一次一评: a rating after each window service, on the five levels of 好差评."""
 
 from __future__ import annotations
 
@@ -7,19 +7,12 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import clock
+from core import clock, satisfaction
 from core.errors import N_, Conflict, DomainError
-from core.users import User
 from tickets.models import Outcome, Rating, Ticket, Window
 
-#: Level → label, best first (5 非常满意 ... 1 非常不满意).
-LEVELS = {
-    5: N_("Very satisfied"),
-    4: N_("Satisfied"),
-    3: N_("Neutral"),
-    2: N_("Dissatisfied"),
-    1: N_("Very dissatisfied"),
-}
+#: Level → label, best first: the five levels of 好差评 shared with 代办 ratings.
+LEVELS = satisfaction.LEVELS
 #: Reasons a visitor may tick (keys are stored; labels are msgids).
 REASONS = {
     "wait": N_("Long wait"),
@@ -28,8 +21,8 @@ REASONS = {
     "materials": N_("Asked for materials again"),
     "unsolved": N_("Problem not solved"),
 }
-#: At or below this level a rating needs the hall manager's follow-up.
-FOLLOW_UP_AT = 2
+#: At or below this level a rating opens a follow-up (整改, ``services.ratings``).
+FOLLOW_UP_AT = satisfaction.POOR_AT
 #: How long after service the window's tablet still offers the rating.
 RATING_TIME = dt.timedelta(minutes=10)
 
@@ -73,26 +66,5 @@ def rate(
         needs_follow_up=level <= FOLLOW_UP_AT,
     )
     session.add(rating)
-    session.flush()
-    return rating
-
-
-def follow_ups(session: Session) -> list[Rating]:
-    """Poor ratings nobody has followed up yet, oldest first."""
-    return list(
-        session.scalars(
-            select(Rating)
-            .where(Rating.needs_follow_up, Rating.followed_up_at.is_(None))
-            .order_by(Rating.created_at)
-        )
-    )
-
-
-def follow_up(session: Session, rating: Rating, manager: User, note: str) -> Rating:
-    """The hall manager has contacted the visitor."""
-    if rating.followed_up_at is not None:
-        raise Conflict("followed_up", N_("This rating has already been followed up."))
-    rating.followed_up_at, rating.followed_up_by_id = clock.now(), manager.id
-    rating.follow_up_note = note.strip()[:500]
     session.flush()
     return rating

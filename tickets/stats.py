@@ -1,4 +1,4 @@
-"""Hall statistics: waiting and service times, by hour, window and category.
+"""Hall statistics: waiting and service times and 好差评, by hour, window, category and clerk.
 
 Waiting runs from a ticket's ``wait_from`` (its issue, or its appointment's start if later) to
 its first call; service from start to finish. "Within 15 minutes" is the share of served
@@ -15,9 +15,10 @@ import statistics as st
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from core import clock
+from core.satisfaction import SATISFIED_AT
 from tickets.models import Outcome, Ticket
 
 PROMPT = dt.timedelta(minutes=15)
@@ -34,6 +35,7 @@ class Group:
     waits: list[float] = field(default_factory=list)  # minutes
     services: list[float] = field(default_factory=list)  # minutes
     prompt: int = 0
+    levels: list[int] = field(default_factory=list)  # 好差评 levels of its rated tickets
 
     def add(self, ticket: Ticket) -> None:
         self.tickets += 1
@@ -49,6 +51,8 @@ class Group:
                 self.prompt += 1
         elif ticket.outcome == Outcome.NO_SHOW:
             self.no_show += 1
+        if ticket.rating is not None:
+            self.levels.append(ticket.rating.level)
 
     @property
     def mean_wait(self) -> float | None:
@@ -67,6 +71,20 @@ class Group:
         ended = self.served + self.no_show
         return round(self.no_show / ended, 4) if ended else None
 
+    @property
+    def ratings(self) -> int:
+        return len(self.levels)
+
+    @property
+    def mean_rating(self) -> float | None:
+        return round(st.fmean(self.levels), 2) if self.levels else None
+
+    @property
+    def satisfied_share(self) -> float | None:
+        if not self.levels:
+            return None
+        return round(sum(level >= SATISFIED_AT for level in self.levels) / len(self.levels), 4)
+
 
 @dataclass
 class Report:
@@ -76,17 +94,23 @@ class Report:
     by_hour: list[Group]
     by_window: list[Group]
     by_category: list[Group]
+    #: Tickets per clerk who served them (by login).
+    by_clerk: list[Group]
 
 
 def report(session: Session, first: dt.date, last: dt.date) -> Report:
     """Figures for the local days ``first`` to ``last`` inclusive."""
     tickets = session.scalars(
-        select(Ticket).where(Ticket.day >= first, Ticket.day <= last).order_by(Ticket.id)
+        select(Ticket)
+        .where(Ticket.day >= first, Ticket.day <= last)
+        .options(selectinload(Ticket.rating), selectinload(Ticket.staff))
+        .order_by(Ticket.id)
     )
     total = Group("all")
     hours: dict[str, Group] = {}
     windows: dict[str, Group] = {}
     categories: dict[str, Group] = {}
+    clerks: dict[str, Group] = {}
     for ticket in tickets:
         total.add(ticket)
         hour = f"{ticket.wait_from.astimezone(clock.SHANGHAI).hour:02d}:00"
@@ -95,6 +119,9 @@ def report(session: Session, first: dt.date, last: dt.date) -> Report:
         if ticket.window is not None:
             key = str(ticket.window.number)
             windows.setdefault(key, Group(key)).add(ticket)
+        if ticket.staff is not None:
+            login = ticket.staff.login
+            clerks.setdefault(login, Group(login)).add(ticket)
     return Report(
         first,
         last,
@@ -102,6 +129,7 @@ def report(session: Session, first: dt.date, last: dt.date) -> Report:
         [hours[k] for k in sorted(hours)],
         [windows[k] for k in sorted(windows, key=int)],
         [categories[k] for k in sorted(categories)],
+        [clerks[k] for k in sorted(clerks)],
     )
 
 
@@ -115,6 +143,9 @@ COLUMNS = (
     "mean_service_min",
     "served_within_15_min",
     "no_show_share",
+    "ratings",
+    "mean_rating",
+    "satisfied_share",
 )
 
 
@@ -125,6 +156,7 @@ def to_csv(result: Report) -> str:
     writer.writerow(COLUMNS)
     slices = [("all", [result.total]), ("hour", result.by_hour)]
     slices += [("window", result.by_window), ("category", result.by_category)]
+    slices += [("clerk", result.by_clerk)]
     for name, groups in slices:
         for g in groups:
             writer.writerow(
@@ -138,6 +170,9 @@ def to_csv(result: Report) -> str:
                     g.mean_service,
                     g.within_15,
                     g.no_show_share,
+                    g.ratings,
+                    g.mean_rating,
+                    g.satisfied_share,
                 ]
             )
     return out.getvalue()

@@ -77,6 +77,7 @@ def create_app(
     from web.views.courier import courier
     from web.views.courier_app import courier_app
     from web.views.dashboard import dashboard
+    from web.views.feedback import feedback
     from web.views.home import home
     from web.views.lockers import lockers
     from web.views.network import network
@@ -108,6 +109,7 @@ def create_app(
         notifications,
         network,
         pickups,
+        feedback,
         api,
     )
     for blueprint in blueprints:

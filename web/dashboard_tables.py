@@ -210,6 +210,24 @@ def satisfaction_department_table(session: Session, period: Period) -> Table:
     )
 
 
+def satisfaction_agent_department_table(session: Session, period: Period) -> Table:
+    return _satisfaction(
+        "satisfaction_agent_department",
+        lazy_gettext("Satisfaction with agent handling (代办) per department"),
+        lazy_gettext("Department"),
+        figures.agent_satisfaction_by_department(session, period),
+    )
+
+
+def satisfaction_clerk_table(session: Session, period: Period) -> Table:
+    return _satisfaction(
+        "satisfaction_clerk",
+        lazy_gettext("Satisfaction per member of staff"),
+        lazy_gettext("Staff"),
+        figures.satisfaction_by_clerk(session, period),
+    )
+
+
 #: Every table of the dashboard, in the page's order, by key.
 TABLES: dict[str, Callable[[Session, Period], Table]] = {
     "network": network_table,
@@ -219,6 +237,8 @@ TABLES: dict[str, Callable[[Session, Period], Table]] = {
     "hall": hall_table,
     "satisfaction_window": satisfaction_window_table,
     "satisfaction_department": satisfaction_department_table,
+    "satisfaction_agent_department": satisfaction_agent_department_table,
+    "satisfaction_clerk": satisfaction_clerk_table,
 }
 
 

@@ -6,6 +6,7 @@ Loading is idempotent: existing users are left alone and the catalog is upserted
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from sqlalchemy.orm import Session
 import catalog
 from catalog.models import Affiliation, Campus, Department, Location
 from catalog.transfer import ImportReport, import_catalog
+from core.codes import CODE_KEY
 from core.users import Role, User, create_user
+from courier.agents import hand_over, place_at_desk
 from courier.consignments import NewConsignment, create_consignment, record_web_event
 from courier.models import Consignment
 from courier.scans import Scan, process_scans
@@ -27,6 +30,7 @@ from routes.models import Stop, Trip, Vehicle
 from routes.plans import replan
 from routes.timetable import import_timetable, set_stop
 from services.pickup import place_result
+from services.ratings import rate_consignment
 
 CATALOG = Path(catalog.__file__).parent / "demo_data" / "catalog.yaml"
 DEMO_PASSWORD = "demo1234"
@@ -116,6 +120,14 @@ DEMO_PICKUPS = (
 )
 
 
+#: 代办 results the demo teacher collected at 综合楼's service desk and rated (一事一评): (service
+#: item, level, reasons, comment). The poor one has its follow-up (整改) open for the clerk.
+DEMO_RATINGS = (
+    ("SCI-002", 2, ["slow", "unclear"], "合同在代办处放了两天才送到科技处，进度也没人告知。"),
+    ("ASSET-001", 5, [], "代办员主动提醒补签字页，省了一趟。"),
+)
+
+
 #: The staff shuttle: (line, from, to, minutes, workday departures, weekend departures).
 #: Two buses per line start at either end and take turns, so neither runs two trips at once.
 DEMO_LINES = (
@@ -190,6 +202,7 @@ def seed_demo(session: Session, label_key: str) -> tuple[ImportReport, int]:
     _seed_bus_boxes(session)
     if session.scalar(select(Consignment.id).limit(1)) is None:
         _seed_journeys(session, label_key)
+        _seed_ratings(session, label_key)
     return report, added
 
 
@@ -270,6 +283,46 @@ def _seed_journeys(session: Session, label_key: str) -> None:
                 f"demo:{consignment.tracking_code}:{kind}",
             )
         replan(session, consignment)
+
+
+def _seed_ratings(session: Session, label_key: str) -> None:
+    """Results handed over at 综合楼's desk (the teacher dropped them at the drop box there) and
+    the teacher's ratings of them."""
+    users = {u.login: u for u in session.scalars(select(User))}
+    teacher, clerk = users["teacher"], users["clerk"]
+    # The handover code is never shown: a session without the server's key (a test's) hashes it
+    # under a throwaway one.
+    own_key = CODE_KEY not in session.info
+    if own_key:
+        session.info[CODE_KEY] = secrets.token_hex(16)
+    try:
+        for item, level, reasons, comment in DEMO_RATINGS:
+            consignment = create_consignment(
+                session,
+                teacher,
+                NewConsignment(service_item=item, origin_campus="XL", pickup_campus="XL"),
+                label_key,
+            )
+            code = consignment.tracking_code
+            steps = [("deposit", "XL-LOCKER-1"), ("collect", "XL-LOCKER-1"), ("sort", "XL-HALL")]
+            process_scans(
+                session,
+                users["courier"],
+                [
+                    Scan(id=f"demo-{code}-{kind}", code=code, kind=kind, location=at)
+                    for kind, at in steps
+                ],
+                label_key,
+            )
+            for kind in (Kind.AGENT_ACCEPTED, Kind.RESULT_READY):
+                record_web_event(session, consignment, clerk, kind, f"demo:{code}:{kind}")
+            place_at_desk(session, consignment, clerk, f"demo:{code}:desk")
+            hand_over(session, consignment, clerk, f"demo:{code}:handed",
+                      collected_by=teacher.name, id_checked=True)  # fmt: skip
+            rate_consignment(session, consignment, teacher, level, reasons, comment)
+    finally:
+        if own_key:
+            del session.info[CODE_KEY]
 
 
 def has_users(session: Session) -> bool:

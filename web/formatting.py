@@ -13,12 +13,15 @@ from markupsafe import Markup, escape
 from catalog.models import Channel, ItemStatus, LocationKind, MaterialForm
 from core import clock
 from core.clock import SHANGHAI
+from core.satisfaction import LEVELS
 from core.users import Role
 from courier.agents import ResultKind
 from courier.models import Priority
 from courier.sla import Colour, Level
 from courier.states import Kind, State
 from courier.timeline import StepStatus
+from feedback.models import Decision, Source
+from feedback.models import State as FollowUpState
 from firmware_bridge.models import CommandStatus
 from lockers.models import BankKind, CompartmentState, Presence
 from web.i18n import LANGUAGE_NAMES, current_language
@@ -165,6 +168,20 @@ LABELS: dict[type, dict[str, Any]] = {
         Role.HALL_STAFF: lazy_gettext("Hall staff"),
         Role.ADMIN: lazy_gettext("Administrator"),
     },
+    FollowUpState: {
+        FollowUpState.OPEN: lazy_gettext("Awaiting rectification"),
+        FollowUpState.RECTIFIED: lazy_gettext("Rectified"),
+        FollowUpState.APPEALED: lazy_gettext("Appealed"),
+        FollowUpState.CLOSED: lazy_gettext("Closed"),
+    },
+    Source: {
+        Source.WINDOW: lazy_gettext("Window service"),
+        Source.AGENT: lazy_gettext("Agent handling (代办)"),
+    },
+    Decision: {
+        Decision.ACCEPTED: lazy_gettext("Rectification accepted"),
+        Decision.REJECTED: lazy_gettext("Sent back for rectification"),
+    },
 }
 
 
@@ -293,4 +310,6 @@ def init_formatting(app: Flask) -> None:
         ResultKind=ResultKind,
         StepStatus=StepStatus,
         Priority=Priority,
+        FollowUpState=FollowUpState,
+        LEVELS=LEVELS,
     )

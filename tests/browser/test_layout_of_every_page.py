@@ -99,6 +99,7 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
     from core.password_links import issue_link
     from core.users import User
     from courier.models import Consignment
+    from feedback.models import FollowUp
     from firmware_bridge.commands import queue_command
     from firmware_bridge.models import CommandStatus
     from lockers.models import BankKind, LockerBank
@@ -121,7 +122,8 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
             select(LockerBank.controller).where(LockerBank.kind == BankKind.PICKUP)
         ).first()
         leg = session.scalars(select(PlanLeg).order_by(PlanLeg.id)).first()
-        for demo in (item, consignment, hub, pickup_bank, leg):
+        follow_up = session.scalars(select(FollowUp).order_by(FollowUp.id)).first()
+        for demo in (item, consignment, hub, pickup_bank, leg, follow_up):
             assert demo, "the demo data no longer has what the walk needs"
         # A departure a month on: other browser tests build today's manifests themselves.
         later = dt.timedelta(days=30)
@@ -183,6 +185,8 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
             "tickets.ticket": {"ticket_id": ticket.id, "kiosk": 1},
             "tickets.console": {"number": 1},
             "tickets.rate_page": {"number": 1},
+            "feedback.rate_page": {"code": follow_up.label},
+            "feedback.detail": {"follow_up_id": follow_up.id},
         }
     engine.dispose()
     return parameters

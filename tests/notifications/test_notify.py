@@ -118,6 +118,9 @@ def test_every_template_fits_in_the_sms_limit_in_both_languages():
         "area": "二号窗口",
         "who": "王老师",
         "hours": 48,
+        "label": "CC2612010042",
+        "url": "https://courier.example.edu.cn/follow-ups/1042",
+        "decision": "rejected",
     }
     for template in TEMPLATES:
         # The materials request carries its supplement link: it may take the third segment.

@@ -6,7 +6,8 @@ import datetime as dt
 import itertools
 
 from core.clock import SHANGHAI
-from courier.models import CustodyEvent, Source
+from core.users import Role
+from courier.models import ConsignmentRating, CustodyEvent, Source
 from courier.states import Kind, State
 from lockers.compartments import add_bank
 from lockers.models import Alert, AlertKind, BankKind, CompartmentState, Size
@@ -231,3 +232,47 @@ def test_a_period_runs_from_the_first_local_midnight_to_the_one_after_the_last_d
     assert period.first == DAY - dt.timedelta(days=29)
     assert (period.start.hour, period.end.date()) == (0, DAY + dt.timedelta(days=1))
     assert period.start.utcoffset() == dt.timedelta(hours=8)
+
+
+def agent_rated(session, agent, level: int, when: dt.datetime) -> None:
+    consignment = factories.consignment(session, origin="XL", department_campus="XL")
+    session.add(
+        ConsignmentRating(
+            consignment_id=consignment.id,
+            rater_id=consignment.submitter_id,
+            agent_id=agent.id,
+            department_id=consignment.department_id,
+            level=level,
+            created_at=when,
+        )
+    )
+    session.flush()
+
+
+def test_agent_satisfaction_is_given_per_department_for_ratings_of_the_period(session):
+    wang = factories.user(session, "wang_agent", Role.CLERK)
+    agent_rated(session, wang, 5, at(DAY, 10))
+    agent_rated(session, wang, 2, at(DAY, 11))
+    agent_rated(session, wang, 1, at(DAY - dt.timedelta(days=1), 10))
+
+    (figures,) = dashboard.agent_satisfaction_by_department(session, PERIOD)
+
+    assert (figures.of.code, figures.ratings, figures.mean_level) == ("DXL", 2, 3.5)
+    assert figures.satisfied_share == 0.5
+
+
+def test_satisfaction_per_clerk_counts_window_services_and_agent_handling(session):
+    zhou = factories.user(session, "zhou_hall", Role.HALL_STAFF)
+    wang = factories.user(session, "wang_agent", Role.CLERK)
+    desk = window(session, 1)
+    a = queue(session)
+    for level in (5, 3):
+        row = ticket(session, a, at(DAY, 9), window_id=desk.id, staff_id=zhou.id)
+        session.add(Rating(ticket_id=row.id, level=level))
+    agent_rated(session, wang, 4, at(DAY, 10))
+    agent_rated(session, zhou, 1, at(DAY, 10))
+
+    by_login = {s.of.code: s for s in dashboard.satisfaction_by_clerk(session, PERIOD)}
+
+    assert (by_login["zhou_hall"].ratings, by_login["zhou_hall"].level_sum) == (3, 9)
+    assert (by_login["wang_agent"].ratings, by_login["wang_agent"].satisfied) == (1, 1)

@@ -18,16 +18,13 @@ def test_the_window_tablet_offers_the_last_served_ticket(session, hall):
     assert ratings.awaiting_rating(session, hall.one) is None
 
 
-def test_a_dissatisfied_rating_lands_on_the_follow_up_list(session, hall):
+def test_a_dissatisfied_rating_is_marked_for_follow_up(session, hall):
     rating = ratings.rate(session, served(session, hall), 2, ["wait", "unclear"])
-    assert ratings.follow_ups(session) == [rating]
-    ratings.follow_up(session, rating, hall.staff, "已电话回访")
-    assert ratings.follow_ups(session) == []
+    assert rating.needs_follow_up
 
 
 def test_a_satisfied_rating_needs_no_follow_up(session, hall):
-    ratings.rate(session, served(session, hall), 4, [])
-    assert ratings.follow_ups(session) == []
+    assert not ratings.rate(session, served(session, hall), 4, []).needs_follow_up
 
 
 def test_a_ticket_is_rated_once(session, hall):

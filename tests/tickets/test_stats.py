@@ -2,9 +2,12 @@
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from core.users import Role
 from tests import factories
-from tickets import queue, stats
+from tickets import queue, ratings, stats
+from tickets.models import Ticket
 
 MIN = dt.timedelta(minutes=1)
 
@@ -70,5 +73,29 @@ def test_the_csv_export_has_a_row_per_slice(session, hall, frozen_clock):
     morning(session, hall, frozen_clock)
     lines = stats.to_csv(today_report(session)).splitlines()
     assert lines[0].startswith("slice,key,tickets")
-    assert lines[1] == "all,all,4,3,1,14.5,8.67,0.6667,0.25"
-    assert len(lines) == 1 + 1 + 2 + 2 + 2
+    assert lines[1] == "all,all,4,3,1,14.5,8.67,0.6667,0.25,0,,"
+    assert len(lines) == 1 + 1 + 2 + 2 + 2 + 2
+
+
+def rate_the_morning(session):
+    """A001 非常满意 and B001 不满意 (served by zhou at window 1), A003 满意 (wu, window 2)."""
+    served = {t.number: t for t in session.scalars(select(Ticket))}
+    ratings.rate(session, served["A001"], 5, [])
+    ratings.rate(session, served["B001"], 2, ["wait"])
+    ratings.rate(session, served["A003"], 4, [])
+
+
+def test_satisfaction_is_counted_per_clerk(session, hall, frozen_clock):
+    morning(session, hall, frozen_clock)
+    rate_the_morning(session)
+    by_clerk = {g.key: g for g in today_report(session).by_clerk}
+    assert (by_clerk["zhou"].ratings, by_clerk["zhou"].mean_rating) == (2, 3.5)
+    assert (by_clerk["zhou"].satisfied_share, by_clerk["wu"].satisfied_share) == (0.5, 1.0)
+
+
+def test_satisfaction_is_counted_per_window_and_queue(session, hall, frozen_clock):
+    morning(session, hall, frozen_clock)
+    rate_the_morning(session)
+    report = today_report(session)
+    assert [(g.key, g.mean_rating) for g in report.by_window] == [("1", 3.5), ("2", 4.0)]
+    assert [(g.key, g.ratings) for g in report.by_category] == [("A", 2), ("B", 1)]

@@ -4,6 +4,9 @@ import re
 import pytest
 
 from core.users import Role
+from feedback import follow_ups
+from feedback.models import Source
+from services.ratings import rate_ticket
 from tests import factories
 from tests.conftest import login
 from tests.tickets.conftest import make_hall
@@ -74,7 +77,7 @@ def test_the_console_is_for_hall_staff_only(client, session, hall):
     assert client.get("/hall/windows/1").status_code == 403
 
 
-def test_the_rating_tablet_records_a_poor_rating_for_follow_up(staff_client, session, hall):
+def test_the_rating_tablet_opens_a_follow_up_of_a_poor_rating(staff_client, session, hall):
     ticket = queue.take_ticket(session, hall.a)
     queue.call_next(session, hall.one)
     queue.start(session, hall.one)
@@ -85,7 +88,8 @@ def test_the_rating_tablet_records_a_poor_rating_for_follow_up(staff_client, ses
     staff_client.post(
         "/hall/windows/1/rate", data={"ticket": ticket.id, "level": 1, "reasons": ["wait"]}
     )
-    assert ticket.rating.needs_follow_up
+    follow_up = follow_ups.of_subject(session, Source.WINDOW, ticket.id)
+    assert follow_up.assignee_id == hall.staff.id
 
 
 def test_the_display_stream_sends_calls_after_the_last_event_id(app, session, hall):
@@ -129,20 +133,16 @@ def test_the_statistics_page_and_csv_are_for_administrators(client, session, hal
     assert csv.get_data(as_text=True).startswith("slice,key")
 
 
-def test_the_hall_manager_marks_a_poor_rating_followed_up(client, session, hall):
-    from tickets import ratings
-
+def test_a_poor_window_rating_is_on_the_administrators_follow_up_list(client, session, hall):
     queue.take_ticket(session, hall.a)
     queue.call_next(session, hall.one)
     queue.start(session, hall.one)
-    rating = ratings.rate(session, queue.finish(session, hall.one), 2, ["attitude"])
+    rate_ticket(session, queue.finish(session, hall.one), 2, ["attitude"])
     factories.user(session, "boss", Role.ADMIN)
     login(client, "boss")
-    page = client.get("/admin/hall/follow-ups").get_data(as_text=True)
-    assert "服务态度" in page
-    client.post(f"/admin/hall/follow-ups/{rating.ticket_id}", data={"note": "已电话致歉"})
-    session.refresh(rating)
-    assert rating.follow_up_note == "已电话致歉"
+    page = client.get("/admin/follow-ups?source=window").get_data(as_text=True)
+    assert "A001" in page
+    assert "1 号窗口" in page
 
 
 def test_a_booking_is_cancelled_from_the_appointments_page(client, session, hall):

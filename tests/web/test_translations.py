@@ -16,6 +16,7 @@ def extracted_messages():
         ("catalog/**.py", "python"),
         ("web/**.py", "python"),
         ("services/**.py", "python"),
+        ("feedback/**.py", "python"),
         ("web/templates/**.html", "jinja2"),
     ]
     keywords = {"_": None, "gettext": None, "lazy_gettext": None, "N_": None, "ngettext": (1, 2)}

@@ -21,8 +21,8 @@ from courier.states import Kind, State
 from courier.timeline import timeline
 from lockers.compartments import bank_by_controller
 from lockers.models import BankKind, LockerBank
+from services import dashboard, materials, ownership, pickup, sorting
 from services import desk as desk_acts
-from services import materials, ownership, pickup, sorting
 from web.auth import current_user, roles_required
 from web.db import db
 from web.errors import problem_list
@@ -274,10 +274,13 @@ def acknowledge(alert_id: int) -> Any:
 @desk.get("/stats")
 @roles_required(*STAFF)
 def stats() -> str:
+    last_30_days = dashboard.Period.last_days(30)
     return render_template(
         "agents/stats.html",
         by_department=sla.statistics_by(db(), "department"),
         by_item=sla.statistics_by(db(), "item"),
+        agent_by_department=dashboard.agent_satisfaction_by_department(db(), last_30_days),
+        by_clerk=dashboard.satisfaction_by_clerk(db(), last_30_days),
         open_alerts=db()
         .scalars(
             select(SlaAlert)

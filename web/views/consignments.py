@@ -22,6 +22,7 @@ from catalog.items import SearchQuery, search_items
 from catalog.models import Affiliation, Campus, Channel, ItemChannel, ItemStatus, ServiceItem
 from core.errors import DomainError
 from core.users import Role
+from courier import ratings as agent_ratings
 from courier.agents import materials_requests
 from courier.consignments import (
     NewConsignment,
@@ -32,6 +33,8 @@ from courier.models import Consignment, Photo, Priority
 from courier.photos import store_photo
 from courier.states import Kind
 from courier.timeline import timeline
+from feedback import follow_ups
+from feedback.models import Source as FollowUpSource
 from routes.plans import history, plan_of
 from services import consignments as use_cases
 from web.auth import current_user, login_required, roles_required
@@ -185,6 +188,9 @@ def detail(code: str) -> str:
         actions=possible_events(consignment),
         event_id=uuid.uuid4(),
         requests=materials_requests(db(), consignment),
+        rating=agent_ratings.rating_of(db(), consignment),
+        may_rate=agent_ratings.may_rate(db(), consignment, current_user()),
+        follow_up=follow_ups.of_subject(db(), FollowUpSource.AGENT, consignment.id),
     )
 
 

@@ -32,6 +32,7 @@ from core.errors import N_, DomainError
 from core.throttle import STREAM_OPENS
 from core.users import Role
 from services import hall as hall_requests
+from services.ratings import rate_ticket
 from tickets import appointments, queue, ratings
 from tickets.models import Booking, Call, Category, Outcome, Status, Ticket, Window
 from web.auth import current_user, login_required, public, roles_required
@@ -263,7 +264,7 @@ def rate(number: int) -> Any:
     try:
         if pending is None or pending.id != request.form.get("ticket", 0, type=int):
             raise DomainError("rating_gone", N_("This rating is no longer open."))
-        ratings.rate(
+        rate_ticket(
             db(),
             pending,
             request.form.get("level", 0, type=int),

@@ -1,20 +1,18 @@
-"""The hall manager's pages: statistics with charts and CSV, and the poor ratings to follow up."""
+"""The hall manager's pages: statistics with charts and CSV (poor ratings are followed up in
+``web.views.feedback``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext
 
-from core.errors import DomainError
 from core.users import Role
-from tickets import queue, ratings, stats
-from tickets.models import Rating
-from web.auth import current_user, roles_required
+from tickets import queue, stats
+from web.auth import roles_required
 from web.db import db
-from web.formatting import translate
 
 hall_admin = Blueprint("tickets_admin", __name__, url_prefix="/admin/hall")
 
@@ -73,30 +71,3 @@ def stats_csv() -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename=hall-{first}-{last}.csv"},
     )
-
-
-@hall_admin.get("/follow-ups")
-@roles_required(Role.ADMIN)
-def follow_ups() -> str:
-    return render_template(
-        "tickets/follow_ups.html",
-        ratings=ratings.follow_ups(db()),
-        levels=ratings.LEVELS,
-        reasons=ratings.REASONS,
-    )
-
-
-@hall_admin.post("/follow-ups/<int:ticket_id>")
-@roles_required(Role.ADMIN)
-def follow_up(ticket_id: int) -> Any:
-    rating = db().get(Rating, ticket_id)
-    manager = current_user()
-    assert manager is not None
-    if rating is not None:
-        try:
-            ratings.follow_up(db(), rating, manager, request.form.get("note", ""))
-        except DomainError as error:
-            flash(translate(error.message, error.params), "error")
-        else:
-            flash(gettext("Marked as followed up."), "success")
-    return redirect(url_for("tickets_admin.follow_ups"))
