@@ -79,7 +79,7 @@ def rating_json(code: str, rating: ConsignmentRating, follow_up: FollowUp | None
     body=schema.RateConsignment,
     answer=schema.Rating,
     status=201,
-    errors=(404, 409),
+    errors=(403, 404, 409),
 )
 def rate_consignment(code: str) -> Any:
     body = body_of(schema.RateConsignment)
@@ -130,7 +130,7 @@ def rectify_follow_up(follow_up_id: int) -> Any:
     "The rater appeals against the rectification; an administrator reviews it",
     body=schema.Appeal,
     answer=schema.FollowUp,
-    errors=(404, 409),
+    errors=(403, 404, 409),
 )
 def appeal_follow_up(follow_up_id: int) -> Any:
     body = body_of(schema.Appeal)
