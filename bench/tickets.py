@@ -27,7 +27,7 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.harness import emit, percentiles, scratch_database
@@ -66,8 +66,9 @@ def operations(engine: Engine, count: int) -> dict[str, Any]:
 
     sessions = make_session_factory(engine, build_bus())
     with unit_of_work(sessions) as session:
-        category_id = session.scalar(select(Category.id).where(Category.prefix == "A"))
-        window_id = queue.window_by_number(session, 1).id
+        hall = queue.hall_by_code(session)
+        category_id = queue.category_by_prefix(session, "A", hall).id
+        window_id = queue.window_by_number(session, 1, hall).id
 
     def take(session: Session, _i: int) -> None:
         queue.take_ticket(session, session.get_one(Category, category_id))

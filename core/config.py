@@ -129,6 +129,8 @@ class Settings:
     max_streams: int = 250
     #: How long a password-set link an administrator sends stays usable.
     password_link_hours: int = 48
+    #: Seconds a window waits before calling a ticket again (a no-show takes calls this far apart).
+    recall_delay: int = 300
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     wecom: WeComSettings = field(default_factory=WeComSettings)
@@ -197,6 +199,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_streams_per_address=int(env.get("COURIER_MAX_STREAMS_PER_ADDRESS", "10")),
         max_streams=int(env.get("COURIER_MAX_STREAMS", "250")),
         password_link_hours=max(1, int(env.get("COURIER_PASSWORD_LINK_HOURS", "48"))),
+        recall_delay=max(0, int(env.get("COURIER_RECALL_DELAY", "300"))),
         notices=NoticeSettings(
             max_tries=max(1, int(env.get("COURIER_NOTIFY_MAX_TRIES", notices.max_tries))),
             timeout=float(env.get("COURIER_NOTIFY_TIMEOUT", notices.timeout)),

@@ -27,7 +27,7 @@ from notifications.notify import set_default_language
 from routes import reactions as routes
 from services import locker_commands, notices
 from services.notices import PUBLIC_URL
-from tickets.events import TurnNear
+from tickets.events import AppointmentBooked, AppointmentReminderDue, TurnNear
 
 SessionFactory = Callable[[], Session]
 
@@ -56,6 +56,8 @@ def build_bus() -> EventBus:
     bus.subscribe(AlertRaised, notices.locker_alarm)
     bus.subscribe(ResultAtDesk, notices.desk_ready)
     bus.subscribe(TurnNear, notices.ticket_turn_near)
+    bus.subscribe(AppointmentBooked, notices.appointment_booked)
+    bus.subscribe(AppointmentReminderDue, notices.appointment_reminder)
     return bus
 
 

@@ -59,6 +59,7 @@ def test_every_package_with_scheduled_work_has_its_jobs_in_the_scheduler():
         "courier.sla_scan",
         "lockers.remind_uncollected",
         "routes.manifests",
+        "tickets.remind_appointments",
     }
 
 

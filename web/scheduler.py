@@ -26,8 +26,9 @@ def all_jobs() -> list[Job]:
     from courier.jobs import JOBS as courier_jobs
     from lockers.jobs import JOBS as locker_jobs
     from routes.jobs import JOBS as route_jobs
+    from tickets.jobs import JOBS as ticket_jobs
 
-    return [*core_jobs(), *courier_jobs, *locker_jobs, *route_jobs]
+    return [*core_jobs(), *courier_jobs, *locker_jobs, *route_jobs, *ticket_jobs]
 
 
 def _runner(sessions: Callable[[], Session], job: Job) -> Callable[[], None]:

@@ -63,6 +63,7 @@ NOT_SCREENS = {
     "courier_app.service_worker": "the courier app's service worker script",
     "courier_app.web_manifest": "the courier app's web app manifest (JSON)",
     "courier_app.icon": "the courier app's home-screen icon (PNG)",
+    "tickets.booking_calendar": "an appointment's calendar file (.ics) download",
 }
 
 
@@ -106,8 +107,10 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
     from routes.models import PlanLeg, Stop
     from services.bootstrap import with_code_key
     from services.pickups import waiting_for
-    from tickets.models import Category
-    from tickets.queue import cancel, take_ticket
+    from tickets.appointments import book
+    from tickets.booking_links import link_token
+    from tickets.models import Category, Slot
+    from tickets.queue import cancel, take_ticket, today
     from web.demo import seed_pickups
 
     engine = make_engine(live_database)
@@ -157,6 +160,13 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
             session, drop_bank, "open", {"compartment": 1, "for": "deposit"}, reason="layout walk"
         )
         dropped.status = CommandStatus.DONE
+        # An appointment of teacher2 (the browser walks book for others), for its link's page.
+        slot = session.scalars(
+            select(Slot).where(Slot.day > today() + dt.timedelta(days=2)).order_by(Slot.id)
+        ).first()
+        assert slot is not None, "the demo data no longer has appointment times"
+        teacher2 = session.scalars(select(User).where(User.login == "teacher2")).one()
+        booking = book(keyed, teacher2, slot.id)
         session.flush()
         parameters: dict[str, dict[str, Any]] = {
             "admin_catalog.edit": {"code": item},
@@ -181,8 +191,11 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
             },
             "pickups.by_link": {"token": waiting[0].token},
             "tickets.ticket": {"ticket_id": ticket.id, "kiosk": 1},
-            "tickets.console": {"number": 1},
-            "tickets.rate_page": {"number": 1},
+            "tickets.console": {"hall_code": "XL", "number": 1},
+            "tickets.rate_page": {"hall_code": "XL", "number": 1},
+            "tickets.kiosk": {"hall_code": "XL"},
+            "tickets.display": {"hall_code": "XL"},
+            "tickets.booking": {"token": link_token(keyed, booking)},
         }
     engine.dispose()
     return parameters
