@@ -90,7 +90,7 @@ def test_an_appointment_is_booked_reminded_and_checked_in_at_its_hall(
     item, slot, day = tomorrows_nine(sessions)
     context = browser.new_context(base_url=live_server, locale="zh-CN", viewport=SIZES[size])
     teacher = context.new_page()
-    teacher.set_default_timeout(15_000)
+    teacher.set_default_timeout(30_000)
     log_in(teacher, BOOKERS[size])
     teacher.goto(f"/hall/appointments?item={item}")
     expect(teacher.locator("[data-test=materials]")).to_be_visible()
@@ -113,7 +113,7 @@ def test_an_appointment_is_booked_reminded_and_checked_in_at_its_hall(
     # The notice's link works without a login.
     visitor = browser.new_context(base_url=live_server, locale="zh-CN", viewport=SIZES[size])
     page = visitor.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     page.goto(link)
     expect(page.locator("[data-test=booking-code]")).to_have_text(code)
     expect(page.locator("[data-test=cancel]")).to_be_visible()

@@ -434,13 +434,14 @@ def appointments_page() -> str:
         assert here is not None
         categories = queue.categories_of(session, here)
         categories.sort(key=lambda category: category.prefix != chosen)
+    bookings = appointments.bookings_of(session, user)
     return render_template(
         "tickets/appointments.html",
         slots=[(c, appointments.open_slots(session, c)) for c in categories],
-        bookings=appointments.bookings_of(session, user),
+        bookings=bookings,
         links={
             b.id: url_for("tickets.booking", token=booking_links.link_token(session, b))
-            for b in appointments.bookings_of(session, user)
+            for b in bookings
         },
         chosen=chosen,
         items=_bookable_items(session),
