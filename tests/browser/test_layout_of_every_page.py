@@ -14,6 +14,7 @@ screenshot run once per screen and viewport (and on each role's home page).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from core.db import make_engine, make_session_factory, unit_of_work
@@ -303,6 +305,16 @@ def _axe_violations(page: Any) -> list[str]:
     return list(result)
 
 
+def _stop_timers(page: Any) -> None:
+    """Cancel the current page's timers: a page that reloads itself (the rating tablet waiting
+    for a visitor) would otherwise interrupt the walk's next page on a slow machine."""
+    # A page already going away raises: nothing of it can fire any more.
+    with contextlib.suppress(PlaywrightError):
+        page.evaluate(
+            "() => { for (let id = setTimeout(() => {}, 0); id > 0; id--) clearTimeout(id); }"
+        )
+
+
 def _content_for_role(page: Any, path: str) -> str | None:
     """The page's ``<main>`` as the signed-in role gets it, or None when the role may not see
     it (a refusal, or the login page). Form tokens are left out: they differ on every load."""
@@ -342,6 +354,7 @@ def test_every_page_keeps_the_layout_rules_for_every_role(
             drawn.add((endpoint, content))
             visit.console.clear()
             visit.failed.clear()
+            _stop_timers(page)
             page.goto(path, wait_until="load")
             page.evaluate("document.fonts.ready")
             where = f"{viewport} {role} {path}"
