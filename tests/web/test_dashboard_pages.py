@@ -126,7 +126,7 @@ def test_the_hall_table_gives_local_hours(admin, session, frozen_clock):
 
     page = admin.get("/admin/dashboard/").get_data(as_text=True)
 
-    assert table_rows(page, "hall") == [["A 教务", "14:00", "1", "12.0", "—"]]
+    assert table_rows(page, "hall") == [["A NH · 教务", "14:00", "1", "12.0", "—"]]
 
 
 def test_drawing_charts_leaves_no_legacy_import_hook_behind():
