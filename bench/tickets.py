@@ -67,6 +67,7 @@ def operations(engine: Engine, count: int) -> dict[str, Any]:
     sessions = make_session_factory(engine, build_bus())
     with unit_of_work(sessions) as session:
         hall = queue.hall_by_code(session)
+        hall_id = hall.id
         category_id = queue.category_by_prefix(session, "A", hall).id
         window_id = queue.window_by_number(session, 1, hall).id
 
@@ -112,10 +113,10 @@ def operations(engine: Engine, count: int) -> dict[str, Any]:
         )
         session.execute(
             text(
-                "INSERT INTO ticket_calls (ticket_id, window_id, number, window_number, "
-                "called_at) VALUES (:i, :w, 'Z', 1, :t)"
+                "INSERT INTO ticket_calls (ticket_id, hall_id, window_id, number, window_number, "
+                "called_at) VALUES (:i, :h, :w, 'Z', 1, :t)"
             ),
-            {"i": ids[i], "w": window_id, "t": now},
+            {"i": ids[i], "h": hall_id, "w": window_id, "t": now},
         )
 
     def bare_finish(session: Session, i: int) -> None:
