@@ -27,7 +27,7 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.harness import emit, percentiles, scratch_database
@@ -66,8 +66,10 @@ def operations(engine: Engine, count: int) -> dict[str, Any]:
 
     sessions = make_session_factory(engine, build_bus())
     with unit_of_work(sessions) as session:
-        category_id = session.scalar(select(Category.id).where(Category.prefix == "A"))
-        window_id = queue.window_by_number(session, 1).id
+        hall = queue.hall_by_code(session)
+        hall_id = hall.id
+        category_id = queue.category_by_prefix(session, "A", hall).id
+        window_id = queue.window_by_number(session, 1, hall).id
 
     def take(session: Session, _i: int) -> None:
         queue.take_ticket(session, session.get_one(Category, category_id))
@@ -111,10 +113,10 @@ def operations(engine: Engine, count: int) -> dict[str, Any]:
         )
         session.execute(
             text(
-                "INSERT INTO ticket_calls (ticket_id, window_id, number, window_number, "
-                "called_at) VALUES (:i, :w, 'Z', 1, :t)"
+                "INSERT INTO ticket_calls (ticket_id, hall_id, window_id, number, window_number, "
+                "called_at) VALUES (:i, :h, :w, 'Z', 1, :t)"
             ),
-            {"i": ids[i], "w": window_id, "t": now},
+            {"i": ids[i], "h": hall_id, "w": window_id, "t": now},
         )
 
     def bare_finish(session: Session, i: int) -> None:

@@ -131,6 +131,8 @@ class Settings:
     password_link_hours: int = 48
     #: Working days a poor rating's follow-up (整改) is given.
     follow_up_days: int = 5
+    #: Seconds a window waits before calling a ticket again (a no-show takes calls this far apart).
+    recall_delay: int = 300
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     wecom: WeComSettings = field(default_factory=WeComSettings)
@@ -200,6 +202,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_streams=int(env.get("COURIER_MAX_STREAMS", "250")),
         password_link_hours=max(1, int(env.get("COURIER_PASSWORD_LINK_HOURS", "48"))),
         follow_up_days=max(1, int(env.get("COURIER_FOLLOW_UP_DAYS", "5"))),
+        recall_delay=max(0, int(env.get("COURIER_RECALL_DELAY", "300"))),
         notices=NoticeSettings(
             max_tries=max(1, int(env.get("COURIER_NOTIFY_MAX_TRIES", notices.max_tries))),
             timeout=float(env.get("COURIER_NOTIFY_TIMEOUT", notices.timeout)),

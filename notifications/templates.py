@@ -182,6 +182,23 @@ _SOURCES: dict[str, dict[str, str]] = {
         "en": "[Ratings] The rectification of {{ label }} is overdue (due {{ due|when('en') }}): "
         "{{ url }}",
     },
+    "appointment_booked": {
+        "zh_CN": "【办事大厅】已预约{{ item }}：{{ at|when('zh_CN') }}，{{ hall }}（{{ place }}），"
+        "签到码 {{ code }}。请携带：{{ items|join('、') if items else '无需材料' }}。"
+        "取消、改约或加入日历：{{ link }}",
+        "en": "[Service hall] Booked: {{ item }}, {{ at|when('en') }} at {{ hall }} "
+        "({{ place }}), check-in code {{ code }}. Bring: "
+        "{{ items|join(', ') if items else 'nothing' }}. Cancel, rebook or add to your "
+        "calendar: {{ link }}",
+    },
+    "appointment_reminder": {
+        "zh_CN": "【办事大厅】提醒：明天 {{ at|when('zh_CN') }} 在{{ hall }}（{{ place }}）"
+        "办理{{ item }}，签到码 {{ code }}。"
+        "请携带：{{ items|join('、') if items else '无需材料' }}。{{ link }}",
+        "en": "[Service hall] Reminder: {{ item }} tomorrow {{ at|when('en') }} at {{ hall }} "
+        "({{ place }}), check-in code {{ code }}. Bring: "
+        "{{ items|join(', ') if items else 'nothing' }}. {{ link }}",
+    },
 }
 
 TEMPLATES = frozenset(_SOURCES)

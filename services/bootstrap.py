@@ -31,7 +31,7 @@ from routes import reactions as routes
 from routes.events import LoadNotSeenInBox
 from services import bus_box, locker_commands, notices
 from services.notices import PUBLIC_URL
-from tickets.events import TurnNear
+from tickets.events import AppointmentBooked, AppointmentReminderDue, TurnNear
 
 SessionFactory = Callable[[], Session]
 
@@ -67,6 +67,8 @@ def build_bus() -> EventBus:
     bus.subscribe(FollowUpRectified, notices.follow_up_rectified)
     bus.subscribe(FollowUpReviewed, notices.follow_up_reviewed)
     bus.subscribe(FollowUpOverdue, notices.follow_up_overdue)
+    bus.subscribe(AppointmentBooked, notices.appointment_booked)
+    bus.subscribe(AppointmentReminderDue, notices.appointment_reminder)
     return bus
 
 

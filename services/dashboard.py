@@ -33,7 +33,7 @@ from services.sql_time import (
     seconds_between,
     value_at_rank,
 )
-from tickets.models import Category, Rating, Ticket, Window
+from tickets.models import Category, Hall, Rating, Ticket, Window
 
 #: An unload more than this long after the load is no ride (a scan was missed on the way).
 LONGEST_RIDE = 24 * 3600
@@ -397,11 +397,12 @@ def hall_hours(session: Session, period: Period) -> list[HallHour]:
         .group_by(Ticket.category_id, hour)
         .subquery()
     )
+    # Each hall letters its own queues: the hall's code tells two queues A apart.
     rows = session.execute(
         select(
             Category.prefix,
-            Category.name,
-            Category.name_en,
+            Hall.code + " · " + Category.name,
+            Hall.code + " · " + Category.name_en,
             figures.c.hour,
             figures.c.tickets,
             figures.c.waited,
@@ -410,7 +411,8 @@ def hall_hours(session: Session, period: Period) -> list[HallHour]:
             figures.c.service,
         )
         .join(figures, figures.c.category_id == Category.id)
-        .order_by(Category.prefix, figures.c.hour)
+        .join(Hall, Hall.id == Category.hall_id)
+        .order_by(Hall.id, Category.prefix, figures.c.hour)
     )
     return [
         HallHour(Named(prefix, name, en), int(h), n, int(waited), int(w), int(srv), int(s))
@@ -437,9 +439,16 @@ def satisfaction_by_window(session: Session, period: Period) -> list[Satisfactio
         .subquery()
     )
     rows = session.execute(
-        select(Window.number, Window.name, sums.c.n, sums.c.level_sum, sums.c.satisfied)
+        select(
+            Window.number,
+            Hall.code + " · " + Window.name,
+            sums.c.n,
+            sums.c.level_sum,
+            sums.c.satisfied,
+        )
         .join(sums, sums.c.window_id == Window.id)
-        .order_by(Window.number)
+        .join(Hall, Hall.id == Window.hall_id)
+        .order_by(Hall.id, Window.number)
     )
     return [
         Satisfaction(Named(str(number), name), n, int(total), int(happy))

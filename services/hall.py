@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from catalog.models import ServiceItem
 from core import idempotency
 from core.phones import DEFAULT_REGIONS
 from core.users import User
@@ -21,34 +22,38 @@ def take_ticket(
     *,
     key: str = "",
     phone: str | None = None,
+    card: str | None = None,
     user: User | None = None,
     phone_regions: tuple[str, ...] = DEFAULT_REGIONS,
 ) -> Ticket:
     """:func:`tickets.queue.take_ticket`, once per ``key`` of the caller (or of the kiosks,
-    without a login)."""
+    without a login): the kiosk page and the API hold a phone or a campus card to one active
+    ticket per queue by this one path."""
     return idempotency.once(
         session,
         idempotency.scope_of(user.id if user else None),
         "ticket",
         key,
-        idempotency.fingerprint(category.prefix, phone),
+        idempotency.fingerprint(category.hall_id, category.prefix, phone, card),
         lambda: queue.take_ticket(
-            session, category, phone=phone, user=user, phone_regions=phone_regions
+            session, category, phone=phone, card=card, user=user, phone_regions=phone_regions
         ),
         lambda ticket: ticket.id,
         lambda ticket_id: session.get_one(Ticket, ticket_id),
     )
 
 
-def book(session: Session, user: User, slot_id: int, key: str = "") -> Booking:
+def book(
+    session: Session, user: User, slot_id: int, key: str = "", item: ServiceItem | None = None
+) -> Booking:
     """:func:`tickets.appointments.book`, once per ``key`` of ``user``."""
     return idempotency.once(
         session,
         idempotency.scope_of(user.id),
         "booking",
         key,
-        idempotency.fingerprint(slot_id),
-        lambda: appointments.book(session, user, slot_id),
+        idempotency.fingerprint(slot_id, item.code if item else None),
+        lambda: appointments.book(session, user, slot_id, item),
         lambda booking: booking.id,
         lambda booking_id: session.get_one(Booking, booking_id),
     )

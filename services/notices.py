@@ -29,8 +29,9 @@ from lockers.pickup_links import link_token
 from notifications.models import Channel
 from notifications.notify import notify, staff_with
 from notifications.templates import render
-from tickets.events import TurnNear
-from tickets.models import Category, Ticket
+from tickets.booking_links import link_token as booking_token
+from tickets.events import AppointmentBooked, AppointmentReminderDue, TurnNear
+from tickets.models import Booking, Category, Ticket
 
 #: Alarms of one kind at one bank are told once per window of this many minutes.
 ALARM_WINDOW_MINUTES = 15
@@ -526,3 +527,53 @@ def follow_up_overdue(session: Session, event: FollowUpOverdue) -> None:
             params=_follow_up_params(session, follow_up),
             dedupe_key=f"follow_up_overdue:{follow_up.id}:{follow_up.reopened}:{person.id}",
         )
+
+
+def booking_link(session: Session, booking: Booking) -> str:
+    """The signed link to the appointment's page (cancel, rebook, calendar file)."""
+    return f"{session.info.get(PUBLIC_URL, '')}/hall/booking/{booking_token(session, booking)}"
+
+
+def _appointment_params(session: Session, booking: Booking) -> dict[str, Any]:
+    hall = booking.slot.category.hall
+    item = booking.service_item
+    materials = item.materials if item else []
+    return {
+        "item": item.name if item else booking.slot.category.name,
+        "hall": hall.name,
+        "place": hall.address or hall.campus.name,
+        "at": booking.slot.starts_at,
+        "code": booking.code,
+        "items": [m.name if m.copies <= 1 else f"{m.name}×{m.copies}" for m in materials],
+        "link": booking_link(session, booking),
+    }
+
+
+def appointment_booked(session: Session, event: AppointmentBooked) -> None:
+    """The visitor gets the time, the hall, the check-in code, the materials to bring and the
+    link to the appointment's page, where the calendar file, cancel and rebook are."""
+    booking = session.get(Booking, event.booking_id)
+    if booking is None:
+        return
+    notify(
+        session,
+        "appointment_booked",
+        user=booking.user,
+        params=_appointment_params(session, booking),
+        dedupe_key=f"appointment:{booking.id}:{booking.created_at.isoformat()}",
+    )
+
+
+def appointment_reminder(session: Session, event: AppointmentReminderDue) -> None:
+    """The day before: the same facts again, once."""
+    booking = session.get(Booking, event.booking_id)
+    if booking is None:
+        return
+    notify(
+        session,
+        "appointment_reminder",
+        user=booking.user,
+        params=_appointment_params(session, booking),
+        dedupe_key=f"appointment_reminder:{booking.id}",
+        reminder=True,
+    )

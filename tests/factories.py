@@ -166,3 +166,23 @@ def consignment(
         ),
         LABEL_KEY,
     )
+
+
+def hall(session: Session, code: str = "NH", name: str | None = None, **fields: Any):
+    """A service hall on the campus with the same code (made when missing)."""
+    from tickets.models import Hall
+
+    existing = session.scalar(select(Hall).where(Hall.code == code))
+    if existing is not None:
+        return existing
+    home = fields.pop("campus", None) or campus(session, code)
+    row = Hall(
+        code=code,
+        name=name or f"{home.name}师生服务中心",
+        name_en=fields.pop("name_en", f"{code} Service Centre"),
+        campus=home,
+        **fields,
+    )
+    session.add(row)
+    session.flush()
+    return row

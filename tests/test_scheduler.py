@@ -60,6 +60,7 @@ def test_every_package_with_scheduled_work_has_its_jobs_in_the_scheduler():
         "lockers.remind_uncollected",
         "routes.manifests",
         "feedback.flag_overdue",
+        "tickets.remind_appointments",
     }
 
 

@@ -16,3 +16,17 @@ class TurnNear(DomainEvent):
     phone: str | None
     number: str
     people_ahead: int
+
+
+@dataclass(frozen=True)
+class AppointmentBooked(DomainEvent):
+    """A place was booked (or rebooked); the visitor gets the confirmation."""
+
+    booking_id: int
+
+
+@dataclass(frozen=True)
+class AppointmentReminderDue(DomainEvent):
+    """The appointment is tomorrow; announced once per booking."""
+
+    booking_id: int

@@ -1,4 +1,5 @@
-"""Hall tables: categories, windows, numbered tickets, their calls, appointments and ratings."""
+"""Hall tables: halls, their categories and windows, numbered tickets, their calls,
+appointments and ratings."""
 
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from catalog.models import Department
+from catalog.models import Campus, Department, ServiceItem
 from core import clock
 from core.db import Base, value_enum
 from core.users import User
 
 #: The unique index that holds a phone to one active ticket per queue and day.
 ACTIVE_PHONE_INDEX = "ux_tickets_active_phone"
+#: The unique index that holds a campus card to one active ticket per queue and day.
+ACTIVE_CARD_INDEX = "ux_tickets_active_card"
 
 
 class Status(enum.StrEnum):
@@ -49,18 +52,37 @@ class BookingStatus(enum.StrEnum):
     CHECKED_IN = "checked_in"
 
 
-class Category(Base):
-    """A queue of the hall: one letter prefix, usually one catalog department's window services."""
+class Hall(Base):
+    """A service hall on one campus, with its own queues, windows, kiosks and display boards."""
 
-    __tablename__ = "ticket_categories"
+    __tablename__ = "ticket_halls"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    prefix: Mapped[str] = mapped_column(String(2), unique=True)
+    #: What the hall's pages carry in their address (``/hall/XL/kiosk``).
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(150), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    campus_id: Mapped[int] = mapped_column(ForeignKey("campuses.id"), index=True)
+
+    campus: Mapped[Campus] = relationship(lazy="joined")
+
+
+class Category(Base):
+    """A queue of a hall: one letter prefix, usually one catalog department's window services."""
+
+    __tablename__ = "ticket_categories"
+    __table_args__ = (UniqueConstraint("hall_id", "prefix"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("ticket_halls.id"))
+    prefix: Mapped[str] = mapped_column(String(2))
     name: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(150), default="")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     active: Mapped[bool] = mapped_column(default=True)
 
+    hall: Mapped[Hall] = relationship(lazy="joined")
     department: Mapped[Department | None] = relationship()
 
 
@@ -73,16 +95,19 @@ window_categories = Table(
 
 
 class Window(Base):
-    """A counter of the hall, the categories it serves and whoever is signed in at it."""
+    """A counter of a hall, the categories it serves and whoever is signed in at it."""
 
     __tablename__ = "ticket_windows"
+    __table_args__ = (UniqueConstraint("hall_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[int] = mapped_column(unique=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("ticket_halls.id"))
+    number: Mapped[int]
     name: Mapped[str] = mapped_column(String(100), default="")
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     signed_in_at: Mapped[dt.datetime | None]
 
+    hall: Mapped[Hall] = relationship(lazy="joined")
     staff: Mapped[User | None] = relationship()
     categories: Mapped[list[Category]] = relationship(
         secondary=window_categories, lazy="selectin", order_by=Category.prefix
@@ -132,9 +157,16 @@ class Booking(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     cancelled_at: Mapped[dt.datetime | None]
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    #: The service the visitor comes for, when booked by item (its materials are in the notice).
+    service_item_id: Mapped[int | None] = mapped_column(ForeignKey("service_items.id"))
+    #: When the reminder the day before was queued; it goes out once.
+    reminded_at: Mapped[dt.datetime | None]
+    #: The booking this one replaced when the visitor rebooked from the notice's link.
+    rebooked_from_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_bookings.id"))
 
     slot: Mapped[Slot] = relationship(lazy="joined")
     user: Mapped[User] = relationship()
+    service_item: Mapped[ServiceItem | None] = relationship()
 
 
 class Ticket(Base):
@@ -151,6 +183,15 @@ class Ticket(Base):
             "category_id",
             "day",
             "phone",
+            unique=True,
+            sqlite_where=text("status <> 'done'"),
+            postgresql_where=text("status <> 'done'"),
+        ),
+        Index(
+            ACTIVE_CARD_INDEX,
+            "category_id",
+            "day",
+            "card",
             unique=True,
             sqlite_where=text("status <> 'done'"),
             postgresql_where=text("status <> 'done'"),
@@ -182,6 +223,8 @@ class Ticket(Base):
     transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     phone: Mapped[str | None] = mapped_column(String(20))
+    #: A campus-card number, the other way a visitor may hold a ticket.
+    card: Mapped[str | None] = mapped_column(String(20))
     near_notified: Mapped[bool] = mapped_column(default=False)
 
     category: Mapped[Category] = relationship(lazy="joined")
@@ -197,6 +240,8 @@ class Call(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    #: The hall whose display boards announce the call.
+    hall_id: Mapped[int] = mapped_column(ForeignKey("ticket_halls.id"))
     window_id: Mapped[int] = mapped_column(ForeignKey("ticket_windows.id"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     number: Mapped[str] = mapped_column(String(8))
@@ -226,6 +271,7 @@ def as_dict(ticket: Ticket) -> dict[str, Any]:
         "id": ticket.id,
         "number": ticket.number,
         "category": ticket.category.prefix,
+        "hall": ticket.category.hall.code,
         "status": str(ticket.status),
         "outcome": str(ticket.outcome) if ticket.outcome else None,
         "issued_at": ticket.issued_at.isoformat(),

@@ -9,6 +9,8 @@ lock, and a rolled-back take gives its number back, so numbers stay unique and g
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, select, update
@@ -24,9 +26,11 @@ from core.phones import DEFAULT_REGIONS, mobile_number
 from core.users import Role, User
 from tickets.events import TurnNear
 from tickets.models import (
+    ACTIVE_CARD_INDEX,
     ACTIVE_PHONE_INDEX,
     Call,
     Category,
+    Hall,
     NumberCounter,
     Outcome,
     Status,
@@ -36,6 +40,11 @@ from tickets.models import (
 
 #: A called ticket that does not come after this many calls is a no-show.
 MAX_CALLS = 3
+#: The least time between two calls of one ticket (ZMS waits 5 minutes before a recall), so
+#: that a no-show means the visitor really had the time to come.
+RECALL_DELAY = dt.timedelta(minutes=5)
+#: What a campus-card number looks like: letters and digits, as printed on the card.
+CARD_PATTERN = re.compile(r"[0-9A-Z]{4,20}")
 #: "Your turn is near" goes out when this many people (or fewer) are ahead.
 NEAR_AHEAD = 3
 #: Service time assumed before a category has any history.
@@ -51,21 +60,70 @@ def today() -> dt.date:
     return clock.local_now().date()
 
 
-def category_by_prefix(session: Session, prefix: str) -> Category:
-    """The active category with this letter prefix, or :class:`NotFound`."""
+def halls(session: Session) -> list[Hall]:
+    """Every hall, the first one (the default of the addresses without a hall) first."""
+    return list(session.scalars(select(Hall).order_by(Hall.id)))
+
+
+def hall_by_code(session: Session, code: str | None = None) -> Hall:
+    """The hall with this code; without one, the first hall (what the old addresses without a
+    hall mean). :class:`NotFound` when there is no such hall."""
+    query = select(Hall).order_by(Hall.id).limit(1)
+    if code and ("\x00" in code or len(code) > 12):
+        raise NotFound("no_hall", N_("There is no hall %(hall)s."), hall="")
+    if code:
+        query = select(Hall).where(Hall.code == code.strip().upper())
+    hall = session.scalar(query)
+    if hall is None:
+        raise NotFound("no_hall", N_("There is no hall %(hall)s."), hall=code or "")
+    return hall
+
+
+def categories_of(session: Session, hall: Hall) -> list[Category]:
+    """The hall's active queues by prefix."""
+    return list(
+        session.scalars(
+            select(Category)
+            .where(Category.hall_id == hall.id, Category.active)
+            .order_by(Category.prefix)
+        )
+    )
+
+
+def category_by_prefix(session: Session, prefix: str, hall: Hall) -> Category:
+    """The hall's active category with this letter prefix, or :class:`NotFound`."""
     category = session.scalar(
-        select(Category).where(Category.prefix == prefix.strip().upper(), Category.active)
+        select(Category).where(
+            Category.hall_id == hall.id,
+            Category.prefix == prefix.strip().upper(),
+            Category.active,
+        )
     )
     if category is None:
         raise NotFound("no_category", N_("There is no queue %(prefix)s."), prefix=prefix)
     return category
 
 
-def window_by_number(session: Session, number: int) -> Window:
-    window = session.scalar(select(Window).where(Window.number == number))
+def window_by_number(session: Session, number: int, hall: Hall) -> Window:
+    """The hall's window with this number, or :class:`NotFound`."""
+    window = session.scalar(
+        select(Window).where(Window.hall_id == hall.id, Window.number == number)
+    )
     if window is None:
         raise NotFound("no_window", N_("There is no window %(window)s."), window=number)
     return window
+
+
+def campus_card(text: str) -> str:
+    """A campus-card number as the card prints it, or :class:`DomainError`."""
+    card = re.sub(r"[\s-]", "", text).upper()
+    if not CARD_PATTERN.fullmatch(card):
+        raise DomainError(
+            "bad_card",
+            N_("A campus-card number has 4 to 20 letters and digits."),
+            field="card",
+        )
+    return card
 
 
 def next_seq(session: Session, category_id: int, day: dt.date) -> int:
@@ -89,42 +147,54 @@ def take_ticket(
     category: Category,
     *,
     phone: str | None = None,
+    card: str | None = None,
     user: User | None = None,
     phone_regions: tuple[str, ...] = DEFAULT_REGIONS,
 ) -> Ticket:
     """Give the next number in ``category`` to a walk-in visitor.
 
-    A phone must be a mobile of ``phone_regions`` (the hall texts it when the turn is near) and
-    may hold one active ticket per queue: a second is refused, pointing at the first. The
-    database's unique index decides between two kiosks taking a number for one phone at once.
+    A phone must be a mobile of ``phone_regions`` (the hall texts it when the turn is near);
+    a campus card is the other way to say who holds the ticket. One person holds one active
+    ticket per queue: a second for the same phone or card is refused, pointing at the first.
+    The database's unique indexes decide between two kiosks taking a number for one person at
+    once.
     """
+    day = today()
     if phone and phone.strip():
         phone = mobile_number(phone, phone_regions)
-        _refuse_second_ticket(session, category.id, today(), phone)
+        _refuse_second_ticket(session, category.id, day, phone=phone)
+    card = campus_card(card) if card and card.strip() else None
+    _refuse_second_ticket(session, category.id, day, card=card)
     now = clock.now()
-    return _issue(session, category, now, now, phone=phone, user=user)
+    return _issue(session, category, now, now, phone=phone, card=card, user=user)
 
 
 def _refuse_second_ticket(
-    session: Session, category_id: int, day: dt.date, phone: str | None
+    session: Session,
+    category_id: int,
+    day: dt.date,
+    *,
+    phone: str | None = None,
+    card: str | None = None,
 ) -> None:
-    """Raise :class:`Conflict` naming the active ticket ``phone`` holds in the queue, if any."""
-    if not phone:
-        return
-    active = session.scalar(
-        select(Ticket).where(
-            Ticket.category_id == category_id,
-            Ticket.day == day,
-            Ticket.phone == phone,
-            Ticket.status != Status.DONE,
+    """Raise :class:`Conflict` naming the active ticket ``phone`` or ``card`` holds in the
+    queue, if any."""
+    for column, value, message in (
+        (Ticket.phone, phone, N_("This phone already holds ticket %(number)s in this queue.")),
+        (Ticket.card, card, N_("This campus card already holds ticket %(number)s in this queue.")),
+    ):
+        if not value:
+            continue
+        active = session.scalar(
+            select(Ticket).where(
+                Ticket.category_id == category_id,
+                Ticket.day == day,
+                column == value,
+                Ticket.status != Status.DONE,
+            )
         )
-    )
-    if active is not None:
-        raise Conflict(
-            "ticket_active",
-            N_("This phone already holds ticket %(number)s in this queue."),
-            number=active.number,
-        )
+        if active is not None:
+            raise Conflict("ticket_active", message, number=active.number)
 
 
 def _insert(session: Session, ticket: Ticket) -> Ticket:
@@ -137,9 +207,15 @@ def _insert(session: Session, ticket: Ticket) -> Ticket:
         with session.begin_nested():
             session.add(ticket)
     except IntegrityError as error:
-        if ACTIVE_PHONE_INDEX not in str(error.orig) and "tickets.phone" not in str(error.orig):
+        reason = str(error.orig)
+        if not any(
+            name in reason
+            for name in (ACTIVE_PHONE_INDEX, ACTIVE_CARD_INDEX, "tickets.phone", "tickets.card")
+        ):
             raise
-        _refuse_second_ticket(session, ticket.category.id, ticket.day, ticket.phone)
+        _refuse_second_ticket(
+            session, ticket.category.id, ticket.day, phone=ticket.phone, card=ticket.card
+        )
         raise
     return ticket
 
@@ -152,6 +228,7 @@ def _issue(
     *,
     appointment: bool = False,
     phone: str | None = None,
+    card: str | None = None,
     user: User | None = None,
 ) -> Ticket:
     if not category.active:
@@ -168,6 +245,7 @@ def _issue(
         wait_from=wait_from,
         appointment=appointment,
         phone=(phone or "").strip() or (user.phone if user else None) or None,
+        card=card,
         user_id=user.id if user else None,
     )
     return _insert(session, ticket)
@@ -326,6 +404,7 @@ def _record_call(session: Session, ticket: Ticket, window: Window, staff_id: int
     ticket.last_called_at = now
     call = Call(
         ticket_id=ticket.id,
+        hall_id=window.hall_id,
         window_id=window.id,
         staff_id=staff_id,
         number=ticket.number,
@@ -372,8 +451,10 @@ def call_next(session: Session, window: Window, near: int = NEAR_AHEAD) -> Ticke
     )
 
 
-def recall(session: Session, window: Window) -> Ticket:
-    """Call the window's ticket again; one that has had :data:`MAX_CALLS` calls is a no-show."""
+def recall(session: Session, window: Window, delay: dt.timedelta = RECALL_DELAY) -> Ticket:
+    """Call the window's ticket again, at least ``delay`` after its last call; one that has had
+    :data:`MAX_CALLS` calls, ``delay`` apart, and still not come ``delay`` after the last one is
+    a no-show. A recall sooner is refused, saying how long is left."""
     staff_id = _staffed(window)
     ticket = _current(session, window)
     if ticket.status != Status.CALLED:
@@ -381,6 +462,15 @@ def recall(session: Session, window: Window) -> Ticket:
             "already_started",
             N_("Ticket %(number)s is already being served."),
             number=ticket.number,
+        )
+    last = ticket.last_called_at or ticket.first_called_at
+    left = (last + delay - clock.now()) if last else dt.timedelta()
+    if left > dt.timedelta():
+        raise Conflict(
+            "recall_too_soon",
+            N_("Ticket %(number)s was called just now; call it again in %(minutes)s min."),
+            number=ticket.number,
+            minutes=max(1, math.ceil(left.total_seconds() / 60)),
         )
     if ticket.calls >= MAX_CALLS:
         _close(ticket, Outcome.NO_SHOW)
@@ -429,7 +519,7 @@ def transfer(session: Session, window: Window, target: Category) -> Ticket:
     first issue time and its number. Returns the new waiting ticket."""
     _staffed(window)
     ticket = _current(session, window)
-    if target.id == ticket.category_id or not target.active:
+    if target.id == ticket.category_id or not target.active or target.hall_id != window.hall_id:
         raise DomainError(
             "bad_transfer",
             N_("Choose another queue to transfer ticket %(number)s to."),
@@ -448,6 +538,7 @@ def transfer(session: Session, window: Window, target: Category) -> Ticket:
         transferred_from_id=ticket.id,
         user_id=ticket.user_id,
         phone=ticket.phone,
+        card=ticket.card,
         near_notified=ticket.near_notified,
     )
     session.flush()

@@ -338,29 +338,50 @@ DEMO_SLOT_TIMES = tuple(
 
 
 def seed_hall(session: Session) -> None:
-    """Queues from the catalog, windows 1-4 (the ``hall`` user signed in at window 1) and
+    """One hall per service centre (the catalog's hall locations: 南湖's centre and the 西岭 and
+    东江 sub-centres), each with queues from the items served on its campus, windows (four at
+    南湖, two at each sub-centre; the ``hall`` user signed in at 南湖's window 1) and
     appointment slots for today and the next 14 days."""
+    from catalog.models import Location, LocationKind
     from tickets import queue
     from tickets.appointments import add_slots
     from tickets.models import Window
-    from tickets.setup import add_window, categories_from_catalog
+    from tickets.setup import add_hall, add_window, categories_from_catalog
 
-    categories = categories_from_catalog(session)
-    if not categories:
-        return
-    if session.scalar(select(Window.id).limit(1)) is None:
-        for number in range(1, 5):
-            # Window 1 serves every queue; windows 2-4 share them out between them.
-            served = categories if number == 1 else categories[number - 2 :: 3] or categories
-            add_window(session, number, served, f"{number} 号窗口")
-        hall = session.scalar(select(User).where(User.login == "hall"))
-        if hall is not None:
-            queue.sign_in(session, queue.window_by_number(session, 1), hall)
-    for days in range(15):
-        day = queue.today() + dt.timedelta(days=days)
-        if day.weekday() < 5:
-            for category in categories:
-                add_slots(session, category, day, list(DEMO_SLOT_TIMES), 4)
+    places = session.scalars(
+        select(Location).where(Location.kind == LocationKind.HALL).order_by(Location.id)
+    ).all()
+    for place in places:
+        hall = add_hall(
+            session,
+            place.campus.code,
+            place.name,
+            place.campus,
+            name_en=place.name_en,
+            address=place.address,
+        )
+        categories = categories_from_catalog(session, hall)
+        if not categories:
+            continue
+        if session.scalar(select(Window.id).where(Window.hall_id == hall.id).limit(1)) is None:
+            windows = 4 if place is places[0] else 2
+            for number in range(1, windows + 1):
+                # Window 1 serves every queue; the others share them out between them.
+                served = (
+                    categories
+                    if number == 1
+                    else categories[number - 2 :: windows - 1] or categories
+                )
+                add_window(session, hall, number, served, f"{number} 号窗口")
+        for days in range(15):
+            day = queue.today() + dt.timedelta(days=days)
+            if day.weekday() < 5:
+                for category in categories:
+                    add_slots(session, category, day, list(DEMO_SLOT_TIMES), 4)
+    staff = session.scalar(select(User).where(User.login == "hall"))
+    first = queue.halls(session)
+    if staff is not None and first and queue.window_of(session, staff) is None:
+        queue.sign_in(session, queue.window_by_number(session, 1, first[0]), staff)
 
 
 def seed_pickups(session: Session, label_key: str) -> list[str]:

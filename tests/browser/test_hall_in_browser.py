@@ -17,6 +17,9 @@ def test_a_ticket_goes_from_the_kiosk_to_the_board_and_is_rated(browser, live_se
     assert re.fullmatch(r"A\d{3}", number)
     expect(phone.locator("[data-test=ahead]")).to_have_text("0")
     screenshot(phone, "hall-ticket")
+    # The visitor follows the number on the phone (the QR's page); the kiosk's own page goes
+    # back to its start screen after a few seconds.
+    phone.goto(phone.url.split("?")[0])
 
     board = browser.new_context(
         base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 720}

@@ -14,6 +14,7 @@ screenshot run once per screen and viewport (and on each role's home page).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from core.db import make_engine, make_session_factory, unit_of_work
@@ -63,6 +65,7 @@ NOT_SCREENS = {
     "courier_app.service_worker": "the courier app's service worker script",
     "courier_app.web_manifest": "the courier app's web app manifest (JSON)",
     "courier_app.icon": "the courier app's home-screen icon (PNG)",
+    "tickets.booking_calendar": "an appointment's calendar file (.ics) download",
 }
 
 
@@ -107,8 +110,10 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
     from routes.models import PlanLeg, Stop
     from services.bootstrap import with_code_key
     from services.pickups import waiting_for
-    from tickets.models import Category
-    from tickets.queue import cancel, take_ticket
+    from tickets.appointments import book
+    from tickets.booking_links import link_token
+    from tickets.models import Category, Slot
+    from tickets.queue import cancel, take_ticket, today
     from web.demo import seed_pickups
 
     engine = make_engine(live_database)
@@ -159,6 +164,13 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
             session, drop_bank, "open", {"compartment": 1, "for": "deposit"}, reason="layout walk"
         )
         dropped.status = CommandStatus.DONE
+        # An appointment of teacher2 (the browser walks book for others), for its link's page.
+        slot = session.scalars(
+            select(Slot).where(Slot.day > today() + dt.timedelta(days=2)).order_by(Slot.id)
+        ).first()
+        assert slot is not None, "the demo data no longer has appointment times"
+        teacher2 = session.scalars(select(User).where(User.login == "teacher2")).one()
+        booking = book(keyed, teacher2, slot.id)
         session.flush()
         parameters: dict[str, dict[str, Any]] = {
             "admin_catalog.edit": {"code": item},
@@ -183,10 +195,13 @@ def demo_parameters(live_database: str) -> dict[str, dict[str, Any]]:
             },
             "pickups.by_link": {"token": waiting[0].token},
             "tickets.ticket": {"ticket_id": ticket.id, "kiosk": 1},
-            "tickets.console": {"number": 1},
-            "tickets.rate_page": {"number": 1},
             "feedback.rate_page": {"code": follow_up.label},
             "feedback.detail": {"follow_up_id": follow_up.id},
+            "tickets.console": {"hall_code": "XL", "number": 1},
+            "tickets.rate_page": {"hall_code": "XL", "number": 1},
+            "tickets.kiosk": {"hall_code": "XL"},
+            "tickets.display": {"hall_code": "XL"},
+            "tickets.booking": {"token": link_token(keyed, booking)},
         }
     engine.dispose()
     return parameters
@@ -294,6 +309,16 @@ def _axe_violations(page: Any) -> list[str]:
     return list(result)
 
 
+def _stop_timers(page: Any) -> None:
+    """Cancel the current page's timers: a page that reloads itself (the rating tablet waiting
+    for a visitor) would otherwise interrupt the walk's next page on a slow machine."""
+    # A page already going away raises: nothing of it can fire any more.
+    with contextlib.suppress(PlaywrightError):
+        page.evaluate(
+            "() => { for (let id = setTimeout(() => {}, 0); id > 0; id--) clearTimeout(id); }"
+        )
+
+
 def _content_for_role(page: Any, path: str) -> str | None:
     """The page's ``<main>`` as the signed-in role gets it, or None when the role may not see
     it (a refusal, or the login page). Form tokens are left out: they differ on every load."""
@@ -333,6 +358,7 @@ def test_every_page_keeps_the_layout_rules_for_every_role(
             drawn.add((endpoint, content))
             visit.console.clear()
             visit.failed.clear()
+            _stop_timers(page)
             page.goto(path, wait_until="load")
             page.evaluate("document.fonts.ready")
             where = f"{viewport} {role} {path}"

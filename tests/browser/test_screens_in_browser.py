@@ -208,7 +208,7 @@ def test_the_kiosk_shows_the_tickets_qr_and_returns_to_its_start(screen, live_da
     expect(screen.locator("[data-test=ticket-qr] img")).to_be_visible()
     number = screen.locator("[data-test=ticket-number]").inner_text()
     shot(screen, "kiosk-ticket")
-    screen.wait_for_url("**/hall/kiosk", timeout=20_000)
+    screen.wait_for_url("**/hall/NH/kiosk", timeout=20_000)
 
     from tickets.models import Status, Ticket
     from tickets.queue import cancel, today

@@ -138,14 +138,16 @@ def test_locker_banks_show_occupancy_faults_and_fault_alerts_of_the_period(sessi
 
 def queue(session, prefix: str = "A", department: str | None = "ACAD") -> Category:
     owner = factories.department(session, department).id if department else None
-    category = Category(prefix=prefix, name=f"{prefix} 队列", department_id=owner)
+    category = Category(
+        hall=factories.hall(session), prefix=prefix, name=f"{prefix} 队列", department_id=owner
+    )
     session.add(category)
     session.flush()
     return category
 
 
 def window(session, number: int) -> Window:
-    row = Window(number=number, name=f"{number} 号窗口")
+    row = Window(hall=factories.hall(session), number=number, name=f"{number} 号窗口")
     session.add(row)
     session.flush()
     return row

@@ -69,7 +69,7 @@ def test_a_checked_in_appointment_is_called_first_within_its_slot(session, hall,
     booking = appointments.book(session, person, slot_on(session, hall, 1).id)
     frozen_clock.advance(dt.timedelta(days=1) - dt.timedelta(minutes=40))  # 08:50 next day
     walk_in = queue.take_ticket(session, hall.a)
-    ticket = appointments.check_in(session, booking.code)
+    ticket = appointments.check_in(session, booking.code, hall.row)
     assert booking.status == BookingStatus.CHECKED_IN
     assert ticket.appointment
     assert queue.call_next(session, hall.one) is walk_in  # the slot has not begun
@@ -83,5 +83,5 @@ def test_a_checked_in_appointment_is_called_first_within_its_slot(session, hall,
 def test_checking_in_on_another_day_is_refused(session, hall):
     booking = appointments.book(session, factories.user(session), slot_on(session, hall, 1).id)
     with pytest.raises(DomainError) as refused:
-        appointments.check_in(session, booking.code)
+        appointments.check_in(session, booking.code, hall.row)
     assert refused.value.code == "not_today"

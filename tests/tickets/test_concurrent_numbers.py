@@ -14,7 +14,7 @@ from tests import factories
 from tests.databases import backend, fresh_database
 from tests.tickets.conftest import make_hall
 from tickets.models import Call, Category, Ticket, Window
-from tickets.queue import call_next, sign_in, take_ticket, window_by_number
+from tickets.queue import call_next, hall_by_code, sign_in, take_ticket, window_by_number
 
 pytestmark = pytest.mark.skipif(backend() != "postgresql", reason="needs PostgreSQL row locks")
 
@@ -62,7 +62,7 @@ def test_windows_calling_at_once_never_get_the_same_ticket(tmp_path, frozen_cloc
             windows = [hall.one]
             for number in range(2, KIOSKS + 1):
                 staff = factories.user(session, f"staff{number}", Role.HALL_STAFF)
-                window = Window(number=10 + number, categories=[hall.a])
+                window = Window(hall=hall.row, number=10 + number, categories=[hall.a])
                 session.add(window)
                 session.flush()
                 sign_in(session, window, staff)
@@ -78,7 +78,11 @@ def test_windows_calling_at_once_never_get_the_same_ticket(tmp_path, frozen_cloc
             try:
                 start.wait()
                 with unit_of_work(sessions) as session:
-                    called.append(call_next(session, window_by_number(session, number)).number)
+                    called.append(
+                        call_next(
+                            session, window_by_number(session, number, hall_by_code(session))
+                        ).number
+                    )
             except BaseException as error:
                 errors.append(error)
 
@@ -101,19 +105,19 @@ def test_a_board_following_calls_by_id_sees_every_call_of_two_queues_in_commit_o
         with unit_of_work(sessions) as session:
             hall = make_hall(session)
             for number, category in ((11, hall.a), (12, hall.b)):
-                window = Window(number=number, categories=[category])
+                window = Window(hall=hall.row, number=number, categories=[category])
                 session.add(window)
                 session.flush()
                 sign_in(session, window, factories.user(session, f"staff{number}", Role.HALL_STAFF))
                 take_ticket(session, category)
         # Window 11's call takes its id and stays uncommitted while window 12 calls.
         slow = sessions()
-        call_next(slow, window_by_number(slow, 11))
+        call_next(slow, window_by_number(slow, 11, hall_by_code(slow)))
         other_done = threading.Event()
 
         def other_queue() -> None:
             with unit_of_work(sessions) as session:
-                call_next(session, window_by_number(session, 12))
+                call_next(session, window_by_number(session, 12, hall_by_code(session)))
             other_done.set()
 
         thread = threading.Thread(target=other_queue)

@@ -67,15 +67,48 @@ def test_a_window_with_a_ticket_called_cannot_call_the_next(session, hall):
         queue.call_next(session, hall.one)
 
 
-def test_recalling_after_three_calls_makes_the_ticket_a_no_show(session, hall):
+def test_three_calls_spaced_by_the_recall_delay_and_no_visitor_make_a_no_show(
+    session, hall, frozen_clock
+):
     ticket = queue.take_ticket(session, hall.a)
     queue.call_next(session, hall.one)
-    queue.recall(session, hall.one)
-    queue.recall(session, hall.one)
-    assert ticket.calls == 3
-    assert ticket.status == Status.CALLED
+    for _ in range(2):
+        frozen_clock.advance(queue.RECALL_DELAY)
+        queue.recall(session, hall.one)
+    assert (ticket.calls, ticket.status) == (3, Status.CALLED)
+    frozen_clock.advance(queue.RECALL_DELAY)
     queue.recall(session, hall.one)
     assert (ticket.status, ticket.outcome) == (Status.DONE, Outcome.NO_SHOW)
+
+
+def test_recalls_within_the_recall_delay_are_refused_and_never_make_a_no_show(
+    session, hall, frozen_clock
+):
+    ticket = queue.take_ticket(session, hall.a)
+    queue.call_next(session, hall.one)
+    for _ in range(3):
+        with pytest.raises(Conflict) as refused:
+            queue.recall(session, hall.one)
+        frozen_clock.advance(dt.timedelta(milliseconds=300))
+    assert refused.value.code == "recall_too_soon"
+    assert (ticket.calls, ticket.status) == (1, Status.CALLED)
+
+
+def test_a_refused_recall_says_how_many_minutes_are_left(session, hall, frozen_clock):
+    queue.take_ticket(session, hall.a)
+    queue.call_next(session, hall.one)
+    frozen_clock.advance(dt.timedelta(minutes=3, seconds=30))
+    with pytest.raises(Conflict) as refused:
+        queue.recall(session, hall.one)
+    assert refused.value.params["minutes"] == 2
+
+
+def test_the_recall_delay_is_the_callers_to_choose(session, hall, frozen_clock):
+    ticket = queue.take_ticket(session, hall.a)
+    queue.call_next(session, hall.one)
+    frozen_clock.advance(dt.timedelta(seconds=30))
+    queue.recall(session, hall.one, delay=dt.timedelta(seconds=30))
+    assert ticket.calls == 2
 
 
 def test_finishing_a_ticket_never_started_is_refused(session, hall):

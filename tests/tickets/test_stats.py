@@ -30,7 +30,7 @@ def morning(session, hall, clock):
     queue.finish(session, hall.one)
     queue.call_next(session, hall.one)
     for _ in range(3):
-        queue.recall(session, hall.one)
+        queue.recall(session, hall.one, delay=dt.timedelta())
     queue.call_next(session, hall.one)
     queue.start(session, hall.one)
     clock.advance(4 * MIN)  # 10:00

@@ -82,9 +82,10 @@ def test_hall_staff_start_at_the_window_they_are_signed_in_at(client, session):
     from tickets.setup import add_window
 
     staff = factories.user(session, "zhou", Role.HALL_STAFF)
-    add_window(session, 3, [], "3 号窗口")
-    sign_in(session, window_by_number(session, 3), staff)
-    assert login(client, "zhou").headers["Location"] == "/hall/windows/3"
+    hall = factories.hall(session)
+    add_window(session, hall, 3, [], "3 号窗口")
+    sign_in(session, window_by_number(session, 3, hall), staff)
+    assert login(client, "zhou").headers["Location"] == "/hall/NH/windows/3"
 
 
 def test_hall_staff_at_no_window_start_at_the_hall(client, session):

@@ -106,7 +106,7 @@ def test_an_unknown_chart_or_table_is_not_found(admin):
 def test_the_hall_table_gives_local_hours(admin, session, frozen_clock):
     from tickets.models import Category, Ticket
 
-    queue = Category(prefix="A", name="教务")
+    queue = Category(hall=factories.hall(session), prefix="A", name="教务")
     session.add(queue)
     session.flush()
     start = dt.datetime(2026, 11, 16, 14, 5, tzinfo=SHANGHAI)
@@ -126,7 +126,7 @@ def test_the_hall_table_gives_local_hours(admin, session, frozen_clock):
 
     page = admin.get("/admin/dashboard/").get_data(as_text=True)
 
-    assert table_rows(page, "hall") == [["A 教务", "14:00", "1", "12.0", "—"]]
+    assert table_rows(page, "hall") == [["A NH · 教务", "14:00", "1", "12.0", "—"]]
 
 
 def test_drawing_charts_leaves_no_legacy_import_hook_behind():

@@ -95,11 +95,14 @@ def test_an_item_page_offers_a_number_and_a_booking_in_its_departments_queue(
 ):
     from tickets.models import Category
 
-    session.add(Category(prefix="B", name="教务", department_id=transcript.department_id))
+    hall = factories.hall(session)
+    session.add(
+        Category(hall=hall, prefix="B", name="教务", department_id=transcript.department_id)
+    )
     session.flush()
     page = client.get(f"/catalog/{transcript.code}").text
-    assert 'href="/hall/kiosk?category=B"' in page
-    assert 'href="/hall/appointments?category=B"' in page
+    assert 'href="/hall/NH/kiosk?category=B"' in page
+    assert f'href="/hall/appointments?item={transcript.code}"' in page
 
 
 def test_an_online_only_item_offers_no_action(client, session):
@@ -110,7 +113,10 @@ def test_an_online_only_item_offers_no_action(client, session):
 def test_the_kiosk_opened_from_the_guide_puts_that_queue_first(client, session):
     from tickets.models import Category
 
-    session.add_all([Category(prefix="A", name="财务"), Category(prefix="B", name="教务")])
+    hall = factories.hall(session)
+    session.add_all(
+        [Category(hall=hall, prefix="A", name="财务"), Category(hall=hall, prefix="B", name="教务")]
+    )
     session.flush()
     page = client.get("/hall/kiosk?category=B").text
     assert page.index('data-test="take-B"') < page.index('data-test="take-A"')

@@ -187,7 +187,7 @@ def test_a_ticket_taken_at_the_kiosk_shows_its_qr_and_returns_to_the_start(clien
     response = client.post("/hall/kiosk/take", data={"category": "A"}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert 'data-test="ticket-qr"' in page
-    assert 'data-return-to="/hall/kiosk"' in page
+    assert 'data-return-to="/hall/NH/kiosk"' in page
 
 
 def test_a_ticket_followed_on_a_phone_neither_shows_the_qr_nor_leaves(client, session, hall):

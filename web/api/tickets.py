@@ -17,7 +17,7 @@ from web.api.schemas import tickets as schema
 from web.api.typed import answer, body_of, operation, query_of, shaped
 from web.auth import current_user, public, roles_required
 from web.db import db
-from web.hall import call_json, near_ahead
+from web.hall import call_json, near_ahead, recall_delay
 from web.params import header_key, phone_regions
 from web.throttling import limit_anonymous_tickets
 
@@ -45,13 +45,14 @@ def ticket_json(session: Session, ticket: Ticket) -> schema.Ticket:
 )
 def take_ticket() -> Any:
     body = body_of(schema.TakeTicket)
-    category = queue.category_by_prefix(db(), body.category)
+    category = queue.category_by_prefix(db(), body.category, queue.hall_by_code(db(), body.hall))
     limit_anonymous_tickets()
     ticket = hall_requests.take_ticket(
         db(),
         category,
         key=header_key(),
         phone=body.phone or None,
+        card=body.card or None,
         user=current_user(),
         phone_regions=phone_regions(),
     )
@@ -72,13 +73,17 @@ def show_ticket(ticket_id: int) -> Any:
 @api.get("/hall/calls")
 @public
 @operation(
-    "Calls to windows in order, after the call `after`",
+    "Calls to windows in order, after the call `after` (of one hall when `hall` is given)",
     query=schema.CallsQuery,
     answer=schema.Calls,
+    errors=(404,),
 )
 def hall_calls() -> Any:
-    after = query_of(schema.CallsQuery).after
-    rows = db().scalars(select(Call).where(Call.id > after).order_by(Call.id).limit(MAX_CALLS))
+    asked = query_of(schema.CallsQuery)
+    query = select(Call).where(Call.id > asked.after)
+    if asked.hall:
+        query = query.where(Call.hall_id == queue.hall_by_code(db(), asked.hall).id)
+    rows = db().scalars(query.order_by(Call.id).limit(MAX_CALLS))
     return answer(shaped(schema.Calls, {"calls": [call_json(c) for c in rows]}))
 
 
@@ -101,7 +106,7 @@ def _sign_out(session: Session, window: Window) -> schema.WindowStaff:
 
 
 def _transfer(session: Session, window: Window) -> schema.Ticket:
-    category = queue.category_by_prefix(session, body_of(schema.Transfer).category)
+    category = queue.category_by_prefix(session, body_of(schema.Transfer).category, window.hall)
     return ticket_json(session, queue.transfer(session, window, category))
 
 
@@ -126,10 +131,11 @@ WINDOW_ACTIONS: dict[str, tuple[str, Any, Any, Callable[[Session, Window], Any]]
         _on_ticket(lambda s, w: queue.call_next(s, w, near_ahead())),
     ),
     "recall": (
-        "Call the window's ticket again; after 3 calls it is a no-show",
+        "Call the window's ticket again, at least the recall delay (COURIER_RECALL_DELAY) after "
+        "its last call; 3 calls that far apart and no visitor make a no-show",
         None,
         schema.Ticket,
-        _on_ticket(queue.recall),
+        _on_ticket(lambda s, w: queue.recall(s, w, recall_delay())),
     ),
     "start": (
         "The called visitor has arrived: service starts",
@@ -154,20 +160,30 @@ WINDOW_ACTIONS: dict[str, tuple[str, Any, Any, Callable[[Session, Window], Any]]
 }
 
 
-def _make_view(action: str) -> Callable[[int], Any]:
+def _make_view(action: str, *, in_hall: bool) -> Callable[..., Any]:
     summary, body, answers, act = WINDOW_ACTIONS[action]
 
-    def view(window: int) -> Any:
-        return answer(act(db(), queue.window_by_number(db(), window)))
+    def view(window: int, hall: str | None = None) -> Any:
+        here = queue.hall_by_code(db(), hall)
+        return answer(act(db(), queue.window_by_number(db(), window, here)))
 
-    view.__name__ = f"window_{action.replace('-', '_')}"
+    name = action.replace("-", "_")
+    view.__name__ = f"hall_window_{name}" if in_hall else f"window_{name}"
+    where = "" if in_hall else "; the first hall's window"
     declared = operation(
-        f"{summary} (hall staff)", body=body, answer=answers, errors=(400, 404, 409)
+        f"{summary} (hall staff{where})", body=body, answer=answers, errors=(400, 404, 409)
     )
     return roles_required(Role.HALL_STAFF)(declared(view))
 
 
 for _action in WINDOW_ACTIONS:
     api.add_url_rule(
-        f"/windows/<id:window>/{_action}", view_func=_make_view(_action), methods=["POST"]
+        f"/windows/<id:window>/{_action}",
+        view_func=_make_view(_action, in_hall=False),
+        methods=["POST"],
+    )
+    api.add_url_rule(
+        f"/halls/<code:hall>/windows/<id:window>/{_action}",
+        view_func=_make_view(_action, in_hall=True),
+        methods=["POST"],
     )

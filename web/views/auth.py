@@ -39,7 +39,7 @@ def start_page(user: User) -> str:
     if user.has_role(Role.HALL_STAFF):
         window = window_of(db(), user)
         if window is not None:
-            return url_for("tickets.console", number=window.number)
+            return url_for("tickets.console", hall_code=window.hall.code, number=window.number)
         return url_for("tickets.index")
     # Couriers (today's runs and the scan page), teachers and students (what is under way).
     return url_for("home.mine")

@@ -54,7 +54,7 @@ def detail(code: str) -> str:
         queue = db().scalar(
             select(Category)
             .where(Category.department_id == item.department_id, Category.active)
-            .order_by(Category.prefix)
+            .order_by(Category.hall_id, Category.prefix)
             .limit(1)
         )
     return render_template("catalog/detail.html", item=item, queue=queue)
