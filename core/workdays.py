@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import enum
 import io
+import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -51,6 +52,28 @@ class HolidayYear(Base):
     year: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+class CalendarRevision(Base):
+    """One row whose token changes with every change to the special days: processes that keep
+    work calendars (the route planner) reuse them while the token they loaded them under is
+    current."""
+
+    __tablename__ = "calendar_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+def calendar_changed(session: Session) -> None:
+    """Record a change to the special days; random, so a rolled-back change is never trusted."""
+    row = session.get(CalendarRevision, 1)
+    token = uuid.uuid4().hex
+    if row is None:
+        session.add(CalendarRevision(id=1, token=token))
+    else:
+        row.token = token
+    session.flush()
 
 
 @dataclass(frozen=True)
@@ -206,6 +229,7 @@ def import_schedule(session: Session, rows: list[ScheduleRow], source: str) -> l
         SpecialDay(day=row.day, kind=row.kind, name=row.name, name_en=row.name_en) for row in rows
     )
     session.flush()
+    calendar_changed(session)
     return years
 
 
@@ -224,6 +248,7 @@ def set_special_day(
     if session.get(HolidayYear, day.year) is None:
         session.add(HolidayYear(year=day.year, source="edited"))
     session.flush()
+    calendar_changed(session)
 
 
 def known_years(session: Session) -> list[HolidayYear]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
@@ -13,23 +14,29 @@ from sqlalchemy.orm import Session
 
 from catalog.models import Location, LocationKind
 from core.clock import SHANGHAI
-from core.workdays import WorkCalendar
-from routes.csa import Connection
+from core.workdays import CalendarRevision, WorkCalendar
+from routes.csa import Day, Profile
 from routes.models import (
     DayType,
     DropBoxEmptying,
+    Line,
     Season,
     ServicePeriod,
     Stop,
+    StopTime,
     TimetableRevision,
     Trip,
 )
 
 #: Where the snapshot is cached in ``Session.info``; :func:`changed` drops it.
 CACHE_KEY = "routes.timetable"
-#: The process's last snapshot and the revision token it was loaded under.
-_shared: dict[str, tuple[str, Timetable]] = {}
 DAY = 1440
+#: Days a target's profile covers: most envelopes arrive the same day or the next.
+PROFILE_DAYS = 2
+#: Plans to one campus from one day before its profile is built: a one-off query scans.
+PROFILE_AFTER = 3
+#: Profiles a snapshot keeps (each holds about one entry per connection of its days).
+PROFILES_KEPT = 48
 
 
 @dataclass(frozen=True)
@@ -66,52 +73,77 @@ class Round:
 
 @dataclass
 class Timetable:
-    """Everything planning needs, loaded once per session and reused."""
+    """Everything planning needs, loaded once and shared by the sessions of a process while
+    the timetable's revision is unchanged (see :class:`SnapshotCache`).
+
+    Stops are also numbered densely (``stop_ids``, ``index``) and each service day's
+    connections kept as a :class:`~routes.csa.Day` on that numbering, so that a query scans
+    plain integers.
+    """
 
     stops: dict[int, StopInfo]
     trips: list[TripPattern]
     periods: list[tuple[dt.date, dt.date, Season]]
     rounds: list[Round]
-    _days: dict[tuple[dt.date, bool], list[tuple[int, int, int, int, int]]] = field(
-        default_factory=dict
-    )
+    _days: dict[tuple[dt.date, bool], Day] = field(default_factory=dict)
+    _profiles: dict[tuple[int, dt.date, tuple[bool, ...]], Profile] = field(default_factory=dict)
+    _asked: Counter[tuple[int, dt.date, tuple[bool, ...]]] = field(default_factory=Counter)
+    _campus_stops: dict[int, list[StopInfo]] = field(default_factory=dict)
+    _sorting: dict[int, int] = field(default_factory=dict)
     calendars: dict[tuple[dt.date, int], WorkCalendar] = field(default_factory=dict)
+    stop_ids: list[int] = field(default_factory=list)
+    index: dict[int, int] = field(default_factory=dict)
+    transfer_list: list[int] = field(default_factory=list)
+    #: Per dense stop, its campus's group number; per campus, its group and its stops' ids.
+    stop_group: list[int] = field(default_factory=list)
+    groups: dict[int, tuple[int, frozenset[int]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.index or not self.stops:
+            return
+        self.stop_ids = sorted(self.stops)
+        self.index = {stop: n for n, stop in enumerate(self.stop_ids)}
+        self.transfer_list = [self.stops[stop].transfer for stop in self.stop_ids]
+        campuses = sorted({s.campus_id for s in self.stops.values()})
+        self.groups = {
+            campus: (n, frozenset(s.id for s in self.stops.values() if s.campus_id == campus))
+            for n, campus in enumerate(campuses)
+        }
+        self.stop_group = [self.groups[self.stops[stop].campus_id][0] for stop in self.stop_ids]
 
     @classmethod
-    def of(cls, session: Session) -> Timetable:
-        """The session's snapshot: the process's shared one while the timetable's revision
-        token is unchanged (work calendars stay per session: holidays change on their own)."""
+    def of(cls, session: Session, cache: SnapshotCache | None = None) -> Timetable:
+        """The session's snapshot: the process's shared one (work calendars included) while
+        the revision tokens of the timetable and of the special days are unchanged."""
         cached = session.info.get(CACHE_KEY)
         if cached is None:
-            token = revision(session)
-            shared = _shared.get("timetable")
-            if token and shared is not None and shared[0] == token:
-                cached = replace(shared[1], calendars={})
-            else:
-                cached = cls.load(session)
-                if token:
-                    _shared["timetable"] = (token, cached)
+            cached = (cache or snapshots).current(session)
             session.info[CACHE_KEY] = cached
         return cached  # type: ignore[no-any-return]
 
     @classmethod
     def load(cls, session: Session) -> Timetable:
+        """Read the whole timetable from the database."""
         stops = {
             s.id: StopInfo(
                 s.id, s.location.code, s.location_id, s.campus_id, s.is_hub, s.transfer_minutes
             )
             for s in session.scalars(select(Stop))
         }
+        calls: dict[int, list[tuple[int, int, int]]] = {}
+        for trip_id, stop_id, arrive, depart in session.execute(
+            select(
+                StopTime.trip_id, StopTime.stop_id, StopTime.arrive_minute, StopTime.depart_minute
+            ).order_by(StopTime.trip_id, StopTime.seq)
+        ):
+            calls.setdefault(trip_id, []).append((stop_id, arrive, depart))
         trips = [
-            TripPattern(
-                t.id,
-                t.code,
-                t.line.code,
-                t.days,
-                t.season,
-                tuple((st.stop_id, st.arrive_minute, st.depart_minute) for st in t.stop_times),
+            TripPattern(id_, code, line, days, season, tuple(calls.get(id_, ())))
+            for id_, code, line, days, season in session.execute(
+                select(Trip.id, Trip.code, Line.code, Trip.days, Trip.season)
+                .join(Line, Trip.line_id == Line.id)
+                .order_by(Trip.id)
             )
-            for t in session.scalars(select(Trip).order_by(Trip.id))
         ]
         periods = [
             (p.starts_on, p.ends_on, p.season) for p in session.scalars(select(ServicePeriod))
@@ -141,16 +173,23 @@ class Timetable:
         return Season.TERM
 
     def stops_of(self, campus_id: int) -> list[StopInfo]:
-        return [s for s in self.stops.values() if s.campus_id == campus_id]
+        found = self._campus_stops.get(campus_id)
+        if found is None:
+            found = [s for s in self.stops.values() if s.campus_id == campus_id]
+            self._campus_stops[campus_id] = found
+        return found
 
     def hub_of(self, campus_id: int) -> StopInfo | None:
         """The campus's hub (else any stop there): where envelopes are sorted."""
-        stops = sorted(self.stops_of(campus_id), key=lambda s: (not s.is_hub, s.code))
-        return stops[0] if stops else None
+        stops = self.stops_of(campus_id)
+        return min(stops, key=lambda s: (not s.is_hub, s.code)) if stops else None
 
     def sorting_minutes(self, campus_id: int) -> int:
-        hub = self.hub_of(campus_id)
-        return hub.transfer if hub else 0
+        found = self._sorting.get(campus_id)
+        if found is None:
+            hub = self.hub_of(campus_id)
+            found = self._sorting[campus_id] = hub.transfer if hub else 0
+        return found
 
     def transfers(self) -> dict[int, int]:
         return {s.id: s.transfer for s in self.stops.values()}
@@ -160,24 +199,103 @@ class Timetable:
         season = self.season(day)
         return [t for t in self.trips if runs(t.days, workday) and t.season in (Season.ALL, season)]
 
-    def connections(self, day: dt.date, calendar: WorkCalendar, offset: int) -> list[Connection]:
-        """The day's connections, sorted, with times ``offset`` minutes on; a trip's key is
-        unique per service day."""
+    def day(self, day: dt.date, calendar: WorkCalendar) -> Day:
+        """The day's connections on the dense numbering (trips: their index in ``trips``),
+        built on first use and kept with the snapshot."""
         key = (day, calendar.is_workday(day))
-        rows = self._days.get(key)
-        if rows is None:
-            rows = []
-            for trip in self.trips_on(day, calendar):
-                for (a, _, dep), (b, arr, _) in pairwise(trip.calls):
-                    rows.append((dep, arr, a, b, trip.id))
-            rows.sort()
-            self._days[key] = rows
-        base = offset
-        day_key = offset // DAY
-        return [
-            Connection(a, b, base + dep, base + arr, day_key * 10_000_000 + trip)
-            for dep, arr, a, b, trip in rows
-        ]
+        found = self._days.get(key)
+        if found is None:
+            running = {id(t) for t in self.trips_on(day, calendar)}
+            index = self.index
+            rows = [
+                (dep, arr, index[a], index[b], number)
+                for number, trip in enumerate(self.trips)
+                if id(trip) in running
+                for (a, _, dep), (b, arr, _) in pairwise(trip.calls)
+            ]
+            found = self._days[key] = Day(rows, len(self.trips))
+        return found
+
+    def profile(self, campus_id: int, first: dt.date, calendar: WorkCalendar) -> Profile | None:
+        """Earliest arrivals at ``campus_id`` from everywhere over :data:`PROFILE_DAYS` days
+        from ``first``, once it was asked for :data:`PROFILE_AFTER` times (None before)."""
+        days = [first + dt.timedelta(days=n) for n in range(PROFILE_DAYS)]
+        key = (campus_id, first, tuple(calendar.is_workday(day) for day in days))
+        found = self._profiles.get(key)
+        if found is not None:
+            return found
+        self._asked[key] += 1
+        if self._asked[key] < PROFILE_AFTER:
+            return None
+        targets = [self.index[s.id] for s in self.stops_of(campus_id)]
+        found = Profile(
+            len(self.stop_ids),
+            targets,
+            self.transfer_list,
+            [(self.day(day, calendar), n * DAY) for n, day in enumerate(days)],
+            self.stop_group,
+        )
+        if len(self._profiles) >= PROFILES_KEPT:
+            del self._profiles[next(iter(self._profiles))]
+        self._profiles[key] = found
+        return found
+
+
+class SnapshotCache:
+    """A process's timetable snapshot, with the work calendars planned on, and the revision
+    tokens of the timetable and of the special days it was loaded under.
+
+    Every new session reads both tokens (one query of two one-row tables) and reuses the
+    snapshot while they match; a change in any process (:func:`changed`,
+    :func:`core.workdays.calendar_changed`) gives a new token, so the next session anywhere
+    loads the timetable again (or only its calendars). ``loads`` counts the timetable loads.
+    """
+
+    def __init__(self) -> None:
+        self._tokens: tuple[str | None, str | None] = (None, None)
+        self._snapshot: Timetable | None = None
+        self.loads = 0
+
+    def current(self, session: Session) -> Timetable:
+        """The snapshot for ``session``: the shared one when its tokens are current, else a
+        fresh load (kept for the next session when the timetable's token exists)."""
+        tokens = revisions(session)
+        snapshot = self._snapshot
+        if tokens[0] is not None and snapshot is not None and tokens[0] == self._tokens[0]:
+            if tokens[1] is None or tokens[1] != self._tokens[1]:
+                snapshot = replace(snapshot, calendars={})
+        else:
+            self.loads += 1
+            snapshot = Timetable.load(session)
+            if tokens[0] is None:
+                return snapshot
+        if tokens[1] is None:
+            # Without a calendar token the calendars cannot be trusted past this session.
+            return replace(snapshot, calendars={})
+        self._tokens, self._snapshot = tokens, snapshot
+        return snapshot
+
+
+#: The process's cache, used by every session unless given another.
+snapshots = SnapshotCache()
+
+
+def revisions(session: Session) -> tuple[str | None, str | None]:
+    """The current revision tokens of the timetable and of the special days."""
+    # Through the connection: no ORM machinery for a read made by every request that plans.
+    row = (
+        session.connection()
+        .execute(
+            select(TimetableRevision.token, CalendarRevision.token)
+            .select_from(TimetableRevision)
+            .outerjoin(CalendarRevision, CalendarRevision.id == 1)
+            .where(TimetableRevision.id == 1)
+        )
+        .first()
+    )
+    if row is None:
+        return None, None
+    return row[0], row[1]
 
 
 def revision(session: Session) -> str | None:
@@ -206,11 +324,6 @@ def runs(days: DayType, workday: bool) -> bool:
     if days is DayType.DAILY:
         return True
     return workday if days is DayType.WORKDAY else not workday
-
-
-def trip_of_key(key: int) -> int:
-    """The trip id in a connection's per-day trip key."""
-    return key % 10_000_000
 
 
 def local_midnight(day: dt.date) -> dt.datetime:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from core.clock import SHANGHAI
 from core.workdays import WorkCalendar
 from routes.csa import INFINITY, Scan
-from routes.network import DAY, Timetable, local_midnight, runs, trip_of_key
+from routes.network import DAY, PROFILE_DAYS, Timetable, local_midnight, runs
 
 #: How far ahead a route counts as "reachable" at submission.
 HORIZON_DAYS = 7
@@ -50,8 +50,8 @@ class Planner:
         self.timetable = timetable or Timetable.of(session)
 
     def calendar(self, first: dt.date, days: int) -> WorkCalendar:
-        """The work calendar from ``first`` for ``days`` days, kept with the session's
-        timetable so that the hops of one batch load it once."""
+        """The work calendar from ``first`` for ``days`` days, kept with the process's
+        timetable snapshot while the special days are unchanged."""
         key = (first, days)
         calendars = self.timetable.calendars
         if key not in calendars:
@@ -69,34 +69,52 @@ class Planner:
         """The earliest route from ``sources`` (stop → ready time) to any stop of ``campus_id``,
         plus the sorting time at that campus's hub; None if nothing gets there in time."""
         tt = self.timetable
-        targets = frozenset(s.id for s in tt.stops_of(campus_id))
-        if not sources or not targets:
+        index = tt.index
+        if not sources or not tt.stops_of(campus_id):
             return None
         first_day = min(sources.values()).astimezone(SHANGHAI).date()
         base = local_midnight(first_day)
-        to_minutes = {stop: _minutes(at, base) for stop, at in sources.items()}
-        scan = Scan(to_minutes, targets, tt.transfers())
+        # Sources mostly share one ready time: convert each distinct time once.
+        minutes = {at: _minutes(at, base) for at in set(sources.values())}
+        to_minutes = {index[stop]: minutes[at] for stop, at in sources.items()}
         calendar = self.calendar(first_day, horizon_days)
-        for index in range(horizon_days):
-            day = first_day + dt.timedelta(days=index)
-            if scan.best <= index * DAY:
-                break
-            if scan.feed(tt.connections(day, calendar, index * DAY)):
-                break
-        if scan.best >= INFINITY:
-            return None
+        profile = (
+            tt.profile(campus_id, first_day, calendar) if horizon_days >= PROFILE_DAYS else None
+        )
+        best, journey = INFINITY, []
+        if profile is not None:
+            # The usual question: from every stop of a campus, ready at once.
+            first = next(iter(sources))
+            group, stops = tt.groups[tt.stops[first].campus_id]
+            if len(minutes) == 1 and sources.keys() == stops:
+                best, journey = profile.plan_group(group, minutes[sources[first]])
+            else:
+                best, journey = profile.plan(to_minutes)
+        # Nothing of the days after the profile's arrives before they begin.
+        if best > PROFILE_DAYS * DAY:
+            targets = [index[s.id] for s in tt.stops_of(campus_id)]
+            scan = Scan(len(tt.stop_ids), to_minutes, targets, tt.transfer_list)
+            for number in range(horizon_days):
+                if scan.best <= number * DAY:
+                    break
+                day = first_day + dt.timedelta(days=number)
+                if scan.feed(tt.day(day, calendar), number * DAY):
+                    break
+            if scan.best >= INFINITY:
+                return None
+            best, journey = scan.best, scan.journey()
         rides = [
             PlannedRide(
-                trip_id=trip_of_key(ride.trip),
-                service_date=first_day + dt.timedelta(days=ride.board.dep // DAY),
-                board_stop=ride.board.dep_stop,
-                alight_stop=ride.alight.arr_stop,
+                trip_id=tt.trips[ride.trip].id,
+                service_date=first_day + dt.timedelta(days=ride.day),
+                board_stop=tt.stop_ids[ride.board.dep_stop],
+                alight_stop=tt.stop_ids[ride.alight.arr_stop],
                 departs_at=_at(base, ride.board.dep),
                 arrives_at=_at(base, ride.alight.arr),
             )
-            for ride in scan.journey()
+            for ride in journey
         ]
-        arrives = _at(base, scan.best)
+        arrives = _at(base, best)
         return Route(rides, arrives, arrives + dt.timedelta(minutes=tt.sorting_minutes(campus_id)))
 
     def emptied(

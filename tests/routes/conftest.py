@@ -30,8 +30,7 @@ def local(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=clock.SHANGHAI)
 
 
-@pytest.fixture
-def network(session):
+def build_network(session):
     """NH, XL and DJ with a stop each (hubs: 15 minutes to sort), a drop box on NH emptied at
     07:10, 10:10 and 13:40 on working days and 08:40 on days off, and :data:`TIMETABLE`."""
     for code in ("NH", "XL", "DJ"):
@@ -54,6 +53,12 @@ def network(session):
         ],
     )
     return stops
+
+
+@pytest.fixture
+def network(session):
+    """The network of :func:`build_network`, in the test's transaction."""
+    return build_network(session)
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 import datetime as dt
 
+from routes.network import PROFILE_AFTER
+from routes.planner import Planner
 from routes.plans import history, plan_of, replan
 from tests import factories
 from tests.routes.conftest import local
@@ -96,3 +98,14 @@ def test_the_eta_is_stored_in_utc_and_read_back_equal(session, network, at):
         replan(session, consignment)
     session.expire_all()
     assert plan_of(session, consignment.id).eta.utcoffset() == dt.timedelta(0)
+
+
+def test_plans_answered_from_a_campus_profile_ride_as_the_first_scan_did(session, network):
+    planner = Planner(session)
+    sources = {network["NH-STOP"].id: local(2026, 11, 17, 9, 30)}
+    dj = network["DJ-STOP"].campus_id
+    routes = [planner.route(sources, dj) for _ in range(PROFILE_AFTER + 1)]
+    assert [ride.trip_id for ride in routes[0].rides] == [
+        t.id for code in ("NX-1030", "XD-1230") for t in planner.timetable.trips if t.code == code
+    ]
+    assert routes[1:] == routes[:-1]
