@@ -7,6 +7,7 @@ client connects to the first that answers and, when its connection is lost, to t
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -124,3 +125,15 @@ def connect(
         except OSError:
             if index == len(address.servers) - 1:
                 raise
+
+
+def reachable(address: BrokerAddress, timeout: float = 2.0) -> bool:
+    """Whether some node of ``address`` accepts a TCP connection: a probe for health checks that
+    leaves no MQTT session behind."""
+    for host, port in address.servers:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                return True
+        except OSError:
+            continue
+    return False
