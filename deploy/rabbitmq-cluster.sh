@@ -65,6 +65,8 @@ environment() {
   export RABBITMQ_LOG_BASE="$folder/log"
   export RABBITMQ_PID_FILE="$folder/rabbitmq.pid"
   export ERL_EPMD_ADDRESS=127.0.0.1
+  # A command-line tool that cannot reach its node would leave its dump in the current folder.
+  export ERL_CRASH_DUMP="$folder/log/erl_crash.dump"
   # One scheduler and no busy-waiting: three nodes share a small machine with everything else.
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+S 1:1 +sbwt none +sbwtdcpu none +sbwtdio none -kernel inet_dist_use_interface {127,0,0,1}"
 }
