@@ -3,6 +3,7 @@ the bridge commits to, and the bridge."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -216,6 +217,15 @@ class RabbitMQCluster:
         self.run("kill-node", str(node))
         self.down.add(node)
 
+    def shut_down(self) -> None:
+        """Stop every node; one that does not stop in time is killed, so none outlives the run."""
+        try:
+            self.run("stop", timeout=300)
+        except (RuntimeError, subprocess.TimeoutExpired):
+            for node in (1, 2, 3):
+                with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+                    self.run("kill-node", str(node), timeout=60)
+
     def revive(self) -> None:
         """Start again every node a test killed, so that the next test gets three."""
         for node in sorted(self.down):
@@ -235,7 +245,7 @@ def rabbitmq_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rabbi
         cluster.run("start", timeout=600)
         yield cluster
     finally:
-        cluster.run("stop", timeout=120)
+        cluster.shut_down()
 
 
 @pytest.fixture
