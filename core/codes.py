@@ -3,17 +3,21 @@
 ``8KQ2M9XR7H2PQ`` is eight characters of id and five of tag. Crockford's alphabet has no I, L, O
 or U, ignores case and reads ``O`` as ``0`` and ``I``/``L`` as ``1``, so a code typed from a label
 survives the usual slips; a typo or a forged code fails the tag check before anything is looked
-up. Refusals are counted so administrators can see someone guessing.
+up. Refusals are counted so administrators can see someone guessing, over every worker process
+of a host when ``PROMETHEUS_MULTIPROC_DIR`` names a folder (see :class:`_Counter`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
-import threading
 from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.multiprocess import MultiProcessCollector
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -30,17 +34,35 @@ class ForgedCode(ValueError):
 
 
 class _Counter:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.value = 0
+    """A count every worker process of the host adds to.
+
+    A plain number would live in one gunicorn worker, and each request would see the count of
+    whichever worker it reached. With ``PROMETHEUS_MULTIPROC_DIR`` set before the process starts
+    (``deploy/gunicorn.conf.py`` does), prometheus_client keeps each process's count in a
+    memory-mapped file of that folder and :attr:`value` adds them up, those of workers that
+    have since exited too; without it the count is the process's own.
+    """
+
+    def __init__(self, name: str, documentation: str) -> None:
+        self._registry = CollectorRegistry()
+        self._name = name
+        self._counter = Counter(name, documentation, registry=self._registry)
 
     def increment(self) -> None:
-        with self._lock:
-            self.value += 1
+        self._counter.inc()
+
+    @property
+    def value(self) -> int:
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        registry = self._registry
+        if folder:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=folder)
+        return int(registry.get_sample_value(f"{self._name}_total") or 0)
 
 
-#: Codes refused by :func:`verify` since the process started.
-forged_codes = _Counter()
+#: Codes refused by :func:`verify` since the service started.
+forged_codes = _Counter("courier_forged_codes", "Tracking codes refused as forged or mistyped")
 
 
 def _tag(key: str, ident: str) -> str:

@@ -51,6 +51,7 @@ ROLES = ("anonymous", "admin", "teacher", "student", "courier", "clerk", "hall")
 NOT_SCREENS = {
     "static": "static files: the pages walked load them, and a failed load fails the walk",
     "home.healthz": "plain-text health probe for the process supervisor",
+    "home.readyz": "JSON readiness probe for the load balancer",
     "admin_catalog.export": "a YAML or CSV download",
     "tickets_admin.stats_csv": "a CSV download",
     "network.export": "a CSV download",

@@ -1,8 +1,14 @@
-"""A private Mosquitto on a free port, a real database the bridge commits to, and the bridge."""
+"""Private brokers (a Mosquitto on a free port, a three-node RabbitMQ cluster), a real database
+the bridge commits to, and the bridge."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import random
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -133,3 +139,117 @@ def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
             return value
         time.sleep(0.05)
     raise AssertionError(f"not reached in {timeout}s; last value {value!r}")
+
+
+SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "rabbitmq-cluster.sh"
+
+
+def rabbitmq_installed() -> bool:
+    return bool(
+        Path("/usr/lib/rabbitmq/bin/rabbitmq-server").exists() or shutil.which("rabbitmq-server")
+    )
+
+
+def _free_block(size: int) -> int:
+    """The first port of ``size`` consecutive free loopback ports, below the ephemeral range and
+    clear of the ports a system RabbitMQ and its command-line tools use (25672, 35672-35682)."""
+    for base in random.sample(range(20000, 30000, 40), 250):
+        if base <= 25672 < base + size:
+            continue
+        ports = range(base, base + size)
+        try:
+            for port in ports:
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free block of loopback ports")
+
+
+class RabbitMQCluster:
+    """Three RabbitMQ nodes started by ``deploy/rabbitmq-cluster.sh`` in a folder of their own."""
+
+    def __init__(self, folder: Path) -> None:
+        self.env = {
+            **os.environ,
+            "RABBITMQ_CLUSTER_DIR": str(folder),
+            "RABBITMQ_CLUSTER_NAME": f"courier-test-{os.getpid()}",
+            "RABBITMQ_CLUSTER_PORT": str(_free_block(24)),
+            "RABBITMQ_CLUSTER_MANAGEMENT": "0",
+        }
+        self.port = int(self.env["RABBITMQ_CLUSTER_PORT"])
+        self.down: set[int] = set()
+
+    def run(self, *args: str, timeout: float = 300) -> str:
+        done = subprocess.run(
+            [str(SCRIPT), *args], env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+        if done.returncode:
+            raise RuntimeError(f"rabbitmq-cluster.sh {' '.join(args)}: {done.stderr[-2000:]}")
+        return done.stdout.strip()
+
+    def mqtt_port(self, node: int) -> int:
+        return self.port + 10 * (node - 1) + 1
+
+    def address(self, *nodes: int) -> BrokerAddress:
+        """MQTT 3.1.1 through the nodes named, tried in that order."""
+        hosts = ",".join(f"127.0.0.1:{self.mqtt_port(node)}" for node in nodes)
+        return parse_url(f"mqtt://{hosts}?version=3.1.1")
+
+    def node_name(self, node: int) -> str:
+        return self.run("node", str(node))
+
+    def leader_of(self, queue: str, *, asking: int) -> int:
+        """Which node leads the quorum queue ``queue`` (node ``asking`` answers)."""
+        names = {self.node_name(node): node for node in (1, 2, 3)}
+        env = {**self.env, "HOME": self.env["RABBITMQ_CLUSTER_DIR"]}
+        binary = "/usr/lib/rabbitmq/bin/rabbitmqctl"
+        listed = subprocess.run(
+            [binary if Path(binary).exists() else "rabbitmqctl", "-q", "-n",
+             self.node_name(asking), "list_queues", "name", "leader", "--formatter", "json"],
+            env=env, capture_output=True, text=True, timeout=120, check=True,
+        ).stdout  # fmt: skip
+        leaders = {row["name"]: row["leader"] for row in json.loads(listed)}
+        return names[leaders[queue]]
+
+    def kill(self, node: int) -> None:
+        self.run("kill-node", str(node))
+        self.down.add(node)
+
+    def shut_down(self) -> None:
+        """Stop every node; one that does not stop in time is killed, so none outlives the run."""
+        try:
+            self.run("stop", timeout=300)
+        except (RuntimeError, subprocess.TimeoutExpired):
+            for node in (1, 2, 3):
+                with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+                    self.run("kill-node", str(node), timeout=60)
+
+    def revive(self) -> None:
+        """Start again every node a test killed, so that the next test gets three."""
+        for node in sorted(self.down):
+            self.run("start-node", str(node))
+        self.down.clear()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitMQCluster]:
+    """Started once for the tests that need it (a minute or two on a busy machine)."""
+    if not rabbitmq_installed():
+        if os.environ.get("COURIER_REQUIRE_RABBITMQ") == "1":
+            pytest.fail("rabbitmq-server is required (COURIER_REQUIRE_RABBITMQ=1) but missing")
+        pytest.skip("rabbitmq-server is not installed")
+    cluster = RabbitMQCluster(tmp_path_factory.mktemp("rabbitmq"))
+    try:
+        cluster.run("start", timeout=600)
+        yield cluster
+    finally:
+        cluster.shut_down()
+
+
+@pytest.fixture
+def rabbitmq(rabbitmq_cluster: RabbitMQCluster) -> RabbitMQCluster:
+    """The shared cluster with all three nodes running."""
+    rabbitmq_cluster.revive()
+    return rabbitmq_cluster

@@ -123,6 +123,7 @@ ACCESS: dict[str, str | frozenset[Role] | set[Role]] = {
     "courier_app.service_worker": PUBLIC,
     "courier_app.web_manifest": PUBLIC,
     "home.healthz": PUBLIC,
+    "home.readyz": PUBLIC,
     "home.index": PUBLIC,
     "home.mine": ANY_USER,
     "home.set_language": PUBLIC,

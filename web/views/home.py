@@ -1,4 +1,4 @@
-"""The start page, the language switch and the health check."""
+"""The start page, the language switch and the health checks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    current_app,
     jsonify,
     redirect,
     render_template,
@@ -22,6 +23,7 @@ from core.config import LANGUAGES
 from core.users import Role
 from courier.consignments import consignments_of
 from courier.states import State
+from services.health import readiness
 from services.pickups import waiting_for
 from tickets.queue import window_of
 from web.auth import current_user, login_required, public
@@ -100,3 +102,13 @@ def set_language(code: str) -> Any:
 def healthz() -> Any:
     db().execute(text("SELECT 1"))
     return jsonify(status="ok")
+
+
+@home.get("/readyz")
+@public
+def readyz() -> Any:
+    """200 when the database answers and the MQTT broker accepts connections, else 503: a load
+    balancer sends no requests to a worker that could only fail them."""
+    checks = readiness(db(), current_app.config["COURIER_SETTINGS"].mqtt_url)
+    ready = False not in checks.values()
+    return jsonify(status="ready" if ready else "unavailable", **checks), 200 if ready else 503
