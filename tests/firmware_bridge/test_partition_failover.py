@@ -224,3 +224,26 @@ def open_doors(read) -> dict[str, set[int]]:
         if state == CompartmentState.OPEN:
             doors[controller].add(number)
     return doors
+
+
+def test_a_second_process_takes_its_share_and_a_stopped_ones_partitions_pass_to_it(
+    mosquitto, sessions, database, read
+):
+    from firmware_bridge.failover import PartitionHost
+    from firmware_bridge.partition import partitions_of
+
+    partitions = partitions_of((("DJ",), ("NH",)))
+    first, second = (
+        PartitionHost(mosquitto.address, sessions, LABEL_KEY, partitions, database, poll=0.2)
+        for _ in range(2)
+    )
+    first.start()
+    try:
+        eventually(lambda: len(first.serving) == 2)
+        second.start()
+        eventually(lambda: (len(first.serving), len(second.serving)) == (1, 1))
+        first.stop()
+        eventually(lambda: len(second.serving) == 2)
+    finally:
+        first.stop()
+        second.stop()
