@@ -10,9 +10,9 @@ processes then stop; the next round's resume the partitions' sessions. At the en
 controller's seqs are checked: stored exactly once, applied.
 
 Run: ``COURIER_BENCH_DATABASE_URL=postgresql+psycopg://…/empty_db python -m bench.bridges``
-(``--quick``: one round of fewer events; ``--events N``: each controller's events a round); the last line is JSON with ``events_per_s`` per
-bridge count, ``ratio_2`` and ``ratio_4`` (medians of each round's ratios), ``lost`` and
-``duplicated``.
+(``--quick``: one round of fewer events; ``--events N``: each controller's events a round);
+the last line is JSON with ``events_per_s`` per bridge count, ``ratio_2`` and ``ratio_4``
+(medians of each round's ratios), ``lost`` and ``duplicated``.
 """
 
 from __future__ import annotations
