@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -133,6 +134,8 @@ class Settings:
     follow_up_days: int = 5
     #: Seconds a window waits before calling a ticket again (a no-show takes calls this far apart).
     recall_delay: int = 300
+    #: The MQTT bridges' partitions: each a set of campus codes; empty: one partition of all.
+    bridge_partitions: tuple[tuple[str, ...], ...] = ()
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     wecom: WeComSettings = field(default_factory=WeComSettings)
@@ -151,6 +154,27 @@ def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise RuntimeError(f"{name} must be one of {', '.join(allowed)}")
     return value
+
+
+_CAMPUS_CODE = re.compile(r"[A-Za-z0-9-]+")
+
+
+def parse_partitions(text: str) -> tuple[tuple[str, ...], ...]:
+    """``"DJ,NH;XL;ZS"``: partitions separated by ``;``, a partition's campus codes by ``,``.
+    A campus may be in one partition only; an empty text is one partition of every campus."""
+    partitions = tuple(
+        tuple(code.strip() for code in part.split(",") if code.strip())
+        for part in text.split(";")
+        if part.strip()
+    )
+    codes = [code for part in partitions for code in part]
+    bad = [code for code in codes if not _CAMPUS_CODE.fullmatch(code)]
+    if bad:
+        raise RuntimeError(f"COURIER_BRIDGE_PARTITIONS: {bad[0]!r} is no campus code")
+    twice = sorted({code for code in codes if codes.count(code) > 1})
+    if twice:
+        raise RuntimeError(f"COURIER_BRIDGE_PARTITIONS: {', '.join(twice)} in two partitions")
+    return partitions
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -203,6 +227,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         password_link_hours=max(1, int(env.get("COURIER_PASSWORD_LINK_HOURS", "48"))),
         follow_up_days=max(1, int(env.get("COURIER_FOLLOW_UP_DAYS", "5"))),
         recall_delay=max(0, int(env.get("COURIER_RECALL_DELAY", "300"))),
+        bridge_partitions=parse_partitions(env.get("COURIER_BRIDGE_PARTITIONS", "")),
         notices=NoticeSettings(
             max_tries=max(1, int(env.get("COURIER_NOTIFY_MAX_TRIES", notices.max_tries))),
             timeout=float(env.get("COURIER_NOTIFY_TIMEOUT", notices.timeout)),

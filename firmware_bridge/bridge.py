@@ -18,7 +18,7 @@ import queue as stdlib_queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 from sqlalchemy.exc import DBAPIError
@@ -27,16 +27,16 @@ from sqlalchemy.orm import Session
 from core.db import for_writing, unit_of_work
 from firmware_bridge import commands
 from firmware_bridge.connection import BrokerAddress, connect, new_client
+from firmware_bridge.in_flight import IN_FLIGHT, InFlight
 from firmware_bridge.ingest import (
     Outbound,
     dead_letter_unstorable,
     handle_batch,
     mark_silent_controllers,
 )
+from firmware_bridge.partition import EVERY_CAMPUS, Partition
 
 log = logging.getLogger(__name__)
-SUBSCRIPTIONS = ("evt", "status", "hb", "state", "cmd/ack")
-SHARE_GROUP = "courier-bridge"
 #: How long a batch waits for one more message before it commits (see Bridge._drain).
 LINGER = 0.002
 #: A message as the worker gets it: topic, payload, packet id, QoS.
@@ -52,15 +52,18 @@ class Bridge:
         sessions: Callable[[], Session],
         label_key: str,
         *,
-        client_id: str = "courier-bridge",
+        partition: Partition = EVERY_CAMPUS,
+        client_id: str | None = None,
         batch_size: int = 500,
-        shared: bool = False,
     ) -> None:
+        """Serves the controllers of ``partition``'s campuses, connected as ``client_id``
+        (by default the partition's own, whose persistent session it resumes)."""
         self.address = address
         self.sessions = sessions
         self.label_key = label_key
+        self.partition = partition
         self.batch_size = batch_size
-        self.shared = shared and address.v5
+        self.in_flight = InFlight()
         # paho's network thread shares the GIL with the worker: handing a message over costs it
         # one tuple and a C-level put. Plain tuples of str, bytes and int also keep the garbage
         # collector out of the queue; paho's message objects (a lock, properties) would be
@@ -70,7 +73,7 @@ class Bridge:
         #: Set once the broker confirmed the subscriptions: messages flow from then on.
         self.subscribed = threading.Event()
         self.stored = 0
-        self.client = new_client(address, client_id, persistent=True)
+        self.client = new_client(address, client_id or partition.client_id, persistent=True)
         self.client.manual_ack_set(True)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
@@ -85,12 +88,18 @@ class Bridge:
         if reason.is_failure:
             log.error("bridge: broker refused the connection: %s", reason)
             return
-        prefix = f"$share/{SHARE_GROUP}/" if self.shared else ""
-        client.subscribe([(f"{prefix}cc/v1/+/+/{channel}", 1) for channel in SUBSCRIPTIONS])
-        log.info("bridge: connected to %s:%s", self.address.host, self.address.port)
+        client.subscribe([(topic, 1) for topic in self.partition.topics()])
+        log.info(
+            "bridge: partition %s connected to %s:%s",
+            self.partition.name,
+            self.address.host,
+            self.address.port,
+        )
 
     def _on_message(self, _client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put((message.topic, message.payload, message.mid, message.qos))
+        topic = message.topic
+        self.in_flight.arrived(topic)
+        self.inbox.put((topic, message.payload, message.mid, message.qos))
 
     def start(self) -> None:
         connect(self.client, self.address, persistent=True)
@@ -115,9 +124,11 @@ class Bridge:
 
     def _batch(self) -> list[Received]:
         try:
-            return [self.inbox.get(timeout=0.5)]
+            message = self.inbox.get(timeout=0.5)
         except stdlib_queue.Empty:
             return []
+        self.in_flight.taken(message[0])
+        return [message]
 
     def _drain(self, batch: list[Received]) -> Iterator[tuple[str, bytes]]:
         """The batch's messages, then whatever arrives while they are handled, until the batch
@@ -134,9 +145,11 @@ class Bridge:
                 # Lingering a moment for the next message saves a commit per few messages; it
                 # is no timer: a full batch commits at once, and a quiet one LINGER after its
                 # last message, so the broker's in-flight window never stalls.
-                batch.append(self.inbox.get(timeout=LINGER))
+                message = self.inbox.get(timeout=LINGER)
             except stdlib_queue.Empty:
                 return
+            self.in_flight.taken(message[0])
+            batch.append(message)
 
     def _work(self) -> None:
         while not self.stopping.is_set():
@@ -183,6 +196,7 @@ class Bridge:
     def _store(self, batch: list[Received]) -> list[Outbound]:
         with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
             for_writing(session)
+            session.info[IN_FLIGHT] = self.in_flight
             return handle_batch(session, self._drain(batch), self.label_key)
 
     def _store_alone(self, message: Received) -> list[Outbound]:
@@ -220,9 +234,10 @@ class Bridge:
             try:
                 with unit_of_work(self.sessions) as session:  # type: ignore[arg-type]
                     for_writing(session)
-                    due = commands.due(session)
+                    campuses = self.partition.campuses
+                    due = commands.due(session, campuses=campuses)
                     if time.monotonic() - last_presence_check > 10:
-                        mark_silent_controllers(session)
+                        mark_silent_controllers(session, campuses=campuses)
                         last_presence_check = time.monotonic()
                 self._publish(due)
             except Exception:
@@ -255,7 +270,12 @@ def _controllers(batch: list[Received]) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def run_forever(bridge: Bridge) -> None:
+class Runnable(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+def run_forever(bridge: Runnable) -> None:
     """Run until SIGTERM or SIGINT, then finish the batch in hand and leave."""
     import signal
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -19,7 +20,7 @@ from core.users import User
 from firmware_bridge.models import Command, CommandStatus
 from firmware_bridge.outbound import COMMAND_TTL, Outbound, topic_text
 from lockers.alerts import raise_alert
-from lockers.compartments import bank_by_controller
+from lockers.compartments import bank_by_controller, controllers_on
 from lockers.models import AlertKind, LockerBank
 
 #: The namespace of command ids derived from their cause.
@@ -81,23 +82,24 @@ def payload(command: Command) -> dict[str, Any]:
     }
 
 
-def due(session: Session, now: dt.datetime | None = None) -> list[Outbound]:
+def due(
+    session: Session, now: dt.datetime | None = None, campuses: Sequence[str] = ()
+) -> list[Outbound]:
     """Mark what is to be (re)sent now and return it; expire and give up on the rest.
+    ``campuses``: only the commands to controllers on these campuses (a bridge's partition);
+    empty: every command.
 
     The caller commits before publishing: a crash between the two loses a try, never a command.
     """
     now = now or clock.now()
     outbound = []
+    query = select(Command).where(
+        or_(Command.status == CommandStatus.PENDING, Command.status == CommandStatus.SENT)
+    )
+    if campuses:
+        query = query.where(Command.controller.in_(controllers_on(campuses)))
     open_commands = session.scalars(
-        select(Command)
-        .where(
-            or_(
-                Command.status == CommandStatus.PENDING,
-                Command.status == CommandStatus.SENT,
-            )
-        )
-        .order_by(Command.id)
-        .with_for_update(skip_locked=True)
+        query.order_by(Command.id).with_for_update(skip_locked=True)
     ).all()
     for command in open_commands:
         if command.expires_at <= now:

@@ -30,13 +30,15 @@ from lockers.models import LockerBank
 @dataclass
 class Pending:
     """What a transaction still owes once its messages are handled: the in-order events' rows,
-    how far they moved each controller's sequence, the banks whose ``last_seen`` they move and
-    the controllers whose ``evt/ack`` is due."""
+    how far they moved each controller's sequence, the banks whose ``last_seen`` they move, the
+    controllers whose ``evt/ack`` is due and the heartbeats' claims."""
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     upto: dict[str, tuple[ControllerSequence, int]] = field(default_factory=dict)
     seen: dict[str, LockerBank] = field(default_factory=dict)
     acks: dict[str, tuple[LockerBank, ControllerSequence]] = field(default_factory=dict)
+    #: The highest ``seq`` each controller's heartbeats in the batch claimed, compared at its end.
+    claims: dict[str, tuple[LockerBank, int]] = field(default_factory=dict)
 
 
 PENDING = "firmware_bridge_pending"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from firmware_bridge import contract, snapshot
 from firmware_bridge.apply import apply_event, numbered
 from firmware_bridge.contract import ContractError
 from firmware_bridge.fast_path import PENDING, finish, hold, pending_of, write_pending_rows
+from firmware_bridge.in_flight import IN_FLIGHT, InFlight
 from firmware_bridge.models import (
     Command,
     CommandStatus,
@@ -45,6 +46,7 @@ from firmware_bridge.sequence import (
     replay_if_due,
 )
 from lockers.alerts import raise_alert
+from lockers.compartments import controllers_on
 from lockers.models import AlertKind, LockerBank, Presence
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ def handle_batch(
             if handled.note:
                 log.debug("%s: %s", topic, handled.note)
             outbound += handled.outbound
+        outbound += _settle_claims(session, received_at, label_key)
         outbound += finish(session, received_at)
     finally:
         session.info.pop(PENDING, None)
@@ -91,7 +94,8 @@ def handle(
     received_at = received_at or clock.now()
     try:
         handled = _handle(session, topic, payload, label_key, received_at)
-        return Handled(handled.outbound + finish(session, received_at), handled.note)
+        claims = _settle_claims(session, received_at, label_key)
+        return Handled(handled.outbound + claims + finish(session, received_at), handled.note)
     finally:
         session.info.pop(PENDING, None)
 
@@ -334,12 +338,36 @@ def _heartbeat(
     bank.boot = beat.boot
     bank.last_seen = received_at
     bank.presence = Presence.ONLINE
-    sequence = current_sequence(session, bank.controller)
-    if beat.seq > sequence.highest:
+    # Compared at the end of the batch (_settle_claims): events after it in the batch count.
+    claims = pending_of(session).claims
+    claimed = claims.get(bank.controller, (bank, 0))[1]
+    claims[bank.controller] = (bank, max(claimed, beat.seq))
+    return Handled(note="heartbeat")
+
+
+def _settle_claims(session: Session, received_at: dt.datetime, label_key: str) -> list[Outbound]:
+    """Compare the batch's heartbeats with what is stored: a ``seq`` beyond it tells of events
+    never seen, unless they are on their way (see :mod:`firmware_bridge.in_flight`); a replay
+    is asked for while a gap is open."""
+    pending = session.info.get(PENDING)
+    if pending is None or not pending.claims:
+        return []
+    in_flight: InFlight | None = session.info.get(IN_FLIGHT)
+    outbound: list[Outbound] = []
+    for controller, (bank, claimed) in pending.claims.items():
+        sequence = current_sequence(session, controller)
+        if in_flight is not None:
+            if in_flight.queued(controller):
+                continue
+            due = in_flight.due_claim(controller, claimed, received_at)
+            if due is None:
+                continue
+            claimed = due
         # Events we never saw: the heartbeat tells how far the controller got.
-        sequence.highest = beat.seq
-    replay = replay_if_due(session, bank, sequence, received_at, label_key)
-    return Handled(replay, note="heartbeat")
+        sequence.highest = max(sequence.highest, claimed)
+        outbound += replay_if_due(session, bank, sequence, received_at, label_key)
+    pending.claims.clear()
+    return outbound
 
 
 def _command_ack(
@@ -357,15 +385,19 @@ def _command_ack(
     return Handled(note=f"command {ack.status}")
 
 
-def mark_silent_controllers(session: Session, now: dt.datetime | None = None) -> list[str]:
-    """Controllers online but silent for three heartbeats are lost; returns their ids."""
+def mark_silent_controllers(
+    session: Session, now: dt.datetime | None = None, campuses: Sequence[str] = ()
+) -> list[str]:
+    """Controllers online but silent for three heartbeats are lost; returns their ids.
+    ``campuses``: only the controllers on these campuses (a bridge's partition); empty: all."""
     now = now or clock.now()
-    silent = session.scalars(
-        select(LockerBank).where(
-            LockerBank.presence == Presence.ONLINE,
-            LockerBank.last_seen < now - HEARTBEAT * MISSED_HEARTBEATS,
-        )
-    ).all()
+    query = select(LockerBank).where(
+        LockerBank.presence == Presence.ONLINE,
+        LockerBank.last_seen < now - HEARTBEAT * MISSED_HEARTBEATS,
+    )
+    if campuses:
+        query = query.where(LockerBank.controller.in_(controllers_on(campuses)))
+    silent = session.scalars(query).all()
     for bank in silent:
         bank.presence = Presence.LOST
         raise_alert(

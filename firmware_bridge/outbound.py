@@ -31,14 +31,15 @@ def evt_ack(bank: LockerBank, sequence: ControllerSequence) -> Outbound:
     return Outbound(topic_text(bank, "evt/ack"), {"upto_seq": sequence.contiguous})
 
 
-def replay_command(bank: LockerBank, from_seq: int) -> Outbound:
+def replay_command(bank: LockerBank, from_seq: int, to_seq: int) -> Outbound:
+    """Ask the controller to resend the events ``from_seq`` to ``to_seq`` (both included)."""
     now = clock.now()
     return Outbound(
         topic_text(bank, "cmd"),
         {
             "cmd_id": f"replay-{uuid.uuid4()}",
             "op": "replay",
-            "args": {"from_seq": from_seq},
+            "args": {"from_seq": from_seq, "to_seq": to_seq},
             "issued_at": now.isoformat(),
             "expires_at": (now + COMMAND_TTL).isoformat(),
         },

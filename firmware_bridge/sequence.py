@@ -20,6 +20,8 @@ from lockers.models import AlertKind, LockerBank
 REPLAY_EVERY = dt.timedelta(seconds=10)
 GIVE_UP_AFTER_REPLAYS = 3
 GIVE_UP_AFTER = dt.timedelta(minutes=10)
+#: Missing ranges asked for in one round (one ``replay`` each); the rest in the next round.
+REPLAY_RANGES = 8
 
 
 def current_sequence(session: Session, controller: str) -> ControllerSequence:
@@ -96,7 +98,11 @@ def replay_if_due(
         return []
     sequence.replay_requested_at = received_at
     sequence.replays += 1
-    return [replay_command(bank, sequence.contiguous + 1)]
+    # Only what is missing: a controller asked from the gap on would resend every event it still
+    # holds unacknowledged, the ones stored above the gap too.
+    stored = sorted(_stored_after(session, bank.controller, sequence))
+    missing = missing_ranges(sequence.contiguous, stored, sequence.highest)
+    return [replay_command(bank, first, last) for first, last in missing[:REPLAY_RANGES]]
 
 
 def _stored_after(session: Session, controller: str, sequence: ControllerSequence) -> set[int]:
@@ -152,16 +158,25 @@ def _give_up(
     _apply_stored(session, bank, sequence, label_key)
 
 
-def lost_ranges(contiguous: int, stored: list[int], highest: int, shown: int = 4) -> str:
-    """``"5..9, 12"``: the seqs after ``contiguous`` up to ``highest`` missing from the sorted
-    ``stored``; at most ``shown`` ranges, then how many more."""
-    ranges: list[str] = []
+def missing_ranges(contiguous: int, stored: list[int], highest: int) -> list[tuple[int, int]]:
+    """``[(5, 9), (12, 12)]``: the seqs after ``contiguous`` up to ``highest`` missing from the
+    sorted ``stored``, as inclusive ranges in order."""
+    ranges: list[tuple[int, int]] = []
     start = contiguous + 1
     for seq in [*stored, highest + 1]:
         if seq > start:
-            end = seq - 1
-            ranges.append(f"{start}" if start == end else f"{start}..{end}")
+            ranges.append((start, seq - 1))
         start = max(start, seq + 1)
+    return ranges
+
+
+def lost_ranges(contiguous: int, stored: list[int], highest: int, shown: int = 4) -> str:
+    """``"5..9, 12"``: the seqs after ``contiguous`` up to ``highest`` missing from the sorted
+    ``stored``; at most ``shown`` ranges, then how many more."""
+    ranges = [
+        f"{first}" if first == last else f"{first}..{last}"
+        for first, last in missing_ranges(contiguous, stored, highest)
+    ]
     more = len(ranges) - shown
     return ", ".join(ranges[:shown]) + (f" and {more} more ranges" if more > 0 else "")
 

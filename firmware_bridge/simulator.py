@@ -350,7 +350,9 @@ class SimulatedController:
         self._answer(cmd_id, "received")
         if op == "replay":
             from_seq = int(args.get("from_seq", 0))
-            again = self.pending(from_seq)
+            # Without ``to_seq`` (contract 1.1 servers): everything from ``from_seq`` on.
+            to_seq = int(args.get("to_seq") or self.seq)
+            again = [event for event in self.pending(from_seq) if event["seq"] <= to_seq]
             for payload in again:
                 self.client.publish(self.topic("evt"), json.dumps(payload), qos=1)
             if again:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from catalog.models import Location
+from catalog.models import Campus, Location
 from core import clock
 from core.errors import N_, Conflict, DomainError, NotFound
 from core.events import publish
@@ -56,6 +57,15 @@ def add_bank(
 
 def bank_by_controller(session: Session, controller: str) -> LockerBank | None:
     return session.scalar(select(LockerBank).where(LockerBank.controller == controller))
+
+
+def controllers_on(campuses: Iterable[str]) -> Select[tuple[str]]:
+    """The controller ids of the banks on these campuses (campus codes), as a subquery."""
+    return (
+        select(LockerBank.controller)
+        .join(Campus, Campus.id == LockerBank.campus_id)
+        .where(Campus.code.in_(list(campuses)))
+    )
 
 
 def compartment(session: Session, bank: LockerBank, number: int) -> Compartment:

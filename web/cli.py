@@ -14,7 +14,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.models import Location
+from catalog.models import Campus, Location
 from core.codes import controller_key
 from core.config import Settings, load_settings
 from core.db import unit_of_work
@@ -344,19 +344,39 @@ def _broker(settings: Settings) -> str:
 
 
 @main.command()
-@click.option("--shared", is_flag=True, help="share the load with other bridges (MQTT v5)")
-def bridge(shared: bool) -> None:
-    """Run the MQTT bridge between locker controllers and the database."""
-    from firmware_bridge.bridge import Bridge, run_forever
+def bridge() -> None:
+    """Run the MQTT bridge between locker controllers and the database: on PostgreSQL for the
+    partitions (COURIER_BRIDGE_PARTITIONS) whose lock it can take, standing by for the rest."""
+    from firmware_bridge.bridge import run_forever
     from firmware_bridge.connection import parse_url
+    from firmware_bridge.failover import PartitionHost
+    from firmware_bridge.partition import partitions_of
 
     services = _services()
     settings = services.settings
     address = parse_url(_broker(settings))
+    partitions = partitions_of(settings.bridge_partitions)
+    covered = {campus for partition in partitions for campus in partition.campuses}
+    if covered:
+        with _transaction() as session:
+            left = sorted(set(session.scalars(select(Campus.code))) - covered)
+        if left:
+            click.echo(f"bridge: no partition serves the campuses {', '.join(left)}", err=True)
+    locking = settings.database_url.startswith("postgresql")
     click.echo(
-        f"bridge: {address.host}:{address.port}, database {_safe_url(settings.database_url)}"
+        f"bridge: {address.host}:{address.port}, database {_safe_url(settings.database_url)}, "
+        f"partitions {', '.join(p.name for p in partitions)}"
+        + ("" if locking else " (SQLite: this process serves them all)")
     )
-    run_forever(Bridge(address, services.sessions, settings.label_key, shared=shared))
+    run_forever(
+        PartitionHost(
+            address,
+            services.sessions,
+            settings.label_key,
+            partitions,
+            settings.database_url if locking else None,
+        )
+    )
 
 
 @main.command()

@@ -134,3 +134,22 @@ def test_no_provider_is_configured_by_default(tmp_path):
     settings = load(tmp_path)
     assert not settings.twilio.configured
     assert not settings.wecom.configured
+
+
+def test_bridge_partitions_are_sets_of_campuses_separated_by_semicolons(tmp_path):
+    settings = load(tmp_path, COURIER_BRIDGE_PARTITIONS="DJ,NH; XL ;ZS")
+    assert settings.bridge_partitions == (("DJ", "NH"), ("XL",), ("ZS",))
+
+
+def test_without_bridge_partitions_there_is_one_partition_of_every_campus(tmp_path):
+    assert load(tmp_path).bridge_partitions == ()
+
+
+def test_a_campus_in_two_bridge_partitions_is_refused(tmp_path):
+    with pytest.raises(RuntimeError, match="NH in two partitions"):
+        load(tmp_path, COURIER_BRIDGE_PARTITIONS="DJ,NH;NH")
+
+
+def test_a_bridge_partition_naming_no_campus_code_is_refused(tmp_path):
+    with pytest.raises(RuntimeError, match="no campus code"):
+        load(tmp_path, COURIER_BRIDGE_PARTITIONS="DJ;N+H")
