@@ -117,7 +117,8 @@ def may_record(user: User, consignment: Consignment, kind: Kind) -> bool:
     without moving the owner. :func:`courier.agents.reassign` does both, with a reason. Nor a
     handover to a colleague: :func:`services.pickups.let_colleague_collect` sends them a code.
     """
-    if kind in (Kind.REASSIGNED, Kind.HANDED_TO_COLLEAGUE):
+    if kind in (Kind.REASSIGNED, Kind.HANDED_TO_COLLEAGUE) or kind not in KIND_ROLES:
+        # Kinds without roles (``created``) are written by the domain itself, never sent.
         return False
     if user.has_role(Role.ADMIN):
         return True

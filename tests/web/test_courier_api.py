@@ -157,6 +157,12 @@ def test_an_out_of_order_event_is_a_409_with_the_reason(client, teacher, clerk):
     assert response.get_json()["error"]["code"] == "out_of_order"
 
 
+def test_recording_a_creation_by_hand_is_forbidden_to_everyone(client, session, teacher):
+    code = submit(client, teacher).get_json()["tracking_code"]
+    admin = bearer(client, session, "root", Role.ADMIN)
+    assert event(client, admin, code, "created").status_code == 403
+
+
 def test_only_the_submitter_cancels_before_collection(client, session, teacher, courier):
     code = submit(client, teacher).get_json()["tracking_code"]
     other = bearer(client, session, "chen", Role.TEACHER)
