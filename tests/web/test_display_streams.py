@@ -11,6 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from core.config import Settings
+from core.db import make_engine, make_session_factory, unit_of_work
+from services.bootstrap import build_bus
+from tests import factories
 from tests.databases import fresh_database
 from web.display_feed import StreamGate
 
@@ -34,6 +37,9 @@ def _app_with_gate(settings, connection, **limits):
     from tests.conftest import _session_on
     from web.app import create_app
 
+    with _session_on(connection) as session:
+        factories.hall(session)
+        session.commit()
     return create_app(
         dataclasses.replace(settings, **limits),
         sessions=lambda: _session_on(connection),
@@ -70,6 +76,15 @@ def test_a_reconnect_loop_from_one_address_is_throttled(settings, connection):
     assert set(statuses[:-1]) == {200}
 
 
+def _with_a_hall(url: str) -> str:
+    """``url``, its database holding the hall whose board the streams show."""
+    engine = make_engine(url)
+    with unit_of_work(make_session_factory(engine, build_bus())) as session:
+        factories.hall(session)
+    engine.dispose()
+    return url
+
+
 @dataclasses.dataclass
 class Served:
     address: str
@@ -86,7 +101,11 @@ def served(tmp_path) -> Iterator[Served]:
 
     with fresh_database(tmp_path) as url:
         settings = Settings(
-            database_url=url, mqtt_url=None, secret_key="s", label_key="l", code_key="c"
+            database_url=_with_a_hall(url),
+            mqtt_url=None,
+            secret_key="s",
+            label_key="l",
+            code_key="c",
         )
         app = create_app(settings, TICKETS_STREAM_SECONDS=60, TICKETS_KEEPALIVE_SECONDS=0.2)
         server = create_server(app, host="127.0.0.1", port=0, **serving_options(settings))
@@ -162,7 +181,7 @@ def behind_a_proxy(tmp_path) -> Iterator[str]:
 
     with fresh_database(tmp_path) as url:
         settings = Settings(
-            database_url=url,
+            database_url=_with_a_hall(url),
             mqtt_url=None,
             secret_key="s",
             label_key="l",
