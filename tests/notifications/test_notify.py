@@ -104,6 +104,9 @@ def test_a_long_materials_list_is_shortened_in_the_sms_but_whole_on_wechat(sessi
     assert all(item in whole for item in items)
 
 
+LISTS_AND_LINKS = {"materials_missing", "appointment_booked", "appointment_reminder"}
+
+
 def test_every_template_fits_in_the_sms_limit_in_both_languages():
     params = {
         **READY,
@@ -121,10 +124,15 @@ def test_every_template_fits_in_the_sms_limit_in_both_languages():
         "label": "CC2612010042",
         "url": "https://courier.example.edu.cn/follow-ups/1042",
         "decision": "rejected",
+        "item": "中文成绩单开具",
+        "hall": "南湖校区师生综合服务中心",
+        "place": "南湖校区图书馆一楼东侧",
+        "link": "https://courier.example.edu.cn/hall/booking/1042-0123456789abcdef0123",
     }
     for template in TEMPLATES:
-        # The materials request carries its supplement link: it may take the third segment.
-        most = MAX_SEGMENTS if template == "materials_missing" else 2
+        # The materials request and the appointment notices carry a list of materials and a
+        # link: they may take the third segment.
+        most = MAX_SEGMENTS if template in LISTS_AND_LINKS else 2
         for language in ("zh_CN", "en"):
             assert segments(render(template, language, params, sms=True)) <= most, template
 
