@@ -126,8 +126,6 @@ def test_every_template_fits_in_the_sms_limit_in_both_languages():
         "decision": "rejected",
         "item": "中文成绩单开具",
         "hall": "南湖校区师生综合服务中心",
-        "place": "南湖校区图书馆一楼东侧",
-        "link": "https://courier.example.edu.cn/hall/booking/1042-0123456789abcdef0123",
     }
     for template in TEMPLATES:
         # The materials request and the appointment notices carry a list of materials and a
