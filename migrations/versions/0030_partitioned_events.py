@@ -109,9 +109,15 @@ def _partition_device_events() -> None:
             f"CREATE TABLE device_events_p{remainder:02d} PARTITION OF device_events "
             f"FOR VALUES WITH (MODULUS {DEVICE_PARTITIONS}, REMAINDER {remainder})"
         )
+    _move_device_events("id, controller")
+
+
+def _move_device_events(primary_key: str) -> None:
+    """Copy the set-aside device events into the new table, which then gets its keys (the
+    primary key on ``primary_key``) and index, and drop the old one."""
     op.execute("INSERT INTO device_events OVERRIDING SYSTEM VALUE SELECT * FROM device_events_old")
     op.execute(
-        "ALTER TABLE device_events ADD CONSTRAINT pk_device_events PRIMARY KEY (id, controller)"
+        f"ALTER TABLE device_events ADD CONSTRAINT pk_device_events PRIMARY KEY ({primary_key})"
     )
     op.execute(
         "ALTER TABLE device_events ADD CONSTRAINT uq_device_events_controller_generation_seq "
@@ -254,15 +260,7 @@ def _flatten_device_events() -> None:
     )
     op.execute("CREATE TABLE device_events (LIKE device_events_old INCLUDING DEFAULTS)")
     _serial_id("device_events")
-    op.execute("INSERT INTO device_events SELECT * FROM device_events_old")
-    op.execute("ALTER TABLE device_events ADD CONSTRAINT pk_device_events PRIMARY KEY (id)")
-    op.execute(
-        "ALTER TABLE device_events ADD CONSTRAINT uq_device_events_controller_generation_seq "
-        "UNIQUE (controller, generation, seq)"
-    )
-    op.execute("CREATE INDEX ix_device_events_received_at ON device_events (received_at)")
-    op.execute("DROP TABLE device_events_old")
-    _restart_ids("device_events")
+    _move_device_events("id")
 
 
 def _serial_id(table: str) -> None:

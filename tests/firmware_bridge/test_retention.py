@@ -85,13 +85,21 @@ def test_dead_letters_older_than_their_age_are_deleted_unless_an_open_gap_counts
     assert sorted(session.scalars(select(DeadLetter.seq))) == [2, 6]
 
 
-def test_a_run_deletes_one_batch_at_most(session):
+def test_a_run_deletes_one_batch_oldest_first(session):
     for seq in range(1, 6):
-        stored(session, "C1", seq, OLD)
+        stored(session, "C1", seq, OLD + dt.timedelta(minutes=seq))
     stored(session, "C1", 6, RECENT)
     session.info[RETENTION_KEY] = RetentionSettings(batch=2)
     assert forget(session)["device_events"] == 2
     assert seqs_left(session) == [3, 4, 5, 6]
+
+
+def test_events_received_together_go_together(session):
+    for seq in range(1, 4):
+        stored(session, "C1", seq, OLD)
+    stored(session, "C1", 4, RECENT)
+    session.info[RETENTION_KEY] = RetentionSettings(batch=2)
+    assert forget(session)["device_events"] == 3
 
 
 def test_the_scheduler_runs_retention_every_minute(connection):
