@@ -81,6 +81,13 @@ def test_one_controllers_events_share_one_partition(session):
     assert partition_of(session, "device_events", second.id) == where
 
 
+def test_a_controllers_seq_stored_twice_is_refused(session):
+    device_event(session, "C1", 1)
+    refused = pytest.raises(IntegrityError, match="controller_generation_seq")
+    with refused, session.begin_nested():
+        device_event(session, "C1", 1)
+
+
 def test_a_custody_event_lands_in_the_partition_of_its_month(session):
     with clock.frozen(LATER):
         add_months(session)
