@@ -32,7 +32,7 @@ Run: ``python -m bench.partitions`` (1 M events each), ``--quick`` (100,000), ``
 database at the end. The fill lifts the tables' keys, foreign keys and indexes and builds them
 again once the rows are in (the baseline's too), and writes custody's key table in one statement.
 On this machine (2 cores shared with other work) 1 M events each took 4 minutes and 0.96 GB (both
-variants), 10 M took about 35 minutes; 100 M each would take about 100 GB and five to six hours,
+variants), 10 M took 43 minutes and 9.6 GB; 100 M each would take about 100 GB and seven hours,
 beyond this machine's disk (see README's benchmark table for the figures).
 """
 
