@@ -44,7 +44,7 @@ NOW = dt.datetime(2026, 11, 17, 9, 30, tzinfo=clock.SHANGHAI).astimezone(dt.UTC)
 #: Before any due time: the catch-up run's window starts here.
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 INTERVAL_S = 60.0
-(JOB,) = JOBS
+JOB = next(job for job in JOBS if job.id == "courier.sla_scan")
 
 Alerts = set[tuple[int, str]]
 

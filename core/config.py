@@ -64,6 +64,19 @@ class NoticeSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long the bridge's logs are kept (``firmware_bridge.retention``)."""
+
+    #: Days an applied device event is kept; unapplied ones and the newest of each controller's
+    #: sequence stay whatever their age.
+    device_event_days: int = 90
+    #: Days a dead letter is kept; one a controller's open gap still counts stays.
+    dead_letter_days: int = 180
+    #: Rows of each table one run deletes at most, so that a run is one short transaction.
+    batch: int = 10_000
+
+
+@dataclass(frozen=True)
 class TwilioSettings:
     """Twilio SMS; without all of sid, token and sender, SMS go to the console sender."""
 
@@ -137,6 +150,7 @@ class Settings:
     #: The MQTT bridges' partitions: each a set of campus codes; empty: one partition of all.
     bridge_partitions: tuple[tuple[str, ...], ...] = ()
     notices: NoticeSettings = field(default_factory=NoticeSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     wecom: WeComSettings = field(default_factory=WeComSettings)
 
@@ -198,6 +212,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         "COURIER_LOG_LEVEL", env.get("COURIER_LOG_LEVEL", "INFO").upper(), LOG_LEVELS
     )
     notices = NoticeSettings()
+    retention = RetentionSettings()
     var_dir = Path(env.get("COURIER_VAR_DIR") or "var")
     return Settings(
         database_url=env.get("COURIER_DATABASE_URL")
@@ -232,6 +247,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             max_tries=max(1, int(env.get("COURIER_NOTIFY_MAX_TRIES", notices.max_tries))),
             timeout=float(env.get("COURIER_NOTIFY_TIMEOUT", notices.timeout)),
             lease=float(env.get("COURIER_NOTIFY_LEASE", notices.lease)),
+        ),
+        retention=RetentionSettings(
+            device_event_days=max(
+                1, int(env.get("COURIER_DEVICE_EVENT_DAYS", retention.device_event_days))
+            ),
+            dead_letter_days=max(
+                1, int(env.get("COURIER_DEAD_LETTER_DAYS", retention.dead_letter_days))
+            ),
+            batch=max(1, int(env.get("COURIER_RETENTION_BATCH", retention.batch))),
         ),
         twilio=TwilioSettings(
             account_sid=env.get("COURIER_TWILIO_ACCOUNT_SID", ""),

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from catalog.models import Campus, Department, Location, ServiceItem
 from core import clock
-from core.db import Base, value_enum
+from core.db import BIG_ID, Base, value_enum
 from core.users import User
 from courier.states import Kind, Leg, State
 
@@ -148,7 +148,11 @@ class Consignment(Base):
 
 
 class CustodyEvent(Base):
-    """One hop in the chain of custody. Rows are only ever added (see the guards below)."""
+    """One hop in the chain of custody. Rows are only ever added (see the guards below).
+
+    On PostgreSQL the table is partitioned by month of ``device_at`` (migration 0029): the
+    primary key there is ``(id, device_at)``, ``id`` is filled by the database alone and the
+    table ``custody_event_keys`` keeps ids and idempotency keys unique over all months."""
 
     __tablename__ = "custody_events"
     __table_args__ = (
@@ -157,7 +161,7 @@ class CustodyEvent(Base):
         Index("ix_custody_events_kind_device_at", "kind", "device_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     consignment_id: Mapped[int] = mapped_column(ForeignKey("consignments.id"))
     kind: Mapped[Kind] = mapped_column(value_enum(Kind, 24))
     device_at: Mapped[dt.datetime]

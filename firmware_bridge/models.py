@@ -6,20 +6,27 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
-from core.db import Base, value_enum
+from core.db import BIG_ID, Base, value_enum
 
 
 class DeviceEvent(Base):
-    """One event a controller sent, stored once by (controller, generation, seq)."""
+    """One event a controller sent, stored once by (controller, generation, seq).
+
+    On PostgreSQL the table is partitioned by a hash of ``controller`` (migration 0029): the
+    primary key there is ``(id, controller)`` and ``id`` is filled by the database alone."""
 
     __tablename__ = "device_events"
-    __table_args__ = (UniqueConstraint("controller", "generation", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("controller", "generation", "seq"),
+        # Retention (firmware_bridge.retention) deletes the oldest applied events first.
+        Index("ix_device_events_received_at", "received_at"),
+    )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     controller: Mapped[str] = mapped_column(String(32))
     #: The controller's sequence it belongs to (see :class:`ControllerSequence`).
     generation: Mapped[int] = mapped_column(default=1, server_default="1")
@@ -48,7 +55,7 @@ class DeadLetter(Base):
     #: The generation of the controller's sequence its ``seq`` counted in.
     generation: Mapped[int] = mapped_column(default=1, server_default="1")
     seq: Mapped[int | None] = mapped_column(BigInteger)
-    received_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    received_at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
 
 
 class ControllerSequence(Base):

@@ -6,7 +6,7 @@ from alembic import context
 
 from core.config import load_settings
 from core.db import make_engine
-from migrations.metadata import target_metadata
+from migrations.metadata import include_object, target_metadata
 
 config = context.config
 
@@ -38,6 +38,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

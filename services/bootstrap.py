@@ -10,13 +10,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from core.codes import CODE_KEY
-from core.config import Settings
+from core.config import RetentionSettings, Settings
 from core.db import make_engine, make_session_factory
 from core.events import EventBus, attach
 from courier import agents
 from courier.events import HopRecorded, MaterialsRequested, ResultAtDesk, SlaAlerted
 from feedback.events import FollowUpOpened, FollowUpOverdue, FollowUpRectified, FollowUpReviewed
 from feedback.follow_ups import DAYS_KEY, DEFAULT_DAYS
+from firmware_bridge.retention import RETENTION_KEY
 from lockers.events import (
     AlertRaised,
     BusBoxReported,
@@ -73,14 +74,19 @@ def build_bus() -> EventBus:
 
 
 def with_code_key(
-    session: Session, code_key: str, public_url: str = "", follow_up_days: int = DEFAULT_DAYS
+    session: Session,
+    code_key: str,
+    public_url: str = "",
+    follow_up_days: int = DEFAULT_DAYS,
+    retention: RetentionSettings | None = None,
 ) -> Session:
     """Give ``session`` the server's pickup-code key (never stored in the database), the
-    site's public address, which the links in notices start with, and the working days a poor
-    rating's follow-up is given."""
+    site's public address, which the links in notices start with, the working days a poor
+    rating's follow-up is given and how long the bridge's logs are kept."""
     session.info[CODE_KEY] = code_key
     session.info[PUBLIC_URL] = public_url
     session.info[DAYS_KEY] = follow_up_days
+    session.info[RETENTION_KEY] = retention or RetentionSettings()
     return session
 
 
@@ -88,10 +94,17 @@ class LazySessions:
     """Builds the engine on the first session, so that bootstrapping stays side-effect free."""
 
     def __init__(
-        self, url: str, bus: EventBus, code_key: str, public_url: str, follow_up_days: int
+        self,
+        url: str,
+        bus: EventBus,
+        code_key: str,
+        public_url: str,
+        follow_up_days: int,
+        retention: RetentionSettings,
     ) -> None:
         self.url = url
         self._follow_up_days = follow_up_days
+        self._retention = retention
         self._bus = bus
         self._code_key = code_key
         self._public_url = public_url
@@ -106,7 +119,11 @@ class LazySessions:
                     self._engine = make_engine(self.url)
                     self._factory = make_session_factory(self._engine, self._bus)
         return with_code_key(
-            self._factory(), self._code_key, self._public_url, self._follow_up_days
+            self._factory(),
+            self._code_key,
+            self._public_url,
+            self._follow_up_days,
+            self._retention,
         )
 
     def dispose(self) -> None:
@@ -144,12 +161,17 @@ def bootstrap(settings: Settings, sessions: SessionFactory | None = None) -> Ser
             settings.code_key,
             settings.base_url,
             settings.follow_up_days,
+            settings.retention,
         )
         return Services(settings, bus, lazy)
 
     def opened() -> Session:
         return with_code_key(
-            attach(sessions(), bus), settings.code_key, settings.base_url, settings.follow_up_days
+            attach(sessions(), bus),
+            settings.code_key,
+            settings.base_url,
+            settings.follow_up_days,
+            settings.retention,
         )
 
     return Services(settings, bus, opened)

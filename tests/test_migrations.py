@@ -8,14 +8,16 @@ from sqlalchemy.orm import Session
 
 import migrations
 from core.db import make_engine
-from migrations.metadata import target_metadata
+from migrations.metadata import include_object, target_metadata
 from tests import factories
 from tests.databases import fresh_database
 
 
 def test_the_migrated_schema_matches_the_models(engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
         assert compare_metadata(context, target_metadata) == []
 
 

@@ -25,11 +25,20 @@ def all_jobs() -> list[Job]:
     """The jobs every package declares."""
     from courier.jobs import JOBS as courier_jobs
     from feedback.jobs import JOBS as feedback_jobs
+    from firmware_bridge.jobs import JOBS as bridge_jobs
     from lockers.jobs import JOBS as locker_jobs
     from routes.jobs import JOBS as route_jobs
     from tickets.jobs import JOBS as ticket_jobs
 
-    return [*core_jobs(), *courier_jobs, *locker_jobs, *route_jobs, *feedback_jobs, *ticket_jobs]
+    return [
+        *core_jobs(),
+        *courier_jobs,
+        *locker_jobs,
+        *route_jobs,
+        *feedback_jobs,
+        *ticket_jobs,
+        *bridge_jobs,
+    ]
 
 
 def _runner(sessions: Callable[[], Session], job: Job) -> Callable[[], None]:

@@ -153,3 +153,22 @@ def test_a_campus_in_two_bridge_partitions_is_refused(tmp_path):
 def test_a_bridge_partition_naming_no_campus_code_is_refused(tmp_path):
     with pytest.raises(RuntimeError, match="no campus code"):
         load(tmp_path, COURIER_BRIDGE_PARTITIONS="DJ;N+H")
+
+
+def test_device_events_are_kept_90_days_and_dead_letters_180_by_default(tmp_path):
+    retention = load(tmp_path).retention
+    assert (retention.device_event_days, retention.dead_letter_days) == (90, 180)
+
+
+def test_retention_ages_and_batch_come_from_the_environment(tmp_path):
+    retention = load(
+        tmp_path,
+        COURIER_DEVICE_EVENT_DAYS="30",
+        COURIER_DEAD_LETTER_DAYS="365",
+        COURIER_RETENTION_BATCH="500",
+    ).retention
+    assert (retention.device_event_days, retention.dead_letter_days, retention.batch) == (
+        30,
+        365,
+        500,
+    )

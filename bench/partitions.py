@@ -1,0 +1,575 @@
+"""The partitioned event tables (migration 0029) under N device events and N custody events, on
+PostgreSQL, against the same rows in unpartitioned tables.
+
+The bench makes a database of its own on the server (``COURIER_BENCH_DATABASE_URL``, else this
+machine's ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``), migrates it, and fills:
+
+- ``device_events``: N events of 2,000 controllers, received evenly over the last twelve months;
+  all applied but each controller's newest;
+- ``custody_events``: N/10 consignments of ten events each, spread over the same months (twelve
+  monthly partitions, as a year of service leaves them).
+
+Each is a chunked ``INSERT … SELECT generate_series``, through the partitioned table's triggers
+(custody's key table). The baseline is schema ``baseline`` holding unpartitioned copies of both
+tables with the indexes and unique constraints they had before 0029, filled from the same rows the
+same way (indexes in place); its sessions put ``baseline`` first on the search path, so both
+variants run the application's own code: the bridge's lookup of a seq (a duplicate or a reused
+seq) and its replay range above the contiguous mark (as ``firmware_bridge.ingest`` and
+``.sequence`` query them), ``courier.timeline.timeline``, ``courier.custody.find_event``,
+``services.dashboard.transit_legs`` over a week, and one retention batch
+(``firmware_bridge.retention.forget_old_events``, committed: both variants delete their next
+oldest rows). Each call is timed with its commit, the variants alternating (ABAB, then BABA).
+
+Every query's plan is checked first with ``EXPLAIN (ANALYZE, BUFFERS)``: no sequential scan of a
+table holding more than :data:`SMALL` rows, and partitions pruned where the query allows (one hash
+partition for a controller's lookups; the months a period touches for the dashboard). A plan that
+breaks this stops the bench (exit status 1). The timeline and the key lookup cannot be pruned
+(neither names a month): their plans probe every month's index, and the figures show the cost.
+
+Run: ``python -m bench.partitions`` (1 M events each), ``--quick`` (100,000), ``--events N`` or
+``COURIER_BENCH_EVENTS=N``. It refuses to start when the estimated size would leave less than
+20 GB free on the database's disk (``--data-dir``, default ``/var/lib/postgresql``) and drops its
+database at the end. The fill lifts the tables' keys, foreign keys and indexes and builds them
+again once the rows are in (the baseline's too), and writes custody's key table in one statement.
+On this machine (2 cores shared with other work) 1 M events each took 4 minutes and 0.96 GB (both
+variants), 10 M took 43 minutes and 9.6 GB; 100 M each would take about 100 GB and seven hours,
+beyond this machine's disk (see README's benchmark table for the figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+import migrations
+from bench.harness import emit, percentiles
+from bench.timeline import EVENTS as JOURNEY
+from core import clock
+from core.config import RetentionSettings
+from core.db import make_engine, unit_of_work
+from courier.custody import find_event
+from courier.models import Consignment
+from courier.partitions import month_after
+from courier.timeline import timeline
+from firmware_bridge.models import DeviceEvent
+from firmware_bridge.retention import forget_old_events
+from services.bootstrap import build_bus
+from services.dashboard import Period, transit_legs
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+LABEL_KEY = "bench-label-key"
+CONTROLLERS = 2_000
+EVENTS_PER_CONSIGNMENT = 10
+MONTHS = 12
+CHUNK = 250_000
+#: Disk one event of each table takes, both copies with their indexes (480 measured at 1 M).
+BYTES_PER_EVENT = 600
+MIN_FREE = 20 * 1024**3
+#: A scan of a table this small may be sequential: the planner's right choice for it.
+SMALL = 10_000
+BASELINE = """
+CREATE SCHEMA baseline;
+CREATE TABLE baseline.device_events (LIKE public.device_events INCLUDING DEFAULTS);
+CREATE TABLE baseline.custody_events (LIKE public.custody_events INCLUDING DEFAULTS);
+"""
+#: The unpartitioned tables' keys and indexes, as before migration 0029.
+BASELINE_KEYS = """
+ALTER TABLE baseline.device_events ADD PRIMARY KEY (id),
+    ADD UNIQUE (controller, generation, seq);
+CREATE INDEX ON baseline.device_events (received_at);
+ALTER TABLE baseline.custody_events ADD PRIMARY KEY (id), ADD UNIQUE (idempotency_key);
+CREATE INDEX ON baseline.custody_events (consignment_id, device_at, id);
+CREATE INDEX ON baseline.custody_events (kind, device_at);
+"""
+#: The tables filled, whose keys and indexes are built once they are full (as the baseline's).
+FILLED = ("custody_events", "device_events", "custody_event_keys")
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="100,000 events each")
+    parser.add_argument("--events", type=int, help="events in each table (default 1,000,000)")
+    parser.add_argument("--data-dir", default="/var/lib/postgresql", help="the server's disk")
+    return parser.parse_args()
+
+
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def bench_database(server_url: str) -> Iterator[str]:
+    """A new database on the server of ``server_url``, migrated; dropped afterwards."""
+    server = make_url(server_url)
+    name = f"courier_bench_partitions_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrations.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _template_consignment(engine: Engine) -> tuple[int, list[int], int]:
+    """The demo data; returns a consignment to copy, the campus ids and a user id."""
+    from core.db import make_session_factory
+    from web.demo import seed_demo
+
+    with unit_of_work(make_session_factory(engine, build_bus())) as session:
+        seed_demo(session, LABEL_KEY)
+        template = session.scalar(select(Consignment.id).order_by(Consignment.id).limit(1))
+        campuses = list(session.scalars(text("SELECT id FROM campuses ORDER BY id")))
+        user = session.scalar(text("SELECT min(id) FROM users"))
+    return template, campuses, user
+
+
+def fill(
+    engine: Engine, events: int, start: dt.datetime, end: dt.datetime
+) -> tuple[dict[str, float], int]:
+    """Device and custody events into the partitioned tables and the baseline's; the seconds
+    each step took and the id of the first consignment made."""
+    template, campuses, user = _template_consignment(engine)
+    _say("demo data seeded")
+    consignments = events // EVENTS_PER_CONSIGNMENT
+    span = (end - start).total_seconds()
+    with engine.begin() as connection:
+        month = start.date().replace(day=1)
+        while month <= end.date():
+            connection.execute(text("SELECT custody_events_add_month(:m)"), {"m": month})
+            month = month_after(month)
+        connection.exec_driver_sql(BASELINE)
+        base = connection.scalar(text("SELECT max(id) FROM consignments"))
+    took: dict[str, float] = {}
+    started = time.perf_counter()
+    _chunks(
+        engine,
+        consignments,
+        """
+        INSERT INTO consignments
+        SELECT r.* FROM consignments t,
+            generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) g,
+            LATERAL jsonb_populate_record(NULL::consignments, to_jsonb(t)
+                || jsonb_build_object('id', :base + 1 + g, 'tracking_code', 'BENCH' || g)) r
+        WHERE t.id = :template
+        """,
+        {"base": base, "template": template},
+        replica=True,
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            text("SELECT setval('consignments_id_seq', (SELECT max(id) FROM consignments))")
+        )
+    took["consignments_s"] = time.perf_counter() - started
+    kinds = [kind.value for kind, _ in JOURNEY]
+    states = [state.value for _, state in JOURNEY]
+    custody = """
+        INSERT INTO {table} ({columns})
+        SELECT :base + 1 + g / 10, (CAST(:kinds AS text[]))[g % 10 + 1], at, at, :user, NULL,
+            (CAST(:campuses AS int[]))[(g / 10 + g % 10 / 4) % :ncampuses + 1], 'bench', 'scan',
+            'bench:' || g, '', NULL, NULL, (CAST(:states AS text[]))[g % 10 + 1], false
+        FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) g,
+            LATERAL (SELECT CAST(:start AS timestamp)
+                + interval '1 second' * ((g / 10) * :step) + interval '1 hour' * (g % 10) AS at) x
+        """
+    custody_columns = (
+        "consignment_id, kind, device_at, server_at, actor_id, location_id, campus_id, device, "
+        "source, idempotency_key, notes, photo_id, department_id, state_after, late"
+    )
+    device = """
+        INSERT INTO {table} (controller, generation, seq, boot, type, device_at, received_at,
+            data, applied, result)
+        SELECT 'L' || lpad((g % :controllers)::text, 4, '0'), 1, g / :controllers + 1, 1, 'door',
+            at, at, '{{"door": 1}}', g < :n - :controllers, ''
+        FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint)) g,
+            LATERAL (SELECT CAST(:start AS timestamp) + interval '1 second' * (g * :step) AS at) x
+        """
+    naive_start = start.replace(tzinfo=None)
+    with engine.begin() as connection:
+        first_custody = connection.scalar(text("SELECT max(id) FROM custody_events"))
+        restore = _lift_keys(connection)
+    started = time.perf_counter()
+    _chunks(
+        engine,
+        events,
+        custody.format(table="custody_events", columns=custody_columns),
+        {
+            "base": base, "kinds": kinds, "states": states, "campuses": campuses,
+            "ncampuses": len(campuses), "user": user, "start": naive_start,
+            "step": span / max(1, consignments),
+        },
+    )  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO custody_event_keys SELECT id, idempotency_key FROM custody_events "
+                "WHERE id > :first"
+            ),
+            {"first": first_custody},
+        )
+    took["custody_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    _chunks(
+        engine,
+        events,
+        device.format(table="device_events"),
+        {"controllers": CONTROLLERS, "n": events, "start": naive_start, "step": span / events},
+    )
+    took["device_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '1GB'")
+        for statement in restore:
+            _say(f"  {statement[:90]}")
+            connection.exec_driver_sql(statement)
+    took["keys_and_indexes_s"] = time.perf_counter() - started
+    for table in ("custody_events", "device_events"):
+        started = time.perf_counter()
+        with engine.connect() as connection:
+            last = connection.scalar(text(f"SELECT max(id) FROM {table}"))
+        _chunks(
+            engine,
+            last,
+            f"INSERT INTO baseline.{table} SELECT * FROM public.{table} "
+            "WHERE id > :lo AND id <= :hi + 1",
+            {},
+        )
+        took[f"baseline_{table}_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '1GB'")
+        connection.exec_driver_sql(BASELINE_KEYS)
+    took["baseline_keys_and_indexes_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE")
+    took["vacuum_analyze_s"] = time.perf_counter() - started
+    return {key: round(value, 1) for key, value in took.items()}, base + 1
+
+
+def _lift_keys(connection: Connection) -> list[str]:
+    """Drop the keys, foreign keys and indexes of the :data:`FILLED` tables and stop custody's
+    key trigger (the fill writes the key table itself); returns the statements that put them
+    back, as the database describes them, so that they are built once over the full tables."""
+    restore = []
+    for table in FILLED:
+        constraints = connection.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('p', 'u', 'f') "
+                "ORDER BY contype = 'f', conname"
+            ),
+            {"t": table},
+        ).all()
+        for name, definition in constraints:
+            connection.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+            restore.append(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+        indexes = connection.execute(
+            text(
+                "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+                "WHERE indrelid = CAST(:t AS regclass)"
+            ),
+            {"t": table},
+        ).all()
+        for name, definition in indexes:
+            connection.exec_driver_sql(f"DROP INDEX {name}")
+            # A partitioned table's index is described ON ONLY the parent; made for all.
+            restore.append(definition.replace(" ON ONLY ", " ON "))
+    connection.exec_driver_sql("ALTER TABLE custody_events DISABLE TRIGGER custody_events_keep_key")
+    restore.append("ALTER TABLE custody_events ENABLE TRIGGER custody_events_keep_key")
+    return restore
+
+
+def _chunks(
+    engine: Engine, count: int, sql: str, params: dict[str, Any], replica: bool = False
+) -> None:
+    """``sql`` for ``:lo`` to ``:hi`` in steps of :data:`CHUNK` up to ``count``, a commit each;
+    ``replica`` skips foreign-key checks (copies of one valid row that differ in id and code)."""
+    for lo in range(0, count, CHUNK):
+        hi = min(count, lo + CHUNK) - 1
+        with engine.begin() as connection:
+            if replica:
+                connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            connection.execute(text(sql), {**params, "lo": lo, "hi": hi})
+        _say(f"  {hi + 1:,} / {count:,}: {' '.join(sql.split()[:3])}")
+
+
+@contextmanager
+def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """The statements ``engine`` runs meanwhile, with their parameters."""
+    statements: list[tuple[str, Any]] = []
+
+    def keep(_c: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+
+
+def _scans(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every node of ``plan`` that reads a relation, and the subplans run-time pruning removed."""
+    found = []
+    if "Relation Name" in plan:
+        found.append(
+            {
+                "node": plan["Node Type"],
+                "relation": plan["Relation Name"],
+                "index": plan.get("Index Name"),
+                "loops": plan.get("Actual Loops", 0),
+            }
+        )
+    if plan.get("Subplans Removed"):
+        found.append(
+            {"node": "Subplans Removed", "relation": "", "removed": plan["Subplans Removed"]}
+        )
+    for child in plan.get("Plans", []):
+        found += _scans(child)
+    return found
+
+
+@dataclass(frozen=True)
+class Query:
+    """A hot query: what it runs, how its argument is drawn, how often, what its plan must do."""
+
+    name: str
+    call: Callable[[Session, Any], object]
+    pick: Callable[[random.Random], Any]
+    rounds: int
+    #: The most partitions of its table one execution may read (``None``: all of them).
+    partitions: int | None = None
+
+
+def explain(engine: Engine, query: Query, arg: Any, sizes: dict[str, float]) -> dict[str, Any]:
+    """Run ``query`` once, then ``EXPLAIN (ANALYZE, BUFFERS)`` what it ran, rolled back; the
+    scans of the event tables, and any breach of the rules (see the module's docstring)."""
+    with captured(engine) as statements, Session(engine) as session:
+        query.call(session, arg)
+        session.rollback()
+    report: dict[str, Any] = {"scans": [], "breaches": [], "buffers_hit": 0, "buffers_read": 0}
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            (plan,) = connection.exec_driver_sql(
+                "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters
+            ).scalar_one()
+            top = plan["Plan"]
+            report["buffers_hit"] += top.get("Shared Hit Blocks", 0)
+            report["buffers_read"] += top.get("Shared Read Blocks", 0)
+            scans = _scans(top)
+            for scan in scans:
+                if scan["node"] == "Seq Scan" and sizes.get(scan["relation"], 0) > SMALL:
+                    report["breaches"].append(f"seq scan of {scan['relation']}")
+            events = {
+                scan["relation"]
+                for scan in scans
+                if scan["relation"].startswith(("custody_events", "device_events"))
+                and scan.get("loops")
+            }
+            if query.partitions is not None and len(events) > query.partitions:
+                report["breaches"].append(f"read {len(events)} partitions: {sorted(events)}")
+            report["scans"] += [s for s in scans if s["relation"] in events or "removed" in s]
+        connection.rollback()
+    return report
+
+
+def timed(engines: dict[str, Engine], query: Query, rng: random.Random) -> dict[str, Any]:
+    """``query`` on both variants, alternating which goes first, each call with its commit."""
+    samples: dict[str, list[float]] = {name: [] for name in engines}
+    order = list(engines.items())
+    for round_ in range(query.rounds + 2):
+        arg = query.pick(rng)
+        for name, engine in order if round_ % 2 == 0 else order[::-1]:
+            started = time.perf_counter()
+            with Session(engine) as session:
+                query.call(session, arg)
+                session.commit()
+            if round_ >= 2:  # the first two rounds warm the connections and caches
+                samples[name].append((time.perf_counter() - started) * 1000)
+    figures: dict[str, Any] = {name: percentiles(values) for name, values in samples.items()}
+    figures["p50_ratio"] = round(
+        figures["partitioned"]["p50_ms"] / figures["baseline"]["p50_ms"], 2
+    )
+    return figures
+
+
+def queries(
+    events: int, first_consignment: int, start: dt.datetime, now: dt.datetime
+) -> list[Query]:
+    """The hot queries over the filled rows."""
+    seqs = events // CONTROLLERS
+    consignments = events // EVENTS_PER_CONSIGNMENT
+    days = (now - start).days
+
+    def controller(rng: random.Random) -> str:
+        return f"L{rng.randrange(CONTROLLERS):04d}"
+
+    def seq_lookup(session: Session, arg: tuple[str, int]) -> object:
+        return session.execute(
+            select(DeviceEvent.type, DeviceEvent.data, DeviceEvent.device_at).where(
+                DeviceEvent.controller == arg[0],
+                DeviceEvent.generation == 1,
+                DeviceEvent.seq == arg[1],
+            )
+        ).first()
+
+    def replay_range(session: Session, arg: tuple[str, int]) -> object:
+        return set(
+            session.scalars(
+                select(DeviceEvent.seq).where(
+                    DeviceEvent.controller == arg[0],
+                    DeviceEvent.generation == 1,
+                    DeviceEvent.seq > arg[1],
+                )
+            )
+        )
+
+    def consignment_timeline(session: Session, consignment_id: int) -> object:
+        consignment = session.get(Consignment, consignment_id)
+        assert consignment is not None
+        return timeline(session, consignment)
+
+    def week(rng: random.Random) -> Period:
+        first = (start + dt.timedelta(days=rng.randrange(7, days - 7))).date()
+        return Period(first, first + dt.timedelta(days=6))
+
+    def retention(session: Session, _arg: None) -> object:
+        before = now - dt.timedelta(days=RetentionSettings().device_event_days)
+        return forget_old_events(session, before, RetentionSettings().batch)
+
+    return [
+        Query(
+            "bridge_seq_lookup",
+            seq_lookup,
+            lambda rng: (controller(rng), rng.randrange(1, seqs + 1)),
+            400,
+            partitions=1,
+        ),
+        Query(
+            "bridge_replay_range",
+            replay_range,
+            lambda rng: (controller(rng), seqs - 50),
+            400,
+            partitions=1,
+        ),
+        Query(
+            "consignment_timeline",
+            consignment_timeline,
+            lambda rng: first_consignment + rng.randrange(consignments),
+            200,
+        ),
+        Query(
+            "find_event_by_key",
+            lambda session, key: find_event(session, key),
+            lambda rng: f"bench:{rng.randrange(events)}",
+            400,
+        ),
+        Query(
+            "dashboard_rides_of_a_week",
+            lambda session, period: transit_legs(session, period),
+            week,
+            10,
+            partitions=2,
+        ),
+        Query("retention_batch", retention, lambda rng: None, 6),
+    ]
+
+
+def main() -> None:
+    arguments = _arguments()
+    events = arguments.events or int(
+        os.environ.get("COURIER_BENCH_EVENTS", 100_000 if arguments.quick else 1_000_000)
+    )
+    free = shutil.disk_usage(arguments.data_dir).free
+    needed = events * 2 * BYTES_PER_EVENT
+    if free - needed < MIN_FREE:
+        sys.exit(
+            f"{events:,} events each need about {needed / 1024**3:.0f} GB; "
+            f"{free / 1024**3:.0f} GB free would fall below 20 GB"
+        )
+    url = os.environ.get("COURIER_BENCH_DATABASE_URL") or DEFAULT_URL
+    if not url.startswith("postgresql"):
+        sys.exit("bench.partitions needs PostgreSQL (COURIER_BENCH_DATABASE_URL)")
+    now = clock.now().replace(microsecond=0)
+    start = now - dt.timedelta(days=365)
+    _say("migrating a new database")
+    with bench_database(url) as database:
+        engine = make_engine(database)
+        _say(f"filling {events:,} device events and {events:,} custody events")
+        fill_s, first_consignment = fill(engine, events, start, now)
+        with engine.connect() as connection:
+            sizes = dict(connection.execute(text("SELECT relname, reltuples FROM pg_class")).all())
+            disk = connection.execute(
+                text(
+                    "SELECT sum(pg_total_relation_size(relid)) FILTER (WHERE relid::text LIKE "
+                    "'baseline.%'), sum(pg_total_relation_size(relid)) FILTER (WHERE relid::text "
+                    "NOT LIKE 'baseline.%') FROM ("
+                    "SELECT relid FROM pg_partition_tree('custody_events') UNION ALL "
+                    "SELECT relid FROM pg_partition_tree('device_events') UNION ALL "
+                    "SELECT 'baseline.custody_events'::regclass UNION ALL "
+                    "SELECT 'baseline.device_events'::regclass UNION ALL "
+                    "SELECT 'custody_event_keys'::regclass) r"
+                )
+            ).one()
+        baseline = make_engine(database, connect_args={"options": "-c search_path=baseline,public"})
+        engines = {"partitioned": engine, "baseline": baseline}
+        rng = random.Random(30)
+        figures: dict[str, Any] = {}
+        breaches: list[str] = []
+        for query in queries(events, first_consignment, start, now):
+            _say(query.name)
+            plan = explain(engine, query, query.pick(rng), sizes)
+            base_plan = explain(baseline, query, query.pick(rng), sizes)
+            breaches += [f"{query.name}: {b}" for b in plan["breaches"] + base_plan["breaches"]]
+            scans = plan["scans"]
+            figures[query.name] = {
+                **timed(engines, query, rng),
+                "partitions_read": len({s["relation"] for s in scans if s.get("loops")}),
+                "plan": sorted(
+                    {f"{s['node']} {s.get('index') or s['relation']}".strip() for s in scans}
+                ),
+                "buffers": {
+                    "partitioned": plan["buffers_hit"] + plan["buffers_read"],
+                    "baseline": base_plan["buffers_hit"] + base_plan["buffers_read"],
+                },
+            }
+        baseline.dispose()
+        engine.dispose()
+    emit(
+        {
+            "bench": "partitions",
+            "events_each": events,
+            "fill_s": fill_s,
+            "disk_gb": {
+                "partitioned": round(float(disk[1]) / 1024**3, 2),
+                "baseline": round(float(disk[0]) / 1024**3, 2),
+            },
+            "queries": figures,
+            "plan_breaches": breaches,
+        }
+    )
+    if breaches:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
