@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,9 @@ from routes.models import (
     Trip,
 )
 
+if TYPE_CHECKING:
+    from routes.planner import Route
+
 #: Where the snapshot is cached in ``Session.info``; :func:`changed` drops it.
 CACHE_KEY = "routes.timetable"
 DAY = 1440
@@ -37,6 +41,9 @@ PROFILE_DAYS = 2
 PROFILE_AFTER = 3
 #: Profiles a snapshot keeps (each holds about one entry per connection of its days).
 PROFILES_KEPT = 48
+
+#: A profile's target campus, first day and which of its days are working days.
+ProfileKey = tuple[int, dt.date, tuple[bool, ...]]
 
 
 @dataclass(frozen=True)
@@ -86,8 +93,11 @@ class Timetable:
     periods: list[tuple[dt.date, dt.date, Season]]
     rounds: list[Round]
     _days: dict[tuple[dt.date, bool], Day] = field(default_factory=dict)
-    _profiles: dict[tuple[int, dt.date, tuple[bool, ...]], Profile] = field(default_factory=dict)
-    _asked: Counter[tuple[int, dt.date, tuple[bool, ...]]] = field(default_factory=Counter)
+    _profiles: dict[ProfileKey, Profile] = field(default_factory=dict)
+    _asked: Counter[ProfileKey] = field(default_factory=Counter)
+    #: Per profile, the routes planned from it by (source campus group, entry): planning a scan
+    #: batch asks the same few questions again and again.
+    answers: dict[ProfileKey, dict[tuple[int, int], Route]] = field(default_factory=dict)
     _campus_stops: dict[int, list[StopInfo]] = field(default_factory=dict)
     _sorting: dict[int, int] = field(default_factory=dict)
     calendars: dict[tuple[dt.date, int], WorkCalendar] = field(default_factory=dict)
@@ -216,28 +226,41 @@ class Timetable:
             found = self._days[key] = Day(rows, len(self.trips))
         return found
 
-    def profile(self, campus_id: int, first: dt.date, calendar: WorkCalendar) -> Profile | None:
-        """Earliest arrivals at ``campus_id`` from everywhere over :data:`PROFILE_DAYS` days
-        from ``first``, once it was asked for :data:`PROFILE_AFTER` times (None before)."""
-        days = [first + dt.timedelta(days=n) for n in range(PROFILE_DAYS)]
-        key = (campus_id, first, tuple(calendar.is_workday(day) for day in days))
+    def profile_key(self, campus_id: int, first: dt.date, calendar: WorkCalendar) -> ProfileKey:
+        """The key of the profile to ``campus_id`` over :data:`PROFILE_DAYS` days from ``first``."""
+        return (
+            campus_id,
+            first,
+            tuple(calendar.is_workday(first + dt.timedelta(days=n)) for n in range(PROFILE_DAYS)),
+        )
+
+    def profile(self, key: ProfileKey, calendar: WorkCalendar) -> Profile | None:
+        """Earliest arrivals at the key's campus from everywhere over its days, once it was
+        asked for :data:`PROFILE_AFTER` times (None before)."""
         found = self._profiles.get(key)
         if found is not None:
             return found
         self._asked[key] += 1
         if self._asked[key] < PROFILE_AFTER:
             return None
+        campus_id, first, _ = key
         targets = [self.index[s.id] for s in self.stops_of(campus_id)]
         found = Profile(
             len(self.stop_ids),
             targets,
             self.transfer_list,
-            [(self.day(day, calendar), n * DAY) for n, day in enumerate(days)],
+            [
+                (self.day(first + dt.timedelta(days=n), calendar), n * DAY)
+                for n in range(PROFILE_DAYS)
+            ],
             self.stop_group,
         )
         if len(self._profiles) >= PROFILES_KEPT:
-            del self._profiles[next(iter(self._profiles))]
+            oldest = next(iter(self._profiles))
+            del self._profiles[oldest]
+            self.answers.pop(oldest, None)
         self._profiles[key] = found
+        self.answers[key] = {}
         return found
 
 
@@ -280,19 +303,17 @@ class SnapshotCache:
 snapshots = SnapshotCache()
 
 
+#: Both revision tokens in one row, as plain SQL: every session that plans reads them, and even
+#: a prebuilt statement costs SQLAlchemy a cache-key walk several times the query's own time.
+_REVISIONS = (
+    f"SELECT t.token, c.token FROM {TimetableRevision.__tablename__} t"
+    f" LEFT JOIN {CalendarRevision.__tablename__} c ON c.id = 1 WHERE t.id = 1"
+)
+
+
 def revisions(session: Session) -> tuple[str | None, str | None]:
     """The current revision tokens of the timetable and of the special days."""
-    # Through the connection: no ORM machinery for a read made by every request that plans.
-    row = (
-        session.connection()
-        .execute(
-            select(TimetableRevision.token, CalendarRevision.token)
-            .select_from(TimetableRevision)
-            .outerjoin(CalendarRevision, CalendarRevision.id == 1)
-            .where(TimetableRevision.id == 1)
-        )
-        .first()
-    )
+    row = session.connection().exec_driver_sql(_REVISIONS).first()
     if row is None:
         return None, None
     return row[0], row[1]
