@@ -4,8 +4,10 @@ connections of each service day (working days, days off, term time or vacation).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -95,6 +97,8 @@ class Timetable:
     _days: dict[tuple[dt.date, bool], Day] = field(default_factory=dict)
     _profiles: dict[ProfileKey, Profile] = field(default_factory=dict)
     _asked: Counter[ProfileKey] = field(default_factory=Counter)
+    #: Profiles being built, each with the id of the process that asked for it.
+    _building: dict[ProfileKey, tuple[int, Future[Profile]]] = field(default_factory=dict)
     #: Per profile, the routes planned from it by (source campus group, entry): planning a scan
     #: batch asks the same few questions again and again.
     answers: dict[ProfileKey, dict[tuple[int, int], Route]] = field(default_factory=dict)
@@ -235,19 +239,42 @@ class Timetable:
         )
 
     def profile(self, key: ProfileKey, calendar: WorkCalendar) -> Profile | None:
-        """Earliest arrivals at the key's campus from everywhere over its days, once it was
-        asked for :data:`PROFILE_AFTER` times (None before)."""
+        """Earliest arrivals at the key's campus from everywhere over its days (None while
+        there is none): once asked for :data:`PROFILE_AFTER` times, it is built on the
+        process's profile thread and given from the first question after that."""
         found = self._profiles.get(key)
         if found is not None:
             return found
-        self._asked[key] += 1
-        if self._asked[key] < PROFILE_AFTER:
+        building = self._building.get(key)
+        # A process forked while a profile was being built has not got the thread building it.
+        if building is None or building[0] != os.getpid():
+            self._asked[key] += 1
+            if self._asked[key] >= PROFILE_AFTER:
+                self._building[key] = (os.getpid(), _builder().submit(self._build, key, calendar))
             return None
+        if not building[1].done():
+            return None
+        found = building[1].result()
+        if len(self._profiles) >= PROFILES_KEPT:
+            oldest = next(iter(self._profiles))
+            del self._profiles[oldest]
+            self.answers.pop(oldest, None)
+        self._profiles[key] = found
+        self.answers[key] = {}
+        del self._building[key]
+        return found
+
+    def wait_for_profiles(self) -> None:
+        """Wait until every profile being built is built (for benchmarks and tests, which
+        need to know what answers a question)."""
+        for _, building in list(self._building.values()):
+            building.result()
+
+    def _build(self, key: ProfileKey, calendar: WorkCalendar) -> Profile:
         campus_id, first, _ = key
-        targets = [self.index[s.id] for s in self.stops_of(campus_id)]
-        found = Profile(
+        return Profile(
             len(self.stop_ids),
-            targets,
+            [self.index[s.id] for s in self.stops_of(campus_id)],
             self.transfer_list,
             [
                 (self.day(first + dt.timedelta(days=n), calendar), n * DAY)
@@ -255,13 +282,22 @@ class Timetable:
             ],
             self.stop_group,
         )
-        if len(self._profiles) >= PROFILES_KEPT:
-            oldest = next(iter(self._profiles))
-            del self._profiles[oldest]
-            self.answers.pop(oldest, None)
-        self._profiles[key] = found
-        self.answers[key] = {}
-        return found
+
+
+_profile_thread: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _builder() -> ThreadPoolExecutor:
+    """The process's one thread that builds profiles, so that no request waits for one: a
+    build scans its days' connections backwards, a fifth of a second of CPU and seconds on a
+    busy machine."""
+    global _profile_thread
+    if _profile_thread is None or _profile_thread[0] != os.getpid():
+        _profile_thread = (
+            os.getpid(),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="route-profiles"),
+        )
+    return _profile_thread[1]
 
 
 class SnapshotCache:
