@@ -266,13 +266,14 @@ class Timetable:
         if not building[1].done():
             return None
         found = building[1].result()
+        # Threads of one process may take the same profile in at once: pop, never del.
         if len(self._profiles) >= PROFILES_KEPT:
             oldest = next(iter(self._profiles))
-            del self._profiles[oldest]
+            self._profiles.pop(oldest, None)
             self.answers.pop(oldest, None)
+        self.answers.setdefault(key, {})
         self._profiles[key] = found
-        self.answers[key] = {}
-        del self._building[key]
+        self._building.pop(key, None)
         return found
 
     def wait_for_profiles(self) -> None:
