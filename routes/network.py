@@ -9,6 +9,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from itertools import groupby, pairwise
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -243,11 +244,7 @@ class Timetable:
 
     def profile_key(self, campus_id: int, first: dt.date, calendar: WorkCalendar) -> ProfileKey:
         """The key of the profile to ``campus_id`` over :data:`PROFILE_DAYS` days from ``first``."""
-        return (
-            campus_id,
-            first,
-            tuple(calendar.is_workday(first + dt.timedelta(days=n)) for n in range(PROFILE_DAYS)),
-        )
+        return campus_id, first, tuple(map(calendar.is_workday, _profile_days(first)))
 
     def profile(self, key: ProfileKey, calendar: WorkCalendar) -> Profile | None:
         """Earliest arrivals at the key's campus from everywhere over its days (None while
@@ -294,6 +291,11 @@ class Timetable:
             ],
             self.stop_group,
         )
+
+
+@lru_cache(maxsize=64)
+def _profile_days(first: dt.date) -> tuple[dt.date, ...]:
+    return tuple(first + dt.timedelta(days=n) for n in range(PROFILE_DAYS))
 
 
 _profile_thread: tuple[int, ThreadPoolExecutor] | None = None

@@ -71,12 +71,17 @@ class Planner:
         tt = self.timetable
         if not sources or not tt.stops_of(campus_id):
             return None
-        first_day = min(sources.values()).astimezone(SHANGHAI).date()
+        earliest = min(sources.values())
+        first_day = earliest.astimezone(SHANGHAI).date()
         # Shanghai keeps one UTC offset all year: minutes after local midnight are minutes
         # after this UTC instant, and no time needs converting between zones.
         base = local_midnight(first_day).astimezone(dt.UTC)
-        # Sources mostly share one ready time: convert each distinct time once.
-        minutes = {at: _minutes(at, base) for at in set(sources.values())}
+        # Sources mostly share one ready time: convert each distinct time once (comparing
+        # times is cheaper than hashing them).
+        if max(sources.values()) == earliest:
+            minutes = {earliest: _minutes(earliest, base)}
+        else:
+            minutes = {at: _minutes(at, base) for at in set(sources.values())}
         calendar = self.calendar(first_day, horizon_days)
         best, journey = INFINITY, []
         if horizon_days >= PROFILE_DAYS:
