@@ -20,8 +20,9 @@ same run:
 - **warm**: plans in sessions of :data:`BATCH`, as a scan batch re-plans its consignments.
 
 Opening and closing the session is the request's, outside the timing. The first plans to a
-campus on a day scan; from :data:`routes.network.PROFILE_AFTER` on, ours answers from that
-campus's profile, built then (the warm-up pays it, reported as ``warm_up_s``).
+campus on a day scan; the :data:`routes.network.PROFILE_AFTER`-th sets that campus's profile
+building on the process's profile thread, and the plans after it answer from the profile (the
+warm-up's plans are ``warm_up_s``; waiting for the builds after them, ``profiles_wait_s``).
 
 Every query is from all stops of a campus, ready at a random time, to another campus; every
 arrival must agree (asserted). ``--profile`` prints where ours spends its warm time.
@@ -388,6 +389,10 @@ def network_figures(engine: Engine, quick: bool, profile: bool, name: str) -> di
         seen[campus, min(sources.values()).astimezone(clock.SHANGHAI).date()].append(i)
     warm_up = sorted(i for found in seen.values() for i in found[:PROFILE_AFTER])
     warm_up_s = ours(warm_up)[0]
+    with factory() as session:
+        started = time.perf_counter()
+        Timetable.of(session, cache).wait_for_profiles()
+        profiles_s = time.perf_counter() - started
     warm_up_rival_s = rival(warm_up)[0]
     everything = list(range(len(asked)))
     first_ours, first_rival = interleaved(ours, rival, [[i] for i in everything])
@@ -427,6 +432,7 @@ def network_figures(engine: Engine, quick: bool, profile: bool, name: str) -> di
         "warm_ratio": round(sum(warm_rival_s) / sum(warm_ours), 2),
         "warm_up_plans": len(warm_up),
         "warm_up_s": round(warm_up_s, 2),
+        "profiles_wait_s": round(profiles_s, 2),
         "warm_up_rival_s": round(warm_up_rival_s, 2),
     }
 

@@ -195,6 +195,7 @@ class Profile:
         "group_leave",
         "group_target",
         "is_target",
+        "journeys",
         "leave",
         "transfer",
     )
@@ -212,21 +213,28 @@ class Profile:
         self.is_target = is_target = [False] * stops
         for stop in targets:
             is_target[stop] = True
-        leave = self.leave = [array("q") for _ in range(stops)]
-        arrival = self.arrival = [array("q") for _ in range(stops)]
+        # Built in lists (appends and bisections on lists cost a third of those on arrays),
+        # kept as arrays: a profile holds about one entry per connection.
+        leave: list[list[int]] = [[] for _ in range(stops)]
+        arrival: list[list[int]] = [[] for _ in range(stops)]
         # Connections as day number * 2**32 + row index.
-        board = self.board = [array("q") for _ in range(stops)]
-        alight = self.alight = [array("q") for _ in range(stops)]
+        board: list[list[int]] = [[] for _ in range(stops)]
+        alight: list[list[int]] = [[] for _ in range(stops)]
         group_of = list(groups) or [-1] * stops
         count = max(group_of, default=-1) + 1
-        group_leave = self.group_leave = [array("q") for _ in range(count)]
-        group_arrival = self.group_arrival = [array("q") for _ in range(count)]
+        group_leave: list[list[int]] = [[] for _ in range(count)]
+        group_arrival: list[list[int]] = [[] for _ in range(count)]
         # Each merged entry as stop * 2**32 + its index among that stop's entries.
-        group_entry = self.group_entry = [array("q") for _ in range(count)]
+        group_entry: list[list[int]] = [[] for _ in range(count)]
         self.group_target = [False] * count
         for stop in range(stops):
             if is_target[stop] and group_of[stop] >= 0:
                 self.group_target[group_of[stop]] = True
+        # Leaving a stop at -leave[stop][i] or later arrives at arrival[stop][i]; past the last
+        # entry nothing arrives: the sentinels spare the loop an emptiness test.
+        last_arrival = [INFINITY] * stops
+        last_group = [INFINITY] * count
+        changes = [-t for t in transfer]
         for number in range(len(self.days) - 1, -1, -1):
             day, offset = self.days[number]
             rows = day.rows
@@ -235,33 +243,44 @@ class Profile:
             tag = number << 32
             for index in range(len(rows) - 1, -1, -1):
                 dep, arr, a, b, trip = rows[index]
-                dep += offset
                 arr += offset
                 # Alight here at a target; stay aboard; or change vehicles here.
                 best = arr if is_target[b] else INFINITY
                 exit_at = tag | index
                 if trip_best[trip] < best:
                     best, exit_at = trip_best[trip], trip_exit[trip]
-                found = bisect_right(leave[b], -arr - transfer[b]) - 1
-                if found >= 0 and arrival[b][found] < best:
-                    best, exit_at = arrival[b][found], tag | index
+                there = leave[b]
+                if there:
+                    found = bisect_right(there, changes[b] - arr) - 1
+                    if found >= 0 and arrival[b][found] < best:
+                        best, exit_at = arrival[b][found], tag | index
                 if best >= INFINITY:
                     continue
                 trip_best[trip], trip_exit[trip] = best, exit_at
-                here = arrival[a]
                 # Equal arrivals: the earlier departure is kept, as the forward scan boards.
-                if not here or best <= here[-1]:
-                    leave[a].append(-dep)
+                if best <= last_arrival[a]:
+                    last_arrival[a] = best
+                    dep = -dep - offset
+                    leave[a].append(dep)
+                    here = arrival[a]
                     here.append(best)
                     board[a].append(tag | index)
                     alight[a].append(exit_at)
                     group = group_of[a]
-                    if group >= 0:
-                        merged = group_arrival[group]
-                        if not merged or best <= merged[-1]:
-                            group_leave[group].append(-dep)
-                            merged.append(best)
-                            group_entry[group].append(a << 32 | len(here) - 1)
+                    if group >= 0 and best <= last_group[group]:
+                        last_group[group] = best
+                        group_leave[group].append(dep)
+                        group_arrival[group].append(best)
+                        group_entry[group].append(a << 32 | len(here) - 1)
+        self.leave = [array("q", x) for x in leave]
+        self.arrival = [array("q", x) for x in arrival]
+        self.board = [array("q", x) for x in board]
+        self.alight = [array("q", x) for x in alight]
+        self.group_leave = [array("q", x) for x in group_leave]
+        self.group_arrival = [array("q", x) for x in group_arrival]
+        self.group_entry = [array("q", x) for x in group_entry]
+        #: Rides from an entry on, by stop * 2**32 + entry: repeated questions share them.
+        self.journeys: dict[int, list[Ride]] = {}
 
     def _entry(self, stop: int, ready: int) -> int:
         """The index of ``stop``'s entry that leaves first at or after ``ready`` (-1: none)."""
@@ -289,11 +308,16 @@ class Profile:
             return best, []
         return best, self._journey(start[0], start[1], best)
 
+    def group_entry_at(self, group: int, ready: int) -> int:
+        """The index of ``group``'s merged entry that leaves first at or after ``ready``
+        (-1: none); answers from one entry are all the same."""
+        return bisect_right(self.group_leave[group], -ready) - 1
+
     def plan_group(self, group: int, ready: int) -> tuple[int, list[Ride]]:
         """As :meth:`plan` from every stop of ``group``, all ready at ``ready``."""
         if self.group_target[group]:
             return ready, []
-        found = bisect_right(self.group_leave[group], -ready) - 1
+        found = self.group_entry_at(group, ready)
         if found < 0:
             return INFINITY, []
         best = self.group_arrival[group][found]
@@ -301,13 +325,18 @@ class Profile:
         return best, self._journey(entry >> 32, entry & 0xFFFFFFFF, best)
 
     def _journey(self, stop: int, found: int, best: int) -> list[Ride]:
-        rides: list[Ride] = []
+        key = stop << 32 | found
+        rides = self.journeys.get(key)
+        if rides is not None:
+            return rides
+        rides = []
         while True:
             board = self._row(self.board[stop][found])
             alight = self._row(self.alight[stop][found])
             rides.append(Ride(alight.trip, self.board[stop][found] >> 32, board, alight))
             stop = alight.arr_stop
             if self.is_target[stop] and alight.arr == best:
+                self.journeys[key] = rides
                 return rides
             found = self._entry(stop, alight.arr + self.transfer[stop])
 

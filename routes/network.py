@@ -4,10 +4,15 @@ connections of each service day (working days, days off, term time or vacation).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from itertools import pairwise
+from functools import lru_cache
+from itertools import groupby, pairwise
+from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +33,9 @@ from routes.models import (
     Trip,
 )
 
+if TYPE_CHECKING:
+    from routes.planner import Route
+
 #: Where the snapshot is cached in ``Session.info``; :func:`changed` drops it.
 CACHE_KEY = "routes.timetable"
 DAY = 1440
@@ -37,6 +45,9 @@ PROFILE_DAYS = 2
 PROFILE_AFTER = 3
 #: Profiles a snapshot keeps (each holds about one entry per connection of its days).
 PROFILES_KEPT = 48
+
+#: A profile's target campus, first day and which of its days are working days.
+ProfileKey = tuple[int, dt.date, tuple[bool, ...]]
 
 
 @dataclass(frozen=True)
@@ -86,8 +97,13 @@ class Timetable:
     periods: list[tuple[dt.date, dt.date, Season]]
     rounds: list[Round]
     _days: dict[tuple[dt.date, bool], Day] = field(default_factory=dict)
-    _profiles: dict[tuple[int, dt.date, tuple[bool, ...]], Profile] = field(default_factory=dict)
-    _asked: Counter[tuple[int, dt.date, tuple[bool, ...]]] = field(default_factory=Counter)
+    _profiles: dict[ProfileKey, Profile] = field(default_factory=dict)
+    _asked: Counter[ProfileKey] = field(default_factory=Counter)
+    #: Profiles being built, each with the id of the process that asked for it.
+    _building: dict[ProfileKey, tuple[int, Future[Profile]]] = field(default_factory=dict)
+    #: Per profile, the routes planned from it by (source campus group, entry): planning a scan
+    #: batch asks the same few questions again and again.
+    answers: dict[ProfileKey, dict[tuple[int, int], Route]] = field(default_factory=dict)
     _campus_stops: dict[int, list[StopInfo]] = field(default_factory=dict)
     _sorting: dict[int, int] = field(default_factory=dict)
     calendars: dict[tuple[dt.date, int], WorkCalendar] = field(default_factory=dict)
@@ -130,16 +146,26 @@ class Timetable:
             )
             for s in session.scalars(select(Stop))
         }
-        calls: dict[int, list[tuple[int, int, int]]] = {}
-        for trip_id, stop_id, arrive, depart in session.execute(
-            select(
-                StopTime.trip_id, StopTime.stop_id, StopTime.arrive_minute, StopTime.depart_minute
-            ).order_by(StopTime.trip_id, StopTime.seq)
-        ):
-            calls.setdefault(trip_id, []).append((stop_id, arrive, depart))
+        # Plain rows through the connection: the ORM's row handling doubled the time of reading
+        # tens of thousands of calls.
+        connection = session.connection()
+        calls = {
+            trip_id: tuple((stop_id, arrive, depart) for _, stop_id, arrive, depart in rows)
+            for trip_id, rows in groupby(
+                connection.execute(
+                    select(
+                        StopTime.trip_id,
+                        StopTime.stop_id,
+                        StopTime.arrive_minute,
+                        StopTime.depart_minute,
+                    ).order_by(StopTime.trip_id, StopTime.seq)
+                ),
+                key=itemgetter(0),
+            )
+        }
         trips = [
-            TripPattern(id_, code, line, days, season, tuple(calls.get(id_, ())))
-            for id_, code, line, days, season in session.execute(
+            TripPattern(id_, code, line, days, season, calls.get(id_, ()))
+            for id_, code, line, days, season in connection.execute(
                 select(Trip.id, Trip.code, Line.code, Trip.days, Trip.season)
                 .join(Line, Trip.line_id == Line.id)
                 .order_by(Trip.id)
@@ -216,29 +242,76 @@ class Timetable:
             found = self._days[key] = Day(rows, len(self.trips))
         return found
 
-    def profile(self, campus_id: int, first: dt.date, calendar: WorkCalendar) -> Profile | None:
-        """Earliest arrivals at ``campus_id`` from everywhere over :data:`PROFILE_DAYS` days
-        from ``first``, once it was asked for :data:`PROFILE_AFTER` times (None before)."""
-        days = [first + dt.timedelta(days=n) for n in range(PROFILE_DAYS)]
-        key = (campus_id, first, tuple(calendar.is_workday(day) for day in days))
+    def profile_key(self, campus_id: int, first: dt.date, calendar: WorkCalendar) -> ProfileKey:
+        """The key of the profile to ``campus_id`` over :data:`PROFILE_DAYS` days from ``first``."""
+        return campus_id, first, tuple(map(calendar.is_workday, _profile_days(first)))
+
+    def profile(self, key: ProfileKey, calendar: WorkCalendar) -> Profile | None:
+        """Earliest arrivals at the key's campus from everywhere over its days (None while
+        there is none): once asked for :data:`PROFILE_AFTER` times, it is built on the
+        process's profile thread and given from the first question after that."""
         found = self._profiles.get(key)
         if found is not None:
             return found
-        self._asked[key] += 1
-        if self._asked[key] < PROFILE_AFTER:
+        building = self._building.get(key)
+        # A process forked while a profile was being built has not got the thread building it.
+        if building is None or building[0] != os.getpid():
+            self._asked[key] += 1
+            if self._asked[key] >= PROFILE_AFTER:
+                self._building[key] = (os.getpid(), _builder().submit(self._build, key, calendar))
             return None
-        targets = [self.index[s.id] for s in self.stops_of(campus_id)]
-        found = Profile(
+        if not building[1].done():
+            return None
+        found = building[1].result()
+        # Threads of one process may take the same profile in at once: pop, never del.
+        if len(self._profiles) >= PROFILES_KEPT:
+            oldest = next(iter(self._profiles))
+            self._profiles.pop(oldest, None)
+            self.answers.pop(oldest, None)
+        self.answers.setdefault(key, {})
+        self._profiles[key] = found
+        self._building.pop(key, None)
+        return found
+
+    def wait_for_profiles(self) -> None:
+        """Wait until every profile being built is built (for benchmarks and tests, which
+        need to know what answers a question)."""
+        for _, building in list(self._building.values()):
+            building.result()
+
+    def _build(self, key: ProfileKey, calendar: WorkCalendar) -> Profile:
+        campus_id, first, _ = key
+        return Profile(
             len(self.stop_ids),
-            targets,
+            [self.index[s.id] for s in self.stops_of(campus_id)],
             self.transfer_list,
-            [(self.day(day, calendar), n * DAY) for n, day in enumerate(days)],
+            [
+                (self.day(first + dt.timedelta(days=n), calendar), n * DAY)
+                for n in range(PROFILE_DAYS)
+            ],
             self.stop_group,
         )
-        if len(self._profiles) >= PROFILES_KEPT:
-            del self._profiles[next(iter(self._profiles))]
-        self._profiles[key] = found
-        return found
+
+
+@lru_cache(maxsize=64)
+def _profile_days(first: dt.date) -> tuple[dt.date, ...]:
+    return tuple(first + dt.timedelta(days=n) for n in range(PROFILE_DAYS))
+
+
+_profile_thread: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _builder() -> ThreadPoolExecutor:
+    """The process's one thread that builds profiles, so that no request waits for one: a
+    build scans its days' connections backwards, a fifth of a second of CPU and seconds on a
+    busy machine."""
+    global _profile_thread
+    if _profile_thread is None or _profile_thread[0] != os.getpid():
+        _profile_thread = (
+            os.getpid(),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="route-profiles"),
+        )
+    return _profile_thread[1]
 
 
 class SnapshotCache:
@@ -280,19 +353,17 @@ class SnapshotCache:
 snapshots = SnapshotCache()
 
 
+#: Both revision tokens in one row, as plain SQL: every session that plans reads them, and even
+#: a prebuilt statement costs SQLAlchemy a cache-key walk several times the query's own time.
+_REVISIONS = (
+    f"SELECT t.token, c.token FROM {TimetableRevision.__tablename__} t"
+    f" LEFT JOIN {CalendarRevision.__tablename__} c ON c.id = 1 WHERE t.id = 1"
+)
+
+
 def revisions(session: Session) -> tuple[str | None, str | None]:
     """The current revision tokens of the timetable and of the special days."""
-    # Through the connection: no ORM machinery for a read made by every request that plans.
-    row = (
-        session.connection()
-        .execute(
-            select(TimetableRevision.token, CalendarRevision.token)
-            .select_from(TimetableRevision)
-            .outerjoin(CalendarRevision, CalendarRevision.id == 1)
-            .where(TimetableRevision.id == 1)
-        )
-        .first()
-    )
+    row = session.connection().exec_driver_sql(_REVISIONS).first()
     if row is None:
         return None, None
     return row[0], row[1]

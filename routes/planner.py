@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import SHANGHAI
 from core.workdays import WorkCalendar
-from routes.csa import INFINITY, Scan
+from routes.csa import INFINITY, Ride, Scan
 from routes.network import DAY, PROFILE_DAYS, Timetable, local_midnight, runs
 
 #: How far ahead a route counts as "reachable" at submission.
@@ -69,31 +69,48 @@ class Planner:
         """The earliest route from ``sources`` (stop → ready time) to any stop of ``campus_id``,
         plus the sorting time at that campus's hub; None if nothing gets there in time."""
         tt = self.timetable
-        index = tt.index
         if not sources or not tt.stops_of(campus_id):
             return None
-        first_day = min(sources.values()).astimezone(SHANGHAI).date()
-        base = local_midnight(first_day)
-        # Sources mostly share one ready time: convert each distinct time once.
-        minutes = {at: _minutes(at, base) for at in set(sources.values())}
-        to_minutes = {index[stop]: minutes[at] for stop, at in sources.items()}
+        earliest = min(sources.values())
+        first_day = earliest.astimezone(SHANGHAI).date()
+        # Shanghai keeps one UTC offset all year: minutes after local midnight are minutes
+        # after this UTC instant, and no time needs converting between zones.
+        base = local_midnight(first_day).astimezone(dt.UTC)
+        # Sources mostly share one ready time: convert each distinct time once (comparing
+        # times is cheaper than hashing them).
+        if max(sources.values()) == earliest:
+            minutes = {earliest: _minutes(earliest, base)}
+        else:
+            minutes = {at: _minutes(at, base) for at in set(sources.values())}
         calendar = self.calendar(first_day, horizon_days)
-        profile = (
-            tt.profile(campus_id, first_day, calendar) if horizon_days >= PROFILE_DAYS else None
-        )
         best, journey = INFINITY, []
-        if profile is not None:
-            # The usual question: from every stop of a campus, ready at once.
-            first = next(iter(sources))
-            group, stops = tt.groups[tt.stops[first].campus_id]
-            if len(minutes) == 1 and sources.keys() == stops:
-                best, journey = profile.plan_group(group, minutes[sources[first]])
-            else:
-                best, journey = profile.plan(to_minutes)
+        if horizon_days >= PROFILE_DAYS:
+            key = tt.profile_key(campus_id, first_day, calendar)
+            profile = tt.profile(key, calendar)
+            if profile is not None:
+                # The usual question: from every stop of a campus, ready at once.
+                first = next(iter(sources))
+                group, stops = tt.groups[tt.stops[first].campus_id]
+                if len(minutes) == 1 and sources.keys() == stops:
+                    ready = minutes[sources[first]]
+                    # Every ready time that leaves by one entry of the profile gets its route.
+                    answers = tt.answers.setdefault(key, {})
+                    entry = (group, profile.group_entry_at(group, ready))
+                    known = answers.get(entry)
+                    if known is None:
+                        best, journey = profile.plan_group(group, ready)
+                        if best <= PROFILE_DAYS * DAY and not profile.group_target[group]:
+                            known = answers[entry] = self._route(
+                                base, first_day, best, journey, campus_id
+                            )
+                    if known is not None:
+                        return Route(list(known.rides), known.arrives_at, known.ready_at)
+                else:
+                    best, journey = profile.plan(self._dense(sources, minutes))
         # Nothing of the days after the profile's arrives before they begin.
         if best > PROFILE_DAYS * DAY:
-            targets = [index[s.id] for s in tt.stops_of(campus_id)]
-            scan = Scan(len(tt.stop_ids), to_minutes, targets, tt.transfer_list)
+            targets = [tt.index[s.id] for s in tt.stops_of(campus_id)]
+            scan = Scan(len(tt.stop_ids), self._dense(sources, minutes), targets, tt.transfer_list)
             for number in range(horizon_days):
                 if scan.best <= number * DAY:
                     break
@@ -103,19 +120,31 @@ class Planner:
             if scan.best >= INFINITY:
                 return None
             best, journey = scan.best, scan.journey()
+        return self._route(base, first_day, best, journey, campus_id)
+
+    def _route(
+        self, base: dt.datetime, first_day: dt.date, best: int, journey: list[Ride], campus_id: int
+    ) -> Route:
+        tt = self.timetable
         rides = [
             PlannedRide(
                 trip_id=tt.trips[ride.trip].id,
                 service_date=first_day + dt.timedelta(days=ride.day),
                 board_stop=tt.stop_ids[ride.board.dep_stop],
                 alight_stop=tt.stop_ids[ride.alight.arr_stop],
-                departs_at=_at(base, ride.board.dep),
-                arrives_at=_at(base, ride.alight.arr),
+                departs_at=base + dt.timedelta(minutes=ride.board.dep),
+                arrives_at=base + dt.timedelta(minutes=ride.alight.arr),
             )
             for ride in journey
         ]
-        arrives = _at(base, best)
+        arrives = base + dt.timedelta(minutes=best)
         return Route(rides, arrives, arrives + dt.timedelta(minutes=tt.sorting_minutes(campus_id)))
+
+    def _dense(
+        self, sources: dict[int, dt.datetime], minutes: dict[dt.datetime, int]
+    ) -> dict[int, int]:
+        index = self.timetable.index
+        return {index[stop]: minutes[at] for stop, at in sources.items()}
 
     def emptied(
         self, at: dt.datetime, campus_id: int, location_id: int | None, horizon_days: int
@@ -159,7 +188,3 @@ def _minutes(at: dt.datetime, base: dt.datetime) -> int:
     # Rounded up: an envelope ready at 10:29:30 is not ready for a 10:29 departure.
     seconds = (at - base).total_seconds()
     return int(-(-seconds // 60))
-
-
-def _at(base: dt.datetime, minutes: int) -> dt.datetime:
-    return (base + dt.timedelta(minutes=minutes)).astimezone(dt.UTC)

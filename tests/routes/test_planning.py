@@ -100,12 +100,26 @@ def test_the_eta_is_stored_in_utc_and_read_back_equal(session, network, at):
     assert plan_of(session, consignment.id).eta.utcoffset() == dt.timedelta(0)
 
 
+def test_the_question_that_asks_for_a_profile_does_not_wait_for_it(session, network):
+    planner = Planner(session)
+    day = dt.date(2026, 11, 17)
+    calendar = planner.calendar(day, 7)
+    tt = planner.timetable
+    key = tt.profile_key(network["DJ-STOP"].campus_id, day, calendar)
+    assert [tt.profile(key, calendar) for _ in range(PROFILE_AFTER)] == [None] * PROFILE_AFTER
+    tt.wait_for_profiles()
+    assert tt.profile(key, calendar) is not None
+
+
 def test_plans_answered_from_a_campus_profile_ride_as_the_first_scan_did(session, network):
     planner = Planner(session)
     sources = {network["NH-STOP"].id: local(2026, 11, 17, 9, 30)}
     dj = network["DJ-STOP"].campus_id
-    routes = [planner.route(sources, dj) for _ in range(PROFILE_AFTER + 1)]
-    assert [ride.trip_id for ride in routes[0].rides] == [
+    scanned = [planner.route(sources, dj) for _ in range(PROFILE_AFTER)]
+    planner.timetable.wait_for_profiles()
+    profiled = planner.route(sources, dj)
+    assert planner.timetable.answers, "no profile answered"
+    assert [ride.trip_id for ride in profiled.rides] == [
         t.id for code in ("NX-1030", "XD-1230") for t in planner.timetable.trips if t.code == code
     ]
-    assert routes[1:] == routes[:-1]
+    assert scanned == [profiled] * PROFILE_AFTER
