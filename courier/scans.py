@@ -8,6 +8,7 @@ size: the scans already seen, the consignments and the locations are each fetche
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from core import clock, codes
 from core.errors import N_
 from core.users import User
 from courier.custody import EventInput, Outcome, insert_events, record_event
-from courier.models import Consignment, CustodyEvent, ScanRecord, Source
+from courier.models import Consignment, ScanRecord, Source
 from courier.states import SCAN_KINDS, State
 
 MAX_BATCH = 500
@@ -51,14 +52,14 @@ class ScanResult:
     tracking_code: str | None = None
 
 
-def _result(record: ScanRecord, tracking_code: str | None = None) -> ScanResult:
+def _result(record: Mapping[str, Any], tracking_code: str | None = None) -> ScanResult:
     return ScanResult(
-        id=record.scan_id,
-        ok=record.ok,
-        state=record.state,
-        reason_code=record.reason_code,
-        reason=record.reason,
-        params=record.reason_params,
+        id=record["scan_id"],
+        ok=record["ok"],
+        state=record["state"],
+        reason_code=record["reason_code"],
+        reason=record["reason"],
+        params=record["reason_params"],
         tracking_code=tracking_code,
     )
 
@@ -72,12 +73,15 @@ def process_scans(
 ) -> list[ScanResult]:
     """Apply a batch of scans in order; every scan gets a result, none raises."""
     ids = [scan.id for scan in scans]
-    seen = {
-        record.scan_id: record
-        for record in session.scalars(select(ScanRecord).where(ScanRecord.scan_id.in_(ids)))
+    table = ScanRecord.__table__
+    seen: dict[str, Mapping[str, Any]] = {
+        row["scan_id"]: row
+        for row in session.connection()
+        .execute(select(*(table.c[column] for column in LOGGED)).where(table.c.scan_id.in_(ids)))
+        .mappings()
     }
     # Codes of consignments earlier scans touched, so a replayed scan answers like the first.
-    touched = {record.consignment_id for record in seen.values() if record.consignment_id}
+    touched = {record["consignment_id"] for record in seen.values() if record["consignment_id"]}
     earlier_codes: dict[int, str] = (
         {
             row.id: row.tracking_code
@@ -118,12 +122,12 @@ def process_scans(
     }
     now = clock.now()
     results = []
-    new_records: list[ScanRecord] = []
-    events: list[CustodyEvent] = []
+    new_records: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for scan in scans:
         if scan.id in seen:
             earlier = seen[scan.id]
-            results.append(_result(earlier, earlier_codes.get(earlier.consignment_id or 0)))
+            results.append(_result(earlier, earlier_codes.get(earlier["consignment_id"] or 0)))
             continue
         record, tracking_code = _apply(
             session,
@@ -146,10 +150,7 @@ def process_scans(
     if new_records:
         # One statement for the batch: the ORM would insert them one by one on SQLite (it wants
         # each new id back), and nothing holds on to these log rows.
-        session.connection().execute(
-            insert(ScanRecord.__table__),
-            [{column: getattr(record, column) for column in LOGGED} for record in new_records],
-        )
+        session.connection().execute(insert(table), new_records)
     return results
 
 
@@ -162,37 +163,43 @@ def _apply(
     locations: dict[str, Location],
     default_location: str | None,
     now: dt.datetime,
-    events: list[CustodyEvent],
-) -> tuple[ScanRecord, str | None]:
+    events: list[dict[str, Any]],
+) -> tuple[dict[str, Any], str | None]:
+    """The scan's log row (the columns of :data:`LOGGED`) after applying it, and the tracking
+    code of the consignment it found."""
     location_code = scan.location or default_location
-    record = ScanRecord(
-        scan_id=scan.id,
-        user_id=courier.id,
-        code_text=scan.code[:300],
-        kind=scan.kind[:16],
-        location_code=location_code,
-        scanned_at=scan.at or now,
-        created_at=now,
-        ok=False,
-        reason_params={},
-    )
+    record: dict[str, Any] = {
+        "scan_id": scan.id,
+        "user_id": courier.id,
+        "code_text": scan.code[:300],
+        "kind": scan.kind[:16],
+        "location_code": location_code,
+        "scanned_at": scan.at or now,
+        "consignment_id": None,
+        "ok": False,
+        "state": None,
+        "reason_code": None,
+        "reason": None,
+        "reason_params": {},
+        "created_at": now,
+    }
     consignment = consignments.get(code) if code else None
     outcome: Outcome | None = None
     if scan.kind not in SCAN_KINDS:
-        record.reason_code = "unknown_kind"
-        record.reason = N_("Unknown scan kind %(kind)s.")
-        record.reason_params = {"kind": scan.kind}
+        record["reason_code"] = "unknown_kind"
+        record["reason"] = N_("Unknown scan kind %(kind)s.")
+        record["reason_params"] = {"kind": scan.kind}
     elif code is None:
-        record.reason_code = "forged"
-        record.reason = N_("Not one of our labels: the code is mistyped or forged.")
+        record["reason_code"] = "forged"
+        record["reason"] = N_("Not one of our labels: the code is mistyped or forged.")
     elif consignment is None:
-        record.reason_code = "not_found"
-        record.reason = N_("No consignment has the code %(code)s.")
-        record.reason_params = {"code": code}
+        record["reason_code"] = "not_found"
+        record["reason"] = N_("No consignment has the code %(code)s.")
+        record["reason_params"] = {"code": code}
     elif scan.location and scan.location not in locations:
-        record.reason_code = "unknown_location"
-        record.reason = N_("Unknown place %(location)s.")
-        record.reason_params = {"location": scan.location}
+        record["reason_code"] = "unknown_location"
+        record["reason"] = N_("Unknown place %(location)s.")
+        record["reason_params"] = {"location": scan.location}
     else:
         outcome = record_event(
             session,
@@ -209,10 +216,10 @@ def _apply(
             check_duplicate=False,
             batch=events,
         )
-        record.consignment_id = consignment.id
-        record.ok = outcome.ok
-        record.reason_code = outcome.reason_code
-        record.reason = outcome.reason
-        record.reason_params = _jsonable(outcome.params)
-    record.state = outcome.state if outcome else (consignment.state if consignment else None)
+        record["consignment_id"] = consignment.id
+        record["ok"] = outcome.ok
+        record["reason_code"] = outcome.reason_code
+        record["reason"] = outcome.reason
+        record["reason_params"] = _jsonable(outcome.params)
+    record["state"] = outcome.state if outcome else (consignment.state if consignment else None)
     return record, consignment.tracking_code if consignment else None

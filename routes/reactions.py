@@ -68,8 +68,9 @@ def settle(session: Session) -> None:
             .options(selectinload(RoutePlan.legs))
         )
     }
-    deposited = drop_boxes(session, list(hops))
+    deposited: dict[int, int] | None = None
     planner: Planner | None = None
+    timetable: Timetable | None = None
     eta_changes: list[dict[str, Any]] = []
     consignments = session.scalars(select(Consignment).where(Consignment.id.in_(hops)))
     for consignment in consignments:
@@ -85,9 +86,16 @@ def settle(session: Session) -> None:
             plan, planned, consignment, hops[consignment.id], last
         ):
             plan.updated_at = last
-            mark_transfer(consignment, plan, Timetable.of(session))
+            timetable = timetable or Timetable.of(session)
+            mark_transfer(consignment, plan, timetable)
             continue
         planner = planner or Planner(session)
+        if deposited is None:
+            # Only re-planning asks where envelopes were deposited: a batch of loads on time
+            # needs no such query. The events are written already; the plans changed so far
+            # must not be flushed half-done.
+            with session.no_autoflush:
+                deposited = drop_boxes(session, list(hops))
         replan(
             session,
             consignment,
