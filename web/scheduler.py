@@ -24,12 +24,21 @@ log = logging.getLogger(__name__)
 def all_jobs() -> list[Job]:
     """The jobs every package declares."""
     from courier.jobs import JOBS as courier_jobs
+    from dashboard.jobs import JOBS as dashboard_jobs
     from feedback.jobs import JOBS as feedback_jobs
     from lockers.jobs import JOBS as locker_jobs
     from routes.jobs import JOBS as route_jobs
     from tickets.jobs import JOBS as ticket_jobs
 
-    return [*core_jobs(), *courier_jobs, *locker_jobs, *route_jobs, *feedback_jobs, *ticket_jobs]
+    return [
+        *core_jobs(),
+        *courier_jobs,
+        *locker_jobs,
+        *route_jobs,
+        *feedback_jobs,
+        *ticket_jobs,
+        *dashboard_jobs,
+    ]
 
 
 def _runner(sessions: Callable[[], Session], job: Job) -> Callable[[], None]:
