@@ -58,7 +58,7 @@ from dashboard.rollups import LONGEST_RIDE, SATISFIED, rolled_up_through
 from dashboard.sql_time import python_bucket, python_local_hour, python_seconds
 from lockers.models import Alert, AlertKind, Compartment, CompartmentState, LockerBank
 from services.bootstrap import build_bus
-from tickets.models import Category, Outcome, Rating, Status, Ticket, Window
+from tickets.models import Category, Hall, Outcome, Rating, Status, Ticket, Window
 
 LABEL_KEY = "bench-label-key"
 NOW = dt.datetime(2026, 11, 17, 18, 0, tzinfo=clock.SHANGHAI)
@@ -418,7 +418,17 @@ def baseline(session: Session, period: ours.Period) -> ours.Dashboard:
             )
         )
 
-    queues = _named(session, Category, "prefix")
+    # Each hall letters its own queues and numbers its own windows: named with the hall's code.
+    halls = {hall.id: hall.code for hall in session.scalars(select(Hall))}
+    queues = {
+        q.id: (
+            q.hall_id,
+            ours.Named(
+                q.prefix, f"{halls[q.hall_id]} · {q.name}", f"{halls[q.hall_id]} · {q.name_en}"
+            ),
+        )
+        for q in session.scalars(select(Category))
+    }
     hours: defaultdict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for category, waits_from, called, begun, finished in session.execute(
         select(
@@ -437,10 +447,12 @@ def baseline(session: Session, period: ours.Period) -> ours.Dashboard:
         if begun is not None and finished is not None:
             tally[3] += 1
             tally[4] += python_seconds(begun, finished)
-    hall = sorted(
-        (ours.HallHour(queues[c], h, *tally) for (c, h), tally in hours.items()),
-        key=lambda r: (r.queue.code, r.hour),
-    )
+    hall = [
+        ours.HallHour(queues[c][1], h, *tally)
+        for (c, h), tally in sorted(
+            hours.items(), key=lambda ch: (queues[ch[0][0]][0], queues[ch[0][0]][1].code, ch[0][1])
+        )
+    ]
 
     windows = {w.id: w for w in session.scalars(select(Window))}
     owners = dict(session.execute(select(Category.id, Category.department_id)).all())
@@ -465,8 +477,15 @@ def baseline(session: Session, period: ours.Period) -> ours.Dashboard:
         lockers,
         hall,
         [
-            ours.Satisfaction(ours.Named(str(windows[w].number), windows[w].name), *t)
-            for w, t in sorted(by_window.items(), key=lambda wt: windows[wt[0]].number)
+            ours.Satisfaction(
+                ours.Named(
+                    str(windows[w].number), f"{halls[windows[w].hall_id]} · {windows[w].name}"
+                ),
+                *t,
+            )
+            for w, t in sorted(
+                by_window.items(), key=lambda wt: (windows[wt[0]].hall_id, windows[wt[0]].number)
+            )
         ],
         sorted(
             (ours.Satisfaction(departments[d], *t) for d, t in by_department.items()),
