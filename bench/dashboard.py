@@ -20,7 +20,8 @@ images, through Flask's test client, logged in as the demo administrator) is tim
 default period and for the year, alone and with its chart images requested one after another (a
 browser fetches them in parallel).
 
-Run: ``python -m bench.dashboard`` (``--quick``: 20,000 consignments and 20,000 tickets); SQLite
+Run: ``python -m bench.dashboard`` (``--quick``: 20,000 consignments and 20,000 tickets; ``--size
+N``: N of each, with the full run's rounds); SQLite
 by default, PostgreSQL with ``COURIER_BENCH_DATABASE_URL``. The last line is JSON. On SQLite the
 generated database is kept in ``var/bench-cache/`` (keyed by :data:`DATA_VERSION` and the size)
 and copied for the next run, which skips the generation (minutes at full size).
@@ -597,7 +598,8 @@ def rollup_runs(url: str) -> dict[str, Any]:
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    size = 20_000 if quick else 1_000_000
+    size = int(sys.argv[sys.argv.index("--size") + 1]) if "--size" in sys.argv else 0
+    size = size or (20_000 if quick else 1_000_000)
     rounds = 6 if quick else 20
     with scratch_database() as url:
         made = generated(url, size)
