@@ -32,7 +32,6 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
-    or_,
     select,
     union_all,
 )
@@ -371,28 +370,23 @@ def refresh(session: Session, catch_up_days: int = CATCH_UP_DAYS) -> str:
     return f"rolled up {first} to {last}"
 
 
-def _rolled_up_rows(model: type[Rollup], first: dt.date, last: dt.date) -> ColumnElement[bool]:
-    """The rows that sum ``first`` to ``last``: a month's row for each whole month, the day rows
-    of the rest."""
+def _rolled_up_rows(
+    model: type[Rollup], first: dt.date, last: dt.date
+) -> list[ColumnElement[bool]]:
+    """The rows that sum ``first`` to ``last``, as ranges of the index: a month's row for each
+    whole month, the day rows of the rest. Read one range at a time, each is a walk along the
+    index alone (SQLite reads the rows of an OR of ranges from the table)."""
     wholes = [(a, b) for a, b in _months(first, last) if a >= first and b <= last]
     if not wholes:
-        return and_(model.month.is_(False), model.day.between(first, last))
-    parts = [and_(model.month.is_(True), model.day.in_([a for a, _ in wholes]))]
+        return [and_(model.month.is_(False), model.day.between(first, last))]
+    ranges = [and_(model.month.is_(True), model.day.between(wholes[0][0], wholes[-1][0]))]
     if first < wholes[0][0]:
-        parts.append(
-            and_(
-                model.month.is_(False),
-                model.day.between(first, wholes[0][0] - dt.timedelta(days=1)),
-            )
-        )
+        head = wholes[0][0] - dt.timedelta(days=1)
+        ranges.append(and_(model.month.is_(False), model.day.between(first, head)))
     if wholes[-1][1] < last:
-        parts.append(
-            and_(
-                model.month.is_(False),
-                model.day.between(wholes[-1][1] + dt.timedelta(days=1), last),
-            )
-        )
-    return or_(*parts)
+        tail = wholes[-1][1] + dt.timedelta(days=1)
+        ranges.append(and_(model.month.is_(False), model.day.between(tail, last)))
+    return ranges
 
 
 def sums(
@@ -409,10 +403,9 @@ def sums(
     model = family.model
     parts: list[Select[Any]] = []
     if through is not None and first <= through:
-        parts.append(
-            select(*(getattr(model, name) for name in family.columns())).where(
-                _rolled_up_rows(model, first, min(last, through))
-            )
+        parts.extend(
+            select(*(getattr(model, name) for name in family.columns())).where(rows)
+            for rows in _rolled_up_rows(model, first, min(last, through))
         )
     live = first if through is None else max(first, through + dt.timedelta(days=1))
     if live <= last:
