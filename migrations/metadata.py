@@ -10,6 +10,7 @@ import core.password_links
 import core.users
 import core.workdays
 import courier.models
+import dashboard.models
 import feedback.models
 import firmware_bridge.models
 import lockers.models
@@ -24,6 +25,7 @@ __all__ = [
     "catalog",
     "core",
     "courier",
+    "dashboard",
     "feedback",
     "firmware_bridge",
     "include_object",

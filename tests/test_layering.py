@@ -24,6 +24,7 @@ DOMAIN = (
     "notifications",
     "tickets",
     "feedback",
+    "dashboard",
 )
 PACKAGES = {*DOMAIN, "firmware_bridge", "services", "web", "migrations", "bench"}
 ALLOWED: dict[str, set[str]] = {
@@ -36,6 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "notifications": {"core"},
     "tickets": {"core", "catalog"},
     "feedback": {"core", "catalog"},
+    "dashboard": {"core", "catalog", "courier", "lockers", "tickets"},
     "firmware_bridge": {"core", "lockers", "courier"},
     "services": {*DOMAIN, "firmware_bridge"},
 }

@@ -109,7 +109,7 @@ def _bars(
 
 
 def _transit(table: Table, fit: str) -> Any:
-    return _bars(table, fit, ("from", "to"), ("median_min", "p90_min"))
+    return _bars(table, fit, ("from", "to"), ("median_min_bucketed", "p90_min_bucketed"))
 
 
 def _sla_on_time(table: Table, fit: str) -> Any:
@@ -117,7 +117,7 @@ def _sla_on_time(table: Table, fit: str) -> Any:
 
 
 def _sla_handling(table: Table, fit: str) -> Any:
-    return _bars(table, fit, ("department",), ("median_handling_h",))
+    return _bars(table, fit, ("department",), ("median_handling_h_bucketed",))
 
 
 def _satisfaction(key: str) -> Callable[[Table, str], Any]:
@@ -183,9 +183,9 @@ def _hall(value: str) -> Callable[[Table, str], Any]:
 #: Every chart, by the name its image is served under.
 CHARTS: dict[str, Chart] = {
     "network": Chart("network", lazy_gettext("Envelopes in the network"), _network),
-    "transit": Chart("transit", lazy_gettext("Ride time per leg (min)"), _transit),
+    "transit": Chart("transit", lazy_gettext("Ride time per leg (min, bucketed)"), _transit),
     "sla-on-time": Chart("sla", lazy_gettext("On-time share (%)"), _sla_on_time),
-    "sla-handling": Chart("sla", lazy_gettext("Median handling time (h)"), _sla_handling),
+    "sla-handling": Chart("sla", lazy_gettext("Median handling time (h, bucketed)"), _sla_handling),
     "lockers": Chart("lockers", lazy_gettext("Compartments per bank"), _lockers),
     "hall-waits": Chart("hall", lazy_gettext("Mean wait by hour (min)"), _hall("mean_wait_min")),
     "hall-service": Chart(

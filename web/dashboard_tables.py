@@ -16,8 +16,8 @@ from flask_babel import lazy_gettext
 from sqlalchemy.orm import Session
 
 from catalog.transfer import neutralise_cell
-from services import dashboard as figures
-from services.dashboard import Period
+from dashboard import figures
+from dashboard.figures import Period
 from web.formatting import label, localized
 
 
@@ -34,6 +34,8 @@ class Table:
     title: Any
     columns: tuple[Column, ...]
     rows: list[list[Any]]
+    #: What the reader must know to read the figures (shown under the table).
+    note: Any = ""
 
     def index(self, key: str) -> int:
         """The position of the column ``key`` in each row."""
@@ -54,6 +56,14 @@ def _hours(seconds: float) -> float:
 
 def _percent(share: float | None) -> float | None:
     return None if share is None else round(share * 100, 1)
+
+
+#: Percentiles come from histograms (:func:`dashboard.sql_time.bucket`): said in the column's
+#: header and CSV name, and explained under the table.
+BUCKETED = lazy_gettext(
+    "Medians and percentiles are the lower bound of their bucket: to the minute below 2 hours, "
+    "to 10 minutes below 2 days, to the hour beyond."
+)
 
 
 def network_table(session: Session, _period: Period) -> Table:
@@ -80,8 +90,10 @@ def transit_table(session: Session, period: Period) -> Table:
             Column("from", lazy_gettext("Leaves from")),
             Column("to", lazy_gettext("Arrives at")),
             Column("rides", lazy_gettext("Rides"), numeric=True),
-            Column("median_min", lazy_gettext("Median (min)"), numeric=True),
-            Column("p90_min", lazy_gettext("90th percentile (min)"), numeric=True),
+            Column("median_min_bucketed", lazy_gettext("Median (min, bucketed)"), numeric=True),
+            Column(
+                "p90_min_bucketed", lazy_gettext("90th percentile (min, bucketed)"), numeric=True
+            ),
         ),
         [
             [
@@ -93,6 +105,7 @@ def transit_table(session: Session, period: Period) -> Table:
             ]
             for leg in figures.transit_legs(session, period)
         ],
+        BUCKETED,
     )
 
 
@@ -104,7 +117,11 @@ def sla_table(session: Session, period: Period) -> Table:
             Column("department", lazy_gettext("Department")),
             Column("handled", lazy_gettext("Handled"), numeric=True),
             Column("on_time_pct", lazy_gettext("On time (%)"), numeric=True),
-            Column("median_handling_h", lazy_gettext("Median handling (h)"), numeric=True),
+            Column(
+                "median_handling_h_bucketed",
+                lazy_gettext("Median handling (h, bucketed)"),
+                numeric=True,
+            ),
         ),
         [
             [
@@ -115,6 +132,7 @@ def sla_table(session: Session, period: Period) -> Table:
             ]
             for row in figures.sla_by_department(session, period)
         ],
+        BUCKETED,
     )
 
 

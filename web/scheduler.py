@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 def all_jobs() -> list[Job]:
     """The jobs every package declares."""
     from courier.jobs import JOBS as courier_jobs
+    from dashboard.jobs import JOBS as dashboard_jobs
     from feedback.jobs import JOBS as feedback_jobs
     from firmware_bridge.jobs import JOBS as bridge_jobs
     from lockers.jobs import JOBS as locker_jobs
@@ -38,6 +39,7 @@ def all_jobs() -> list[Job]:
         *feedback_jobs,
         *ticket_jobs,
         *bridge_jobs,
+        *dashboard_jobs,
     ]
 
 

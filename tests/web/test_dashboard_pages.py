@@ -72,7 +72,7 @@ def test_the_csv_download_is_the_table_with_formulas_quoted(admin, session, froz
 
     assert response.mimetype == "text/csv"
     assert response.get_data(as_text=True).splitlines() == [
-        "department,handled,on_time_pct,median_handling_h",
+        "department,handled,on_time_pct,median_handling_h_bucketed",
         "'=HYPERLINK(1),1,100.0,2.0",
     ]
 
@@ -135,3 +135,11 @@ def test_drawing_charts_leaves_no_legacy_import_hook_behind():
     import web.dashboard_charts  # noqa: F401 - the import is what is tested
 
     assert [f for f in sys.meta_path if type(f).__name__ == "PluginImportFixer"] == []
+
+
+def test_the_transit_and_sla_tables_say_their_medians_are_given_to_the_bucket(admin):
+    page = admin.get("/admin/dashboard/").get_data(as_text=True)
+
+    assert "中位数（分钟，分档）" in page
+    assert 'data-test="note-transit"' in page
+    assert 'data-test="note-sla"' in page

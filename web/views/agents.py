@@ -19,10 +19,11 @@ from courier.custody import allowed_now
 from courier.models import Consignment, SlaAlert
 from courier.states import Kind, State
 from courier.timeline import timeline
+from dashboard import figures as dashboard
 from lockers.compartments import bank_by_controller
 from lockers.models import BankKind, LockerBank
-from services import dashboard, materials, ownership, pickup, sorting
 from services import desk as desk_acts
+from services import materials, ownership, pickup, sorting
 from web.auth import current_user, roles_required
 from web.db import db
 from web.errors import problem_list

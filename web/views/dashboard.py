@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Blueprint, Response, abort, render_template, request
 
 from core.users import Role
-from services.dashboard import Period
+from dashboard.figures import Period
 from web.auth import roles_required
 from web.dashboard_charts import CHARTS, WIDTHS, charts_of, render
 from web.dashboard_tables import TABLES, to_csv

@@ -9,10 +9,10 @@ from core.clock import SHANGHAI
 from core.users import Role
 from courier.models import ConsignmentRating, CustodyEvent, Source
 from courier.states import Kind, State
+from dashboard import figures as dashboard
+from dashboard.figures import Period
 from lockers.compartments import add_bank
 from lockers.models import Alert, AlertKind, BankKind, CompartmentState, Size
-from services import dashboard
-from services.dashboard import Period
 from tests import factories
 from tickets.models import Category, Outcome, Rating, Status, Ticket, Window
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, case, func
+from sqlalchemy import BigInteger, Date, case
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -39,6 +39,24 @@ def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
     return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
 
 
+class local_date(FunctionElement[dt.date]):
+    """The Shanghai calendar day at a naive-UTC timestamp column's instant."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element: local_date, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '+{LOCAL_OFFSET} seconds')"
+
+
+@compiles(local_date, "postgresql")
+def _local_date_postgresql(element: local_date, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"CAST({column} + INTERVAL '{LOCAL_OFFSET} seconds' AS DATE)"
+
+
 def seconds_between(start: Any, end: Any) -> ColumnElement[int]:
     """Whole seconds from ``start`` to ``end`` (both timestamp columns)."""
     return epoch_seconds(end) - epoch_seconds(start)
@@ -59,12 +77,26 @@ def python_local_hour(at: dt.datetime) -> int:
     return (int(at.timestamp()) + LOCAL_OFFSET) % 86400 // 3600
 
 
-def nearest_rank(percent: int, count: ColumnElement[int]) -> ColumnElement[int]:
-    """The 1-based rank of the ``percent`` percentile among ``count`` sorted values (the
-    nearest-rank method: ceil(p·n/100)); the median is the lower middle of an even count."""
-    return (count * percent + 99) // 100
+#: The histogram ladder of durations, as (below this many seconds, buckets this wide): whole
+#: minutes up to 2 h (rides, short handling), 10 minutes up to 2 days (most handling times),
+#: whole hours beyond. A ride of 20-90 minutes fills a few dozen buckets a day and a handling
+#: time of days a few hundred, so a year of rollups is thousands of rows per leg or department
+#: (not one per envelope), and a percentile is off by less than 1 % of its value past 100 min.
+LADDER = ((2 * 3600, 60), (2 * 86400, 600))
+#: The width of the buckets past the ladder's last step.
+LAST_STEP = 3600
 
 
-def value_at_rank(value: Any, rank: Any, wanted: ColumnElement[int]) -> ColumnElement[Any]:
-    """An aggregate: ``value`` of the row whose ``rank`` is ``wanted`` in each group."""
-    return func.max(case((rank == wanted, value)))
+def bucket(seconds: Any) -> ColumnElement[int]:
+    """The lower bound of the ladder's bucket holding ``seconds`` (an integer expression);
+    negative values are bucketed like their absolute value, towards zero."""
+    return case(
+        *((seconds < below, seconds // step * step) for below, step in LADDER),
+        else_=seconds // LAST_STEP * LAST_STEP,
+    )
+
+
+def python_bucket(seconds: int) -> int:
+    """:func:`bucket` in Python (SQL's integer division truncates towards zero)."""
+    step = next((step for below, step in LADDER if seconds < below), LAST_STEP)
+    return abs(seconds) // step * step * (1 if seconds >= 0 else -1)
