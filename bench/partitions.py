@@ -16,7 +16,7 @@ same way (indexes in place); its sessions put ``baseline`` first on the search p
 variants run the application's own code: the bridge's lookup of a seq (a duplicate or a reused
 seq) and its replay range above the contiguous mark (as ``firmware_bridge.ingest`` and
 ``.sequence`` query them), ``courier.timeline.timeline``, ``courier.custody.find_event``,
-``services.dashboard.transit_legs`` over a week, and one retention batch
+``dashboard.figures.transit_legs`` over a week, and one retention batch
 (``firmware_bridge.retention.forget_old_events``, committed: both variants delete their next
 oldest rows). Each call is timed with its commit, the variants alternating (ABAB, then BABA).
 
@@ -65,10 +65,10 @@ from courier.custody import find_event
 from courier.models import Consignment
 from courier.partitions import month_after
 from courier.timeline import timeline
+from dashboard.figures import Period, transit_legs
 from firmware_bridge.models import DeviceEvent
 from firmware_bridge.retention import forget_old_events
 from services.bootstrap import build_bus
-from services.dashboard import Period, transit_legs
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 LABEL_KEY = "bench-label-key"
