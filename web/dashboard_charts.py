@@ -65,7 +65,8 @@ def _chart(kind: type, fit: str, bars: int, series: int, labels: list[str], **op
     """A pygal chart sized for ``bars`` rows (bars, or dot rows) of ``series`` series each (or a
     line chart's plot when ``bars`` is 0), with room for the row ``labels``."""
     width = WIDTHS[fit]
-    legend = 40 + 24 * ((series + 1) // 2 if fit == "phone" else (series + 2) // 3)
+    # One legend entry per row on a phone: two columns cut the longer series names into each other.
+    legend = 40 + 24 * (series if fit == "phone" else (series + 2) // 3)
     if not options.get("show_legend", True):
         legend = 40
     height = max(240, 60 + bars * max(series, 1) * 26 + legend) if bars else 300 + legend
@@ -76,7 +77,7 @@ def _chart(kind: type, fit: str, bars: int, series: int, labels: list[str], **op
         js=[],
         explicit_size=False,
         legend_at_bottom=True,
-        legend_at_bottom_columns=2 if fit == "phone" else 3,
+        legend_at_bottom_columns=1 if fit == "phone" else 3,
         truncate_legend=-1,
         truncate_label=-1,
         print_values=options.pop("print_values", bool(bars)),
