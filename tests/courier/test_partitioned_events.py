@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from core import clock
 from courier.custody import EventInput, insert_events, record_event
 from courier.jobs import JOBS
-from courier.models import CustodyEvent, Source
+from courier.models import Source
 from courier.partitions import add_months, month_after
 from courier.states import Kind
 from firmware_bridge.models import DeviceEvent
@@ -98,11 +98,11 @@ def test_a_custody_event_lands_in_the_partition_of_its_month(session):
 def test_an_idempotency_key_used_in_another_month_is_refused(session):
     consignment = factories.consignment(session)
     first = deposited(session, consignment, "once")
-    again = CustodyEvent(
-        consignment_id=consignment.id, kind=Kind.DEPOSITED, source=Source.WEB,
-        device_at=first.device_at - dt.timedelta(days=62), server_at=first.server_at,
-        idempotency_key="once", notes="", state_after=first.state_after, late=False,
-    )  # fmt: skip
+    again = {
+        "consignment_id": consignment.id, "kind": Kind.DEPOSITED, "source": Source.WEB,
+        "device_at": first.device_at - dt.timedelta(days=62), "server_at": first.server_at,
+        "idempotency_key": "once", "notes": "", "state_after": first.state_after, "late": False,
+    }  # fmt: skip
     refused = pytest.raises(IntegrityError, match="uq_custody_event_keys_idempotency_key")
     with refused, session.begin_nested():
         insert_events(session, [again])
