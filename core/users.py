@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import logging
+import os
 import secrets
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import CHEAPEST
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -31,14 +34,28 @@ class Role(enum.StrEnum):
 TOKEN_LIFETIME = dt.timedelta(days=7)
 MAX_TOKEN_LIFETIME = dt.timedelta(days=90)
 
-_hasher = PasswordHasher()
+#: Set by the test suite for itself and the processes it starts: argon2's cheapest parameters
+#: hash in microseconds where the recommended ones take a tenth of a second, which was two fifths
+#: of the suite's time. A deployment never sets it; a hash made with it is made again with the
+#: recommended parameters at its user's next login (see :func:`authenticate`).
+CHEAP_HASHES = "COURIER_TEST_CHEAP_HASHES"
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    if os.environ.get(CHEAP_HASHES) == "1":
+        log.warning("%s=1: passwords are hashed with test parameters", CHEAP_HASHES)
+        return PasswordHasher.from_parameters(CHEAPEST)
+    return PasswordHasher()
 
 
 @cache
 def _dummy_hash() -> str:
     """Verifying against this keeps a wrong login name as slow as a wrong password (made on
     first use: hashing costs tens of milliseconds, too much for every process's import)."""
-    return _hasher.hash("not a password")
+    return _hasher().hash("not a password")
 
 
 class User(Base):
@@ -98,7 +115,7 @@ class ApiToken(Base):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def create_user(
@@ -142,12 +159,12 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
     login = login.strip()[:64]
     user = session.scalar(select(User).where(User.login == login, User.active.is_(True)))
     try:
-        verified = _hasher.verify(user.password_hash if user else _dummy_hash(), password)
+        verified = _hasher().verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         verified = False
     if user is None or not verified:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 

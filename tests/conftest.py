@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import multiprocessing
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,9 +20,13 @@ from core.config import Settings
 from core.db import make_engine
 from core.events import EventBus, attach
 from core.logs import CHATTY, HANDLER_NAME
+from core.users import CHEAP_HASHES
 from services.bootstrap import build_bus, with_code_key
 from tests.code_leaks import CodeLeakWatch
 from tests.databases import fresh_database
+
+# Before any password is hashed, and inherited by every process the tests start.
+os.environ[CHEAP_HASHES] = "1"
 
 #: pytester runs the code-leak watch on a scratch suite to prove it catches leaks.
 pytest_plugins = ["pytester"]

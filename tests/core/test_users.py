@@ -83,3 +83,20 @@ def test_token_times_are_aware(session):
     stored = session.query(ApiToken).one()
     assert stored.expires_at.tzinfo is not None
     assert stored.expires_at > clock.now()
+
+
+def test_a_hash_made_with_the_tests_cheap_parameters_is_made_again_at_the_next_login(
+    session, monkeypatch
+):
+    from argon2 import PasswordHasher
+
+    from core import users
+
+    user = factories.user(session, "cheap")
+    monkeypatch.delenv(users.CHEAP_HASHES)
+    users._hasher.cache_clear()
+    try:
+        assert users.authenticate(session, "cheap", factories.PASSWORD) is user
+        assert not PasswordHasher().check_needs_rehash(user.password_hash)
+    finally:
+        users._hasher.cache_clear()

@@ -208,7 +208,7 @@ def test_wrong_codes_on_the_keypad_lock_the_compartment(read, write, mosquitto, 
     locker.stop()
 
 
-STREAM = 5000
+STREAM = 2000
 
 
 def start_bridge_process(mosquitto, database):

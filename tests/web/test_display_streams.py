@@ -188,7 +188,9 @@ def behind_a_proxy(tmp_path) -> Iterator[str]:
             code_key="c",
             proxy_hops=1,
         )
-        app = create_app(settings)
+        # Each visitor hangs up after the status line: a short keepalive finds that out, so
+        # no stream thread is still at work when the server is shut down.
+        app = create_app(settings, TICKETS_KEEPALIVE_SECONDS=0.2)
         server = create_server(app, host="127.0.0.1", port=0, **serving_options(settings))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
