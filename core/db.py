@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -122,13 +124,54 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # SQLite lets one transaction write at a time. This process's writers queue on a lock of
+    # the engine's, woken in turn; left to SQLite's busy handler they poll with sleeps of up to
+    # 100 ms, and under 200 users some waited past the busy timeout and answered 500 ("database
+    # is locked"). The busy timeout still covers writers in other processes.
+    writer = threading.Lock()
+
+    def _release(info: dict[str, Any]) -> None:
+        if info.pop(_HOLDS_WRITER, False):
+            writer.release()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+        begin = conn.get_execution_options().get("sqlite_begin", "BEGIN")
+        if begin == WRITER["sqlite_begin"]:
+            if not writer.acquire(timeout=WRITER_WAIT_S):
+                raise OperationalError(begin, {}, Exception("database is locked (in-process)"))
+            conn.info[_HOLDS_WRITER] = True
+        try:
+            conn.exec_driver_sql(begin)
+        except BaseException:
+            _release(conn.info)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        if not conn.invalidated:  # an invalidated one was released on invalidation
+            _release(conn.info)
+
+    # However a connection's transaction ends otherwise (invalidated, or back in the pool
+    # unfinished), its turn is over.
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
+        _release(record.info)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            _release(record.info)
 
 
 #: Execution options of a transaction that will write (see :func:`for_writing`).
 WRITER = {"sqlite_begin": "BEGIN IMMEDIATE"}
+#: How long a writer waits for its process's other writers on SQLite before it gives up with
+#: "database is locked" (SQLite's own busy timeout, for writers elsewhere, is 5 s).
+WRITER_WAIT_S = 30.0
+#: ``Connection.info`` key: this connection's transaction holds its engine's writer lock.
+_HOLDS_WRITER = "core.db.holds_writer"
 
 
 def for_writing(session: Session) -> Session:
