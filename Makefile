@@ -15,8 +15,12 @@ test: $(VENV)/.installed node_modules/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+# Every benchmark briefly. The two that need PostgreSQL run when COURIER_BENCH_POSTGRES names a
+# server (each makes a database of its own there and drops it), e.g.
+# COURIER_BENCH_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432/postgres make bench
 bench: $(VENV)/.installed
 	for b in catalog_search scans labels timeline bridge sla_scan dispatch routing tickets load dashboard; do $(BIN)/python -m bench.$$b --quick || exit 1; done
+	if [ -n "$$COURIER_BENCH_POSTGRES" ]; then for b in bridges partitions; do COURIER_BENCH_DATABASE_URL="$$COURIER_BENCH_POSTGRES" $(BIN)/python -m bench.$$b --quick || exit 1; done; else echo "bench.bridges and bench.partitions need COURIER_BENCH_POSTGRES (a PostgreSQL server)"; fi
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "campus-courier needs Python 3.11 or newer")'

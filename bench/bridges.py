@@ -9,7 +9,8 @@ events (QoS 1, in order); the clock runs from the first publish to the last even
 processes then stop; the next round's resume the partitions' sessions. At the end every
 controller's seqs are checked: stored exactly once, applied.
 
-Run: ``COURIER_BENCH_DATABASE_URL=postgresql+psycopg://…/empty_db python -m bench.bridges``
+Run: ``COURIER_BENCH_DATABASE_URL=postgresql+psycopg://… python -m bench.bridges`` (a server: the
+bench makes a database of its own on it and drops it at the end)
 (``--quick``: one round of fewer events; ``--events N``: each controller's events a round);
 the last line is JSON with ``events_per_s`` per bridge count, ``ratio_2`` and ``ratio_4``
 (medians of each round's ratios), ``lost`` and ``duplicated``.
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from bench.harness import emit, scratch_database
+from bench.harness import emit, postgres_database
 from catalog.models import Campus, Location, LocationKind
 from core.db import lock_key, make_engine, make_session_factory, unit_of_work
 from firmware_bridge.broker import BRIDGE_USER, start_mosquitto
@@ -172,9 +173,10 @@ def main() -> None:
     if "--events" in sys.argv:
         events = int(sys.argv[sys.argv.index("--events") + 1])
     rounds = 1 if quick else 3
-    if not os.environ.get("COURIER_BENCH_DATABASE_URL", "").startswith("postgresql"):
-        raise SystemExit("set COURIER_BENCH_DATABASE_URL to an empty PostgreSQL database")
-    with tempfile.TemporaryDirectory() as folder, scratch_database() as database:
+    server = os.environ.get("COURIER_BENCH_DATABASE_URL", "")
+    if not server.startswith("postgresql"):
+        raise SystemExit("set COURIER_BENCH_DATABASE_URL to a PostgreSQL server")
+    with tempfile.TemporaryDirectory() as folder, postgres_database(server, "bridges") as database:
         engine = make_engine(database)
         sessions = make_session_factory(engine, build_bus())
         with unit_of_work(sessions) as session:

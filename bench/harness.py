@@ -7,10 +7,14 @@ import os
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 import migrations
 
@@ -28,6 +32,25 @@ def scratch_database() -> Iterator[str]:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         migrations.upgrade(url)
         yield url
+
+
+@contextmanager
+def postgres_database(server_url: str, purpose: str) -> Iterator[str]:
+    """A new database on the PostgreSQL server of ``server_url`` (any database of it), migrated;
+    dropped afterwards."""
+    server = make_url(server_url)
+    name = f"courier_bench_{purpose}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrations.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:

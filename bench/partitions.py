@@ -45,18 +45,15 @@ import random
 import shutil
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.orm import Session
 
-import migrations
-from bench.harness import emit, percentiles
+from bench.harness import emit, percentiles, postgres_database
 from bench.timeline import EVENTS as JOURNEY
 from core import clock
 from core.config import RetentionSettings
@@ -109,24 +106,6 @@ def _arguments() -> argparse.Namespace:
 
 def _say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-@contextmanager
-def bench_database(server_url: str) -> Iterator[str]:
-    """A new database on the server of ``server_url``, migrated; dropped afterwards."""
-    server = make_url(server_url)
-    name = f"courier_bench_partitions_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        migrations.upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _template_consignment(engine: Engine) -> tuple[int, list[int], int]:
@@ -512,7 +491,7 @@ def main() -> None:
     now = clock.now().replace(microsecond=0)
     start = now - dt.timedelta(days=365)
     _say("migrating a new database")
-    with bench_database(url) as database:
+    with postgres_database(url, "partitions") as database:
         engine = make_engine(database)
         _say(f"filling {events:,} device events and {events:,} custody events")
         fill_s, first_consignment = fill(engine, events, start, now)
