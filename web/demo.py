@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 import catalog
 from catalog.models import Affiliation, Campus, Department, Location
 from catalog.transfer import ImportReport, import_catalog
+from core import clock
 from core.codes import CODE_KEY
 from core.users import Role, User, create_user
 from courier.agents import hand_over, place_at_desk
@@ -254,34 +255,49 @@ def _seed_sorting(session: Session) -> None:
         assign(session, bank, len(bank.compartments), None)
 
 
+#: Minutes from a journey's previous step to each scan (a collection round, the next shuttle,
+#: the ride, sorting at the hall) and to each of the clerk's events, so that the demo's history
+#: and dashboard show rides and handling that took time.
+SCAN_MINUTES = {"deposit": 10, "collect": 35, "load": 20, "unload": 45, "sort": 15}
+EVENT_MINUTES = 40
+
+
 def _seed_journeys(session: Session, label_key: str) -> None:
     users = {u.login: u for u in session.scalars(select(User))}
-    for item, scans, events in DEMO_JOURNEYS:
-        consignment = create_consignment(
-            session, users["teacher"], NewConsignment(service_item=item), label_key
-        )
-        process_scans(
-            session,
-            users["courier"],
-            [
-                Scan(
-                    id=f"demo-{consignment.tracking_code}-{kind}",
-                    code=consignment.tracking_code,
-                    kind=kind,
-                    location=place,
-                )
-                for kind, place in scans
-            ],
-            label_key,
-        )
-        for kind in events:
-            record_web_event(
-                session,
-                consignment,
-                users["clerk"],
-                kind,
-                f"demo:{consignment.tracking_code}:{kind}",
+    now = clock.now()
+    for n, (item, scans, events) in enumerate(DEMO_JOURNEYS):
+        steps = [dt.timedelta(minutes=SCAN_MINUTES[kind]) for kind, _place in scans]
+        steps += [dt.timedelta(minutes=EVENT_MINUTES)] * len(events)
+        # Each journey ends a few minutes before the seeding, its steps spaced as in a day.
+        with clock.frozen(now - sum(steps, dt.timedelta(minutes=5 * (n + 1)))) as moment:
+            consignment = create_consignment(
+                session, users["teacher"], NewConsignment(service_item=item), label_key
             )
+            pace = iter(steps)
+            for kind, place in scans:
+                moment.advance(next(pace))
+                process_scans(
+                    session,
+                    users["courier"],
+                    [
+                        Scan(
+                            id=f"demo-{consignment.tracking_code}-{kind}",
+                            code=consignment.tracking_code,
+                            kind=kind,
+                            location=place,
+                        )
+                    ],
+                    label_key,
+                )
+            for kind in events:
+                moment.advance(next(pace))
+                record_web_event(
+                    session,
+                    consignment,
+                    users["clerk"],
+                    kind,
+                    f"demo:{consignment.tracking_code}:{kind}",
+                )
         replan(session, consignment)
 
 
