@@ -268,7 +268,8 @@ def _seed_journeys(session: Session, label_key: str) -> None:
     for n, (item, scans, events) in enumerate(DEMO_JOURNEYS):
         steps = [dt.timedelta(minutes=SCAN_MINUTES[kind]) for kind, _place in scans]
         steps += [dt.timedelta(minutes=EVENT_MINUTES)] * len(events)
-        # Each journey ends a few minutes before the seeding, its steps spaced as in a day.
+        # Each journey ends a few minutes before the seeding, its steps spaced as in a day. The
+        # clock is the process's: seeding runs before `courier run` starts any other thread.
         with clock.frozen(now - sum(steps, dt.timedelta(minutes=5 * (n + 1)))) as moment:
             consignment = create_consignment(
                 session, users["teacher"], NewConsignment(service_item=item), label_key
