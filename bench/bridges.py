@@ -30,6 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
+import migrations
 from bench.harness import emit, postgres_database
 from catalog.models import Campus, Location, LocationKind
 from core.db import lock_key, make_engine, make_session_factory, unit_of_work
@@ -177,6 +178,7 @@ def main() -> None:
     if not server.startswith("postgresql"):
         raise SystemExit("set COURIER_BENCH_DATABASE_URL to a PostgreSQL server")
     with tempfile.TemporaryDirectory() as folder, postgres_database(server, "bridges") as database:
+        migrations.upgrade(database)
         engine = make_engine(database)
         sessions = make_session_factory(engine, build_bus())
         with unit_of_work(sessions) as session:

@@ -36,7 +36,7 @@ def scratch_database() -> Iterator[str]:
 
 @contextmanager
 def postgres_database(server_url: str, purpose: str) -> Iterator[str]:
-    """A new database on the PostgreSQL server of ``server_url`` (any database of it), migrated;
+    """A new, empty database on the PostgreSQL server of ``server_url`` (any database of it);
     dropped afterwards."""
     server = make_url(server_url)
     name = f"courier_bench_{purpose}_{uuid.uuid4().hex[:8]}"
@@ -45,7 +45,6 @@ def postgres_database(server_url: str, purpose: str) -> Iterator[str]:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = server.set(database=name).render_as_string(hide_password=False)
     try:
-        migrations.upgrade(url)
         yield url
     finally:
         with admin.connect() as connection:

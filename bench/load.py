@@ -21,43 +21,21 @@ the last line is JSON.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 import migrations
-from bench.harness import emit
+from bench.harness import emit, postgres_database
 from firmware_bridge.broker import free_port, wait_listening
 
 THEQ_REQ_PER_S = 28.5
 CONSIGNMENTS = 200
-
-
-@contextlib.contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A new database on ``server_url``'s server, dropped afterwards."""
-    name = f"courier_load_{uuid.uuid4().hex[:8]}"
-    server = make_url(server_url)
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def environment(url: str, port: int, folder: Path, redis: bool) -> dict[str, str]:
@@ -149,7 +127,10 @@ def main() -> None:
                 "default", [sys.executable, "-m", "web.cli", "web"], env, users, seconds
             )
     if args.only in (None, "gunicorn") and args.postgres.startswith("postgresql"):
-        with tempfile.TemporaryDirectory() as folder, postgres_database(args.postgres) as url:
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            postgres_database(args.postgres, "load") as url,
+        ):
             env = environment(url, free_port(), Path(folder), True)
             command = [
                 sys.executable, "-m", "gunicorn", "-w", "4", "-k", "gthread", "--threads", "32",

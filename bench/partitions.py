@@ -53,6 +53,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.orm import Session
 
+import migrations
 from bench.harness import emit, percentiles, postgres_database
 from bench.timeline import EVENTS as JOURNEY
 from core import clock
@@ -492,6 +493,7 @@ def main() -> None:
     start = now - dt.timedelta(days=365)
     _say("migrating a new database")
     with postgres_database(url, "partitions") as database:
+        migrations.upgrade(database)
         engine = make_engine(database)
         _say(f"filling {events:,} device events and {events:,} custody events")
         fill_s, first_consignment = fill(engine, events, start, now)
