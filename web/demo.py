@@ -266,17 +266,15 @@ def _seed_journeys(session: Session, label_key: str) -> None:
     users = {u.login: u for u in session.scalars(select(User))}
     now = clock.now()
     for n, (item, scans, events) in enumerate(DEMO_JOURNEYS):
-        steps = [dt.timedelta(minutes=SCAN_MINUTES[kind]) for kind, _place in scans]
-        steps += [dt.timedelta(minutes=EVENT_MINUTES)] * len(events)
+        minutes = sum(SCAN_MINUTES[kind] for kind, _place in scans) + EVENT_MINUTES * len(events)
         # Each journey ends a few minutes before the seeding, its steps spaced as in a day. The
         # clock is the process's: seeding runs before `courier run` starts any other thread.
-        with clock.frozen(now - sum(steps, dt.timedelta(minutes=5 * (n + 1)))) as moment:
+        with clock.frozen(now - dt.timedelta(minutes=minutes + 5 * (n + 1))) as moment:
             consignment = create_consignment(
                 session, users["teacher"], NewConsignment(service_item=item), label_key
             )
-            pace = iter(steps)
             for kind, place in scans:
-                moment.advance(next(pace))
+                moment.advance(dt.timedelta(minutes=SCAN_MINUTES[kind]))
                 process_scans(
                     session,
                     users["courier"],
@@ -291,7 +289,7 @@ def _seed_journeys(session: Session, label_key: str) -> None:
                     label_key,
                 )
             for kind in events:
-                moment.advance(next(pace))
+                moment.advance(dt.timedelta(minutes=EVENT_MINUTES))
                 record_web_event(
                     session,
                     consignment,
