@@ -11,11 +11,16 @@ from sqlalchemy.orm import Session
 from core.db import WRITER, WRITER_WAIT_S, for_writing, make_engine
 
 
-def test_two_writers_on_sqlite_wait_for_each_other_instead_of_failing(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite3'}")
+def _tally(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 't.sqlite3'}")
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE tally (n INTEGER)"))
         connection.execute(text("INSERT INTO tally VALUES (0)"))
+    return engine
+
+
+def test_two_writers_on_sqlite_wait_for_each_other_instead_of_failing(tmp_path):
+    engine = _tally(tmp_path)
 
     def add_one() -> None:
         with Session(engine) as session:
@@ -38,14 +43,6 @@ def test_two_writers_on_sqlite_wait_for_each_other_instead_of_failing(tmp_path):
     with engine.connect() as connection:
         assert connection.execute(text("SELECT n FROM tally")).scalar_one() == 2
     engine.dispose()
-
-
-def _tally(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 't.sqlite3'}")
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE tally (n INTEGER)"))
-        connection.execute(text("INSERT INTO tally VALUES (0)"))
-    return engine
 
 
 def test_a_crowd_of_writers_longer_than_the_busy_timeout_all_commit(tmp_path):
