@@ -8,6 +8,7 @@ font sizes, so the text stays legible when the image fills the screen's width.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,7 +67,8 @@ def _chart(kind: type, fit: str, bars: int, series: int, labels: list[str], **op
     line chart's plot when ``bars`` is 0), with room for the row ``labels``."""
     width = WIDTHS[fit]
     # One legend entry per row on a phone: two columns cut the longer series names into each other.
-    legend = 40 + 24 * (series if fit == "phone" else (series + 2) // 3)
+    columns = 1 if fit == "phone" else 3
+    legend = 40 + 24 * math.ceil(series / columns)
     if not options.get("show_legend", True):
         legend = 40
     height = max(240, 60 + bars * max(series, 1) * 26 + legend) if bars else 300 + legend
@@ -77,7 +79,7 @@ def _chart(kind: type, fit: str, bars: int, series: int, labels: list[str], **op
         js=[],
         explicit_size=False,
         legend_at_bottom=True,
-        legend_at_bottom_columns=1 if fit == "phone" else 3,
+        legend_at_bottom_columns=columns,
         truncate_legend=-1,
         truncate_label=-1,
         print_values=options.pop("print_values", bool(bars)),
