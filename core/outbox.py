@@ -19,7 +19,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, String, event, inspect, select
+from sqlalchemy import JSON, String, event, insert, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import clock
@@ -82,9 +82,9 @@ def enqueue(
 
     ``available_at`` holds the message back until then (quiet hours, say). Returns the row that
     holds the message, whether it was added now or earlier. ``flush=False`` leaves a new row
-    pending in the session (a batch flushes its rows together) and looks for an earlier row with
-    its key only at that flush, one query for the batch: if there is one, the new row is dropped
-    there, so the row returned is then not the one that holds the message.
+    pending in the session until its next flush, which writes a batch's rows in one statement
+    and looks for earlier rows with their keys in one query (the new row is dropped where there
+    is one); the object returned then only describes the message and is not kept in the session.
     """
     deferred: dict[str, OutboxMessage] = session.info.setdefault(DEFERRED_KEY, {})
     # Still pending: a savepoint rolled back since would have taken it out of the session.
@@ -112,17 +112,34 @@ def enqueue(
 
 
 @event.listens_for(Session, "before_flush")
-def _drop_known_keys(session: Session, _context: object, _instances: object) -> None:
-    """Drop the rows queued with ``flush=False`` whose key the table already holds."""
+def _write_deferred(session: Session, _context: object, _instances: object) -> None:
+    """Write the rows queued with ``flush=False`` whose key the table does not hold yet, in one
+    statement: the ORM would insert them one by one to learn each id, which nobody reads."""
     deferred: dict[str, OutboxMessage] | None = session.info.pop(DEFERRED_KEY, None)
     if not deferred:
         return
     waiting = {key: row for key, row in deferred.items() if inspect(row).pending}
     if not waiting:
         return
+    for row in waiting.values():
+        session.expunge(row)
     # The connection, not the session: a session query would try to flush again.
-    known = session.connection().scalars(
-        select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(waiting)))
+    connection = session.connection()
+    known = set(
+        connection.scalars(
+            select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(waiting)))
+        )
     )
-    for key in known:
-        session.expunge(waiting[key])
+    rows = [
+        {
+            "channel": row.channel,
+            "recipient": row.recipient,
+            "payload": row.payload,
+            "dedupe_key": key,
+            "available_at": row.available_at,
+        }
+        for key, row in waiting.items()
+        if key not in known
+    ]
+    if rows:
+        connection.execute(insert(OutboxMessage.__table__), rows)

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.orm import Session
 
 from core.db import after_commit
@@ -68,6 +68,25 @@ def test_a_batch_queuing_a_key_the_table_holds_adds_nothing_at_its_flush(session
     enqueue(session, "sms", "138", {"n": 3}, "notice:2", flush=False)
     session.flush()
     assert messages(session) == [{"n": 1}, {"n": 3}]
+
+
+def test_a_batch_of_queued_messages_is_written_in_one_statement(session):
+    inserts = []
+
+    def keep(_conn, _cursor, statement, *_rest):
+        if statement.startswith("INSERT INTO outbox_messages"):
+            inserts.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", keep)
+    try:
+        for n in range(20):
+            enqueue(session, "sms", "138", {"n": n}, f"receipt:{n}", flush=False)
+        session.flush()
+    finally:
+        event.remove(connection, "before_cursor_execute", keep)
+    assert len(inserts) == 1
+    assert messages(session) == [{"n": n} for n in range(20)]
 
 
 def test_a_batch_message_undone_with_its_savepoint_can_be_queued_again(session):
