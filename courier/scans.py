@@ -145,7 +145,6 @@ def process_scans(
         if tracking_code:
             earlier_codes[consignments[tracking_code].id] = tracking_code
         results.append(_result(record, tracking_code))
-    session.flush()
     insert_events(session, events)
     if new_records:
         # One statement for the batch: the ORM would insert them one by one on SQLite (it wants

@@ -52,10 +52,24 @@ def on_hop(session: Session, hop: HopRecorded) -> None:
 
 
 def settle(session: Session) -> None:
-    """After the hops noted so far: tick the manifests, move the plans' legs on, re-plan."""
+    """After the hops noted so far: tick the manifests, move the plans' legs on, re-plan.
+
+    Its reads do not flush: the hops' own changes (a batch's consignments) and the plans' are
+    written together, in one flush at the end, and no read here needs either of them stored.
+    """
     pending: list[tuple[int, Kind, dt.datetime, int | None]] = session.info.pop(PENDING_KEY, [])
     if not pending:
         return
+    with session.no_autoflush:
+        eta_changes = _settle(session, pending)
+    session.flush()
+    insert_eta_changes(session, eta_changes)
+
+
+def _settle(
+    session: Session, pending: list[tuple[int, Kind, dt.datetime, int | None]]
+) -> list[dict[str, Any]]:
+    """:func:`settle`'s work, unflushed; returns the ETA changes' rows for it to insert."""
     manifests.tick(session, pending)
     hops: dict[int, list[tuple[Kind, dt.datetime]]] = {}
     for consignment_id, kind, at, _where in pending:
@@ -92,10 +106,8 @@ def settle(session: Session) -> None:
         planner = planner or Planner(session)
         if deposited is None:
             # Only re-planning asks where envelopes were deposited: a batch of loads on time
-            # needs no such query. The events are written already; the plans changed so far
-            # must not be flushed half-done.
-            with session.no_autoflush:
-                deposited = drop_boxes(session, list(hops))
+            # needs no such query.
+            deposited = drop_boxes(session, list(hops))
         replan(
             session,
             consignment,
@@ -107,8 +119,7 @@ def settle(session: Session) -> None:
             planner=planner,
             eta_changes=eta_changes,
         )
-    session.flush()
-    insert_eta_changes(session, eta_changes)
+    return eta_changes
 
 
 #: Hops that, done on time, leave the plan as it was: the envelope is on its planned way.
