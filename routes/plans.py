@@ -284,7 +284,9 @@ def replan(
                 (ride.trip_id, ride.service_date, ride.board_stop, ride.alight_stop), None
             )
             if same is not None and same.leg == found.leg:
-                same.departs_at, same.arrives_at = ride.departs_at, ride.arrives_at
+                # Set only what changed: an unchanged leg then costs the flush nothing.
+                if (same.departs_at, same.arrives_at) != (ride.departs_at, ride.arrives_at):
+                    same.departs_at, same.arrives_at = ride.departs_at, ride.arrives_at
                 legs.append(same)
                 continue
             legs.append(
@@ -306,9 +308,12 @@ def replan(
     if riding and not loaded_trips and len(legs) > len(kept):
         # On a shuttle already, though no load scan told which: the first ride is the one.
         legs[len(kept)].status = LegStatus.LOADED
-    for seq, leg in enumerate(sorted(legs, key=lambda item: item.departs_at)):
-        leg.seq = seq
-    plan.legs = legs
+    legs.sort(key=lambda item: item.departs_at)
+    for seq, leg in enumerate(legs):
+        if leg.seq != seq:
+            leg.seq = seq
+    if plan.legs != legs:
+        plan.legs = legs
     plan.eta, plan.eta_kind = found.eta, found.eta_kind
     plan.note, plan.note_params = found.note, found.note_params or {}
     plan.collect_location_id = found.collect[0] if found.collect else None
