@@ -114,7 +114,8 @@ def enqueue(
 @event.listens_for(Session, "before_flush")
 def _write_deferred(session: Session, _context: object, _instances: object) -> None:
     """Write the rows queued with ``flush=False`` whose key the table does not hold yet, in one
-    statement: the ORM would insert them one by one to learn each id, which nobody reads."""
+    statement: on SQLite the ORM would insert them one by one to learn each id, which nobody
+    reads."""
     deferred: dict[str, OutboxMessage] | None = session.info.pop(DEFERRED_KEY, None)
     if not deferred:
         return
