@@ -395,6 +395,12 @@ def explain(engine: Engine, query: Query, arg: Any, sizes: dict[str, float]) -> 
     return report
 
 
+def plan_lines(scans: list[dict[str, Any]]) -> list[str]:
+    """The distinct reads of a plan's scans (see :func:`_scans`), one line each: node and index,
+    or node and relation."""
+    return sorted({f"{s['node']} {s.get('index') or s['relation']}".strip() for s in scans})
+
+
 def _analyze(connection: Connection, statement: str, parameters: Any) -> dict[str, Any]:
     (plan,) = connection.exec_driver_sql(
         "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters
@@ -422,9 +428,7 @@ def _seq_or_index(
         "relations": big,
         "chosen_ms": round(chosen_ms, 1),
         "index_ms": round(index_ms, 1),
-        "index_plan": sorted(
-            {f"{s['node']} {s.get('index') or s['relation']}" for s in forced_scans}
-        ),
+        "index_plan": plan_lines(forced_scans),
     }
     if any(_big_seq_scan(s, sizes) for s in forced_scans) or index_ms <= chosen_ms:
         return {"breaches": [f"seq scan of {', '.join(big)} ({figures})"]}
@@ -587,9 +591,7 @@ def main() -> None:
             figures[query.name] = {
                 **timed(engines, query, rng),
                 "partitions_read": len({s["relation"] for s in scans if s.get("loops")}),
-                "plan": sorted(
-                    {f"{s['node']} {s.get('index') or s['relation']}".strip() for s in scans}
-                ),
+                "plan": plan_lines(scans),
                 "buffers": {
                     name: plan["buffers_hit"] + plan["buffers_read"] for name, plan in plans.items()
                 },
