@@ -138,6 +138,9 @@ class Settings:
     phone_regions: tuple[str, ...] = ("CN",)
     #: Largest catalog import read, checked before parsing.
     max_import_bytes: int = 1024 * 1024
+    #: Where the display boards' push server listens (``courier push``; ``courier run`` starts
+    #: it). Without a proxy in front, boards reach it on this port of the site's host.
+    push_port: int = 8001
     #: Display streams open at once, per address and overall.
     max_streams_per_address: int = 10
     max_streams: int = 250
@@ -237,6 +240,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             if region.strip()
         ),
         max_import_bytes=int(env.get("COURIER_MAX_IMPORT_BYTES", str(1024 * 1024))),
+        push_port=int(env.get("COURIER_PUSH_PORT") or int(env.get("COURIER_PORT", "8000")) + 1),
         max_streams_per_address=int(env.get("COURIER_MAX_STREAMS_PER_ADDRESS", "10")),
         max_streams=int(env.get("COURIER_MAX_STREAMS", "250")),
         password_link_hours=max(1, int(env.get("COURIER_PASSWORD_LINK_HOURS", "48"))),

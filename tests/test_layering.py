@@ -50,6 +50,7 @@ ADAPTER_LIBRARIES = frozenset(
         "flask_wtf",
         "werkzeug",
         "waitress",
+        "aiohttp",
         "paho",
         "amqtt",
         "requests",

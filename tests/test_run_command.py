@@ -18,12 +18,13 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def running(tmp_path):
     with fresh_database(tmp_path, migrate=False) as url:
-        port = free_port()
+        port, push_port = free_port(), free_port()
         env = {
             **os.environ,
             "COURIER_DATABASE_URL": url,
             "COURIER_VAR_DIR": str(tmp_path / "var"),
             "COURIER_PORT": str(port),
+            "COURIER_PUSH_PORT": str(push_port),
         }
         process = subprocess.Popen(
             [sys.executable, "-c", "from web.cli import main; main()", "run"],
@@ -33,7 +34,7 @@ def running(tmp_path):
             text=True,
         )
         try:
-            yield process, f"http://127.0.0.1:{port}"
+            yield process, f"http://127.0.0.1:{port}", push_port
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -52,7 +53,7 @@ def wait_until_up(base: str, deadline: float = 60.0) -> dict:
 
 
 def test_courier_run_migrates_seeds_and_serves(running):
-    process, base = running
+    process, base, _push_port = running
     assert wait_until_up(base) == {"status": "ok"}
     with urllib.request.urlopen(
         f"{base}/api/catalog/items?q=%E6%88%90%E7%BB%A9%E5%8D%95"
@@ -64,7 +65,7 @@ def test_courier_run_migrates_seeds_and_serves(running):
 
 
 def test_courier_run_prints_where_each_demo_recipient_sees_their_codes(running):
-    process, base = running
+    process, base, _push_port = running
     wait_until_up(base)
     lines: list[str] = []
     while not any("pickup codes of teacher2" in line for line in lines):
@@ -74,3 +75,12 @@ def test_courier_run_prints_where_each_demo_recipient_sees_their_codes(running):
     text = "".join(lines)
     assert f"pickup codes of teacher: log in as teacher, then {base}/pickups" in text
     assert f"pickup codes of teacher2: log in as teacher2, then {base}/pickups" in text
+
+
+def test_courier_run_sends_display_boards_to_its_push_server(running):
+    _process, base, push_port = running
+    wait_until_up(base)
+    with urllib.request.urlopen(f"{base}/hall/display/stream?after=0", timeout=10) as response:
+        assert response.url == f"http://127.0.0.1:{push_port}/hall/display/stream?after=0"
+        assert response.headers["Content-Type"] == "text/event-stream"
+        assert response.readline() == b"retry: 500\n"

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import clock
+from core.announce import HALL_CALLS, announce
 from core.db import in_commit_order
 from core.errors import N_, Conflict, DomainError, Forbidden, NotFound
 from core.events import publish
@@ -413,6 +414,7 @@ def _record_call(session: Session, ticket: Ticket, window: Window, staff_id: int
     )
     session.add(call)
     session.flush()
+    announce(session, HALL_CALLS)
     return call
 
 

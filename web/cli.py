@@ -123,20 +123,21 @@ def _demo_logins() -> str:
     return ", ".join(u.login for u in DEMO_USERS)
 
 
-#: Waitress worker threads besides those display boards may hold: each board holds one for the
-#: length of its event stream, and ``COURIER_MAX_STREAMS`` caps them, so pages always have these.
+#: Waitress worker threads: pages only, display streams go to the push server.
 PAGE_THREADS = 32
+#: Connections waitress keeps open (it accepts 100 unless told): a browser keeps a few alive
+#: between pages, and a hall or a load test brings hundreds of them.
+CONNECTIONS = 1000
 
 
 def serving_options(settings: Settings) -> dict[str, Any]:
-    """Waitress's options for ``settings``: threads and connections for every display board
-    allowed plus the pages' (waitress accepts only 100 connections unless told); behind
-    ``COURIER_PROXY_HOPS`` proxies the forwarding headers are left for the app to read (waitress
-    drops them by default, and every visitor would then count as the proxy's address)."""
-    room = settings.max_streams + PAGE_THREADS
+    """Waitress's options for ``settings``: threads for pages and room for many visitors'
+    connections; behind ``COURIER_PROXY_HOPS`` proxies the forwarding headers are left for the
+    app to read (waitress drops them by default, and every visitor would then count as the
+    proxy's address)."""
     return {
-        "threads": room,
-        "connection_limit": room + PAGE_THREADS,
+        "threads": PAGE_THREADS,
+        "connection_limit": CONNECTIONS,
         "clear_untrusted_proxy_headers": not settings.proxy_hops,
     }
 
@@ -179,7 +180,15 @@ def run() -> None:
     from notifications.worker import dispatcher_thread
 
     services = _services()
-    with devices(services), dispatcher_thread(services.sessions, settings), _scheduler_process():
+    from web.push.running import push_thread
+
+    with (
+        devices(services),
+        dispatcher_thread(services.sessions, settings),
+        _scheduler_process(),
+        push_thread(settings) as port,
+    ):
+        click.echo(f"display boards' push server on port {port}")
         _serve(settings)
 
 
@@ -335,6 +344,16 @@ def simulate(controllers: int) -> None:
 def web() -> None:
     """Serve the web application only."""
     _serve(_settings())
+
+
+@main.command()
+def push() -> None:
+    """Serve the display boards' event streams (on ``COURIER_PUSH_PORT``)."""
+    from web.push.running import serve
+
+    settings = _settings()
+    click.echo(f"push server on http://{settings.host}:{settings.push_port}/  (Ctrl+C stops)")
+    serve(settings)
 
 
 def _broker(settings: Settings) -> str:

@@ -22,7 +22,8 @@ LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 
 @cache
-def _translations(locale: str) -> support.Translations | support.NullTranslations:
+def translations(locale: str) -> support.Translations | support.NullTranslations:
+    """The catalog of ``locale`` (``zh_CN`` or ``en``), read from its .po file once."""
     path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
     if not path.exists():
         return support.NullTranslations()
@@ -44,7 +45,7 @@ class PoDomain(Domain):
     """Reads the .po files themselves, so no compiled .mo file needs to be built or committed."""
 
     def get_translations(self) -> Any:
-        return _translations(current_language())
+        return translations(current_language())
 
 
 def select_locale() -> str:

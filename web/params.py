@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, request
 
@@ -47,6 +48,19 @@ def header_key() -> str:
 def base_url() -> str:
     """Where people reach this site from outside (the links that notices carry)."""
     return str(current_app.config["COURIER_SETTINGS"].base_url)
+
+
+def push_origin() -> str:
+    """Where display boards reach the push server from the page being served: nothing (the
+    same origin) behind a proxy, which routes the streams there; else this host at the push
+    server's port."""
+    settings = current_app.config["COURIER_SETTINGS"]
+    if settings.proxy_hops:
+        return ""
+    host = urlsplit(request.host_url).hostname or "localhost"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{request.scheme}://{host}:{settings.push_port}"
 
 
 def parse_time(value: Any, field: str) -> dt.datetime | None:

@@ -9,6 +9,7 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.config import Settings
+from web.params import push_origin
 
 #: No inline script or style and no framing: every script lives under web/static.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -57,7 +58,10 @@ def init_security(app: Flask, settings: Settings) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        # Display boards read their stream from the push server, on another port without a proxy.
+        push = push_origin()
+        policy = CONTENT_SECURITY_POLICY.replace("connect-src 'self'", f"connect-src 'self' {push}")
+        headers.setdefault("Content-Security-Policy", policy if push else CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")

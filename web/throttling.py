@@ -6,17 +6,11 @@ from flask import Flask, current_app, g, request
 
 from core.config import Settings
 from core.throttle import TICKETS, Throttle
-from web.display_feed import CallFeed, StreamGate
 
 
 def init_throttle(app: Flask, settings: Settings) -> None:
-    """Give ``app`` its throttle (counters in ``settings.throttle_storage_uri``), the cap on
-    display streams and the call feed they share."""
+    """Give ``app`` its throttle (counters in ``settings.throttle_storage_uri``)."""
     app.extensions["courier_throttle"] = Throttle(settings.throttle_storage_uri)
-    app.extensions["courier_stream_gate"] = StreamGate(
-        settings.max_streams_per_address, settings.max_streams
-    )
-    app.extensions["courier_call_feed"] = CallFeed()
 
 
 def throttle() -> Throttle:

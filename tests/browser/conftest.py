@@ -7,6 +7,7 @@ that a failure. Screenshots go to ``screenshots/`` (git-ignored).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import threading
@@ -67,19 +68,21 @@ def live_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def live_server(live_database: str) -> Iterator[str]:
     from web.app import create_app
+    from web.push.running import push_thread
 
     settings = Settings(
         database_url=live_database, mqtt_url=None, secret_key="b", label_key="l", code_key="c"
     )
-    app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
-    app.extensions["courier_sessions"].dispose()
+    with push_thread(settings, port=0) as push_port:
+        app = create_app(dataclasses.replace(settings, push_port=push_port))
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}"
+        server.shutdown()
+        thread.join()
+        server.server_close()
+        app.extensions["courier_sessions"].dispose()
 
 
 @pytest.fixture(scope="session")

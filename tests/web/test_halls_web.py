@@ -60,18 +60,6 @@ def test_a_number_taken_at_a_halls_kiosk_is_in_that_hall(client, session, hall, 
     assert session.scalar(select(Ticket)).category == xiling_a
 
 
-def test_a_halls_display_stream_never_shows_another_halls_calls(app, session, hall, xiling):
-    _, xiling_a, window = xiling
-    queue.take_ticket(session, hall.a)
-    queue.call_next(session, hall.one)
-    queue.take_ticket(session, xiling_a, phone="13900000001")
-    queue.call_next(session, window)
-    session.flush()
-    app.config.update(TICKETS_STREAM_SECONDS=0, TICKETS_POLL_SECONDS=0)
-    body = app.test_client().get("/hall/XL/display/stream").get_data(as_text=True)
-    assert body.count("event: call") == 1
-
-
 def test_a_second_ticket_for_one_campus_card_is_refused_on_the_kiosk(client, session, hall):
     client.post("/hall/NH/kiosk/take", data={"category": "A", "card": "20210815"})
     again = client.post(

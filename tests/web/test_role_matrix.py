@@ -17,12 +17,6 @@ from tests.web.access_table import ACCESS, ANY_USER, PUBLIC
 IDENTITIES: tuple[Role | None, ...] = (None, *Role)
 
 
-@pytest.fixture
-def app(app: Flask) -> Flask:
-    app.config.update(TICKETS_STREAM_SECONDS=0, TICKETS_POLL_SECONDS=0)
-    return app
-
-
 def _routes(app: Flask) -> list[Rule]:
     return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
 

@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 import re
 
@@ -11,7 +12,7 @@ from tests import factories
 from tests.conftest import login
 from tests.tickets.conftest import make_hall
 from tickets import appointments, queue
-from tickets.models import Booking, Call, Outcome, Ticket
+from tickets.models import Booking, Outcome, Ticket
 
 
 @pytest.fixture
@@ -92,21 +93,38 @@ def test_the_rating_tablet_opens_a_follow_up_of_a_poor_rating(staff_client, sess
     assert follow_up.assignee_id == hall.staff.id
 
 
-def test_the_display_stream_sends_calls_after_the_last_event_id(app, session, hall):
-    queue.take_ticket(session, hall.a)
-    queue.take_ticket(session, hall.b)
-    first = queue.call_next(session, hall.one)
-    queue.start(session, hall.one)
-    queue.finish(session, hall.one)
-    queue.call_next(session, hall.one)
-    session.flush()
-    seen = session.query(Call).filter_by(ticket_id=first.id).one().id
-    app.config.update(TICKETS_STREAM_SECONDS=0, TICKETS_POLL_SECONDS=0)
-    response = app.test_client().get("/hall/display/stream", headers={"Last-Event-ID": str(seen)})
-    body = response.get_data(as_text=True)
-    assert response.mimetype == "text/event-stream"
-    assert '"number": "B001"' in body
-    assert "A001" not in body
+def test_a_board_asking_the_web_server_for_its_stream_is_sent_to_the_push_server(client, hall):
+    response = client.get("/hall/NH/display/stream?after=3")
+    assert response.status_code == 307
+    assert response.headers["Location"] == "http://localhost:8001/hall/NH/display/stream?after=3"
+
+
+def test_behind_a_proxy_a_stream_asked_of_the_web_server_is_503_with_retry_after(
+    settings, connection, hall
+):
+    from tests.conftest import _session_on
+    from web.app import create_app
+
+    app = create_app(
+        dataclasses.replace(settings, proxy_hops=1),
+        sessions=lambda: _session_on(connection),
+        TESTING=True,
+    )
+    response = app.test_client().get("/hall/display/stream")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert response.json["error"]["code"] == "push_unavailable"
+
+
+def test_the_display_board_reads_its_stream_from_the_push_server_and_may_connect_there(
+    client, hall
+):
+    response = client.get("/hall/NH/display")
+    page = response.get_data(as_text=True)
+    assert 'data-stream="http://localhost:8001/hall/NH/display/stream"' in page
+    assert (
+        "connect-src 'self' http://localhost:8001;" in response.headers["Content-Security-Policy"]
+    )
 
 
 def test_the_display_board_speaks_in_chinese(client, hall):

@@ -3,17 +3,13 @@
 Each hall (one per service-centre campus) has its own pages under ``/hall/<hall>/...``; the
 addresses without a hall (``/hall/kiosk``, ``/hall/windows/1``) keep meaning the first hall.
 
-The display board's stream is Server-Sent Events. Each stream polls the calls table by its
-primary key with its own short-lived sessions (so it sees calls committed by any process), ends
-after :data:`STREAM_SECONDS` and lets the browser's EventSource reconnect with ``Last-Event-ID``,
-so a display never pins a server thread for long and misses no call.
+The display board's stream (Server-Sent Events) comes from the push server, ``web.push``: a
+stream held open here would pin a server thread for its whole length.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -34,7 +30,6 @@ from werkzeug.exceptions import NotFound as PageNotFound
 
 from catalog.models import Channel, ItemChannel, ItemStatus, ServiceItem
 from core.errors import N_, DomainError
-from core.throttle import STREAM_OPENS
 from core.users import Role
 from services import hall as hall_requests
 from services.notices import booking_link
@@ -43,24 +38,16 @@ from tickets import appointments, booking_links, ics, queue, ratings
 from tickets.models import Booking, Call, Category, Hall, Outcome, Status, Ticket, Window
 from web.auth import current_user, login_required, public, roles_required
 from web.db import db
-from web.display_feed import CallFeed, StreamGate
 from web.errors import problem_list
 from web.formatting import translate
 from web.hall import near_ahead, recall_delay
-from web.params import base_url, form_key, phone_regions
+from web.params import base_url, form_key, phone_regions, push_origin
 from web.pickup_qr import qr_src
-from web.throttling import client_address, limit_anonymous_tickets, throttle
+from web.throttling import limit_anonymous_tickets
 
 hall = Blueprint("tickets", __name__, url_prefix="/hall")
 
-#: How long one display stream lasts before the browser reconnects.
-STREAM_SECONDS = 25.0
-#: How often a stream looks for new calls.
-POLL_SECONDS = 0.2
-#: Longest silence on a stream: a comment line then tells a board that left (the server's write
-#: fails and the stream ends at once, freeing its thread) and keeps proxies from cutting it.
-KEEPALIVE_SECONDS = 5.0
-#: Seconds a refused display board waits before asking again.
+#: Seconds a board waits before asking again when the push server is not reachable.
 STREAM_RETRY_SECONDS = 30
 #: How many past calls the board shows under the current one.
 RECENT_CALLS = 6
@@ -317,75 +304,31 @@ def display(hall_code: str | None = None) -> str:
         hall=here,
         recent=recent,
         after=recent[0].id if recent else 0,
+        stream_url=push_origin() + url_for("tickets.stream", hall_code=here.code),
         repeat=repeat,
     )
-
-
-def _last_event_id() -> int:
-    header = request.headers.get("Last-Event-ID", "")
-    if header.isdigit():
-        return int(header)
-    return request.args.get("after", 0, type=int)
 
 
 @hall.get("/display/stream")
 @hall.get("/<hall_code>/display/stream")
 @public
 def stream(hall_code: str | None = None) -> Response:
-    """New calls of the hall as Server-Sent Events (``event: call``, ``id`` the call's id; the
-    ids of other halls' calls are skipped, so a board never shows them).
-
-    Streams are capped per address and overall (``COURIER_MAX_STREAMS*``) and new ones are
-    throttled per address: beyond, the answer is 429 or 503 with ``Retry-After``.
-    """
-    hall_id = _hall(hall_code).id
-    address = client_address()
-    throttle().take(STREAM_OPENS, address)
-    gate: StreamGate = current_app.extensions["courier_stream_gate"]
-    refused = gate.enter(address)
-    if refused is not None:
-        return _stream_refused(refused)
-    feed: CallFeed = current_app.extensions["courier_call_feed"]
-    sessions = current_app.extensions["courier_sessions"]
-    lifetime = float(current_app.config.get("TICKETS_STREAM_SECONDS", STREAM_SECONDS))
-    poll = float(current_app.config.get("TICKETS_POLL_SECONDS", POLL_SECONDS))
-    keepalive = float(current_app.config.get("TICKETS_KEEPALIVE_SECONDS", KEEPALIVE_SECONDS))
-    after = _last_event_id()
-
-    def events() -> Iterator[str]:
-        last = after
-        yield "retry: 500\n\n"
-        deadline = time.monotonic() + lifetime
-        while True:
-            remaining = max(0.0, deadline - time.monotonic())
-            calls = feed.calls_after(sessions, last, min(remaining, keepalive), poll)
-            for call in calls:
-                last = call["id"]
-                if call["hall"] == hall_id:
-                    yield f"id: {last}\nevent: call\ndata: {json.dumps(call)}\n\n"
-            if time.monotonic() >= deadline:
-                return
-            if not calls:
-                yield ":\n\n"
-
-    response = Response(
-        events(),
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    """The push server (``courier push``) serves display streams; a board that asks here is
+    sent there. Behind a proxy the proxy routes streams to it, so a stream asked here means
+    the push server is not reachable: 503 with ``Retry-After``."""
+    _hall(hall_code)
+    origin = push_origin()
+    if origin:
+        return redirect(origin + request.full_path.rstrip("?"), code=307)
+    response = jsonify(
+        error={
+            "code": "push_unavailable",
+            "message": gettext(
+                "The hall's display service is not running; the board retries by itself."
+            ),
+        }
     )
-    response.call_on_close(lambda: gate.leave(address))
-    return response
-
-
-def _stream_refused(reason: str) -> Response:
-    if reason == "address":
-        status, code = 429, "too_many_streams"
-        message = gettext("This address has too many display boards open. Close one first.")
-    else:
-        status, code = 503, "streams_full"
-        message = gettext("The hall's display service is full; the board retries by itself.")
-    response = jsonify(error={"code": code, "message": message})
-    response.status_code = status
+    response.status_code = 503
     response.headers["Retry-After"] = str(STREAM_RETRY_SECONDS)
     return response
 

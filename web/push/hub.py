@@ -1,0 +1,117 @@
+"""The latest calls, read once per wake-up for every stream of the process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tickets.models import Call
+from web.hall import call_json
+
+#: Calls kept in memory; a board further behind reads the database itself once.
+KEPT_CALLS = 200
+#: Most calls one read returns (a board far behind catches up in several).
+BATCH = 50
+
+CallJson = dict[str, Any]
+
+
+class CallHub:
+    """Follows the calls table by id and wakes the streams waiting on it.
+
+    :meth:`wake` may be called as often as anyone likes: reads never overlap, and wakes that
+    arrive during a read cost one more read, not one each.
+    """
+
+    def __init__(self, sessions: Callable[[], Session]) -> None:
+        self._sessions = sessions
+        self._calls: deque[CallJson] = deque(maxlen=KEPT_CALLS)
+        #: Calls above this id are all in memory.
+        self._floor = 0
+        self._version = 0
+        self._changed = asyncio.Condition()
+        self._reading: asyncio.Task[None] | None = None
+        self._again = False
+        self.reads = 0
+
+    async def prime(self) -> None:
+        """Read the latest calls before the first stream asks."""
+        latest = await asyncio.to_thread(self._latest)
+        self._calls.extend(latest)
+        if len(self._calls) == KEPT_CALLS:
+            self._floor = self._calls[0]["id"] - 1
+
+    def wake(self) -> None:
+        """Read the calls committed since the last read, then wake the waiting streams.
+
+        Call it on the hub's loop (``loop.call_soon_threadsafe(hub.wake)`` from elsewhere).
+        """
+        if self._reading is not None:
+            self._again = True
+            return
+        self._reading = asyncio.get_running_loop().create_task(self._read_new())
+
+    async def _read_new(self) -> None:
+        try:
+            while True:
+                self._again = False
+                last = self._calls[-1]["id"] if self._calls else self._floor
+                fresh = await asyncio.to_thread(self._read, last)
+                self.reads += 1
+                if fresh:
+                    await self._add(fresh)
+                if not self._again and len(fresh) < BATCH:
+                    return
+        finally:
+            self._reading = None
+
+    async def _add(self, fresh: list[CallJson]) -> None:
+        async with self._changed:
+            self._calls.extend(fresh)
+            if len(self._calls) == KEPT_CALLS:
+                self._floor = self._calls[0]["id"] - 1
+            self._version += 1
+            self._changed.notify_all()
+
+    async def calls_after(self, after: int, timeout: float) -> list[CallJson]:
+        """Calls with an id above ``after`` (at most :data:`BATCH`), waiting up to ``timeout``
+        seconds for one; none when the time is up."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            seen = self._version
+            if after < self._floor:
+                behind = await asyncio.to_thread(self._read, after)
+                if behind:
+                    return behind
+                after = self._floor
+            calls = [c for c in self._calls if c["id"] > after][:BATCH]
+            if calls:
+                return calls
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return []
+            async with self._changed:
+                try:
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda seen=seen: self._version != seen), remaining
+                    )
+                except TimeoutError:
+                    return []
+
+    def _latest(self) -> list[CallJson]:
+        with self._sessions() as session:
+            rows = session.scalars(select(Call).order_by(Call.id.desc()).limit(KEPT_CALLS))
+            return [call_json(c) for c in reversed(list(rows))]
+
+    def _read(self, after: int) -> list[CallJson]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Call).where(Call.id > after).order_by(Call.id).limit(BATCH)
+            )
+            return [call_json(c) for c in rows]
