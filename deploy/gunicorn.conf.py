@@ -1,7 +1,7 @@
 """gunicorn for the web process: ``gunicorn -c deploy/gunicorn.conf.py`` (deploy/README.md).
 
-Threads, not processes, carry the hall's display streams (each holds a thread for up to 25 s);
-the counters of ``GET /api/metrics`` are shared by the workers through prometheus_client's
+gthread workers keep browsers' connections alive between pages; the hall's display streams are
+not served here but by ``courier push`` (HAProxy routes them there). The counters of ``GET /api/metrics`` are shared by the workers through prometheus_client's
 multiprocess folder, emptied here before any worker starts.
 """
 
@@ -12,8 +12,7 @@ wsgi_app = "web.app:create_app()"
 bind = os.environ.get("COURIER_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("COURIER_WEB_WORKERS", "4"))
 worker_class = "gthread"
-# COURIER_MAX_STREAMS display streams at once, plus 32 threads for pages (README).
-threads = int(os.environ.get("COURIER_MAX_STREAMS", "250")) + 32
+threads = int(os.environ.get("COURIER_WEB_THREADS", "32"))
 timeout = 60
 graceful_timeout = 30
 keepalive = 5
