@@ -1,23 +1,25 @@
-"""Hall queue: ticket operations per second, and how fast a call reaches 20 display boards.
+"""Hall queue: ticket operations per second, and how fast a call reaches 200 display boards.
 
 1. Operations, in process on a fresh database, one committed transaction each as a request
    would make them: *take* (number from the counter row, ticket row), *call* (claim the next
    ticket, record the call, check "turn near"), *finish* (start, then finish: only the finish
    is timed). The baseline is the bare SQL each operation must at least run, in the same kind
    of transaction: one ticket ``INSERT``; one ``UPDATE`` and one call ``INSERT``; one ``UPDATE``.
-2. Call-to-display (push) delay: the real application on waitress (``courier run``'s thread
-   count) in a child process, with production's stream length (25 s) and poll; 20 display
-   clients hold real HTTP Server-Sent Events streams (reconnecting with ``Last-Event-ID``
-   whenever the server ends a stream); the benchmark calls tickets through
-   ``POST /api/windows/1/call-next`` and measures, per display, the time from sending the call
-   to that display reading it. The full run lasts several stream lengths, so reconnections fall
-   among the calls. Baseline: the round trip of ``GET /api/tickets/<id>``.
+2. Call-to-display (push) delay: the real application on waitress beside its push server in a
+   child process, as ``courier run`` serves them, with production's stream length; 200 display
+   boards (each from an address of its own) hold Server-Sent Events streams on the push server
+   and reconnect with ``Last-Event-ID`` whenever it ends one. The benchmark calls tickets
+   through ``POST /api/windows/1/call-next`` and measures, per board, the time from sending the
+   call to that board reading it. The floor: the call's own answer (no board can see a call
+   before its transaction commits), timed for the same calls. The server's threads are counted
+   before and with the boards connected.
 
 Run: ``python -m bench.tickets`` (``--quick`` for a short run); the last line is JSON.
 """
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -36,9 +39,9 @@ from core.config import Settings
 from core.db import make_engine, make_session_factory, unit_of_work
 from firmware_bridge.broker import free_port, wait_listening
 from services.bootstrap import build_bus
-from web.views.tickets import POLL_SECONDS, STREAM_SECONDS
+from web.push.server import STREAM_SECONDS
 
-DISPLAYS = 20
+DISPLAYS = 200
 
 
 def seed(url: str) -> None:
@@ -142,74 +145,98 @@ def operations(engine: Engine, count: int) -> dict[str, Any]:
     return figures
 
 
-def serve(url: str, port: int) -> None:
-    """The child process: the real application on waitress, as ``courier run`` serves it."""
+def serve(url: str, port: int, push_port: int) -> None:
+    """The child process: the real application on waitress beside its push server, as
+    ``courier run`` serves them."""
     from waitress import serve as waitress_serve
 
     from web.app import create_app
     from web.cli import serving_options
+    from web.push.running import push_thread
 
     settings = Settings(
-        database_url=url, mqtt_url=None, secret_key="b", label_key="l", code_key="c"
+        database_url=url,
+        mqtt_url=None,
+        secret_key="b",
+        label_key="l",
+        code_key="c",
+        push_port=push_port,
     )
     app = create_app(settings)
-    waitress_serve(app, host="127.0.0.1", port=port, **serving_options(settings), _quiet=True)
+    with push_thread(settings):
+        waitress_serve(app, host="127.0.0.1", port=port, **serving_options(settings), _quiet=True)
 
 
-class Display(threading.Thread):
-    """One board: reads the event stream, reconnecting with Last-Event-ID like EventSource."""
+class Boards:
+    """Display boards on one asyncio loop of their own thread, each reading its stream as
+    EventSource does (reconnecting with Last-Event-ID) and noting when each call arrived."""
 
-    def __init__(self, port: int, stop: threading.Event, address: str) -> None:
-        super().__init__(daemon=True)
-        self.port, self.stop, self.address = port, stop, address
-        self.received: dict[str, float] = {}
+    def __init__(self, port: int, count: int, after: int) -> None:
+        self.port = port
+        self.after = after
+        self.received: list[dict[str, float]] = [{} for _ in range(count)]
         self.reconnects = 0
         self.refused = 0
-        self.connected = threading.Event()
-        self.last_id = ""
+        self.errors: list[str] = []
+        self.connected = threading.Semaphore(0)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
-    def run(self) -> None:
-        while not self.stop.is_set():
-            connection = http.client.HTTPConnection(
-                "127.0.0.1", self.port, timeout=30, source_address=(self.address, 0)
-            )
-            headers = {"Accept": "text/event-stream"}
-            if self.last_id:
-                headers["Last-Event-ID"] = self.last_id
-            try:
-                self.read(connection, headers)
-            except OSError:
-                if self.stop.is_set():
-                    return  # the server went away at the end of the run
-                raise
-            connection.close()
-            if not self.stop.is_set():
+    def start(self) -> None:
+        self.thread.start()
+        for n in range(len(self.received)):
+            # Each board from an address of its own, as boards around halls would be.
+            address = f"127.0.{2 + n // 250}.{1 + n % 250}"
+            asyncio.run_coroutine_threadsafe(self.board(n, address), self.loop)
+        for _ in self.received:
+            self.connected.acquire(timeout=30)
+
+    def stop(self) -> None:
+        async def cancel_all() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(cancel_all(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+    async def board(self, n: int, address: str) -> None:
+        import aiohttp
+
+        # As the page opens it: after the latest call it shows.
+        url = f"http://127.0.0.1:{self.port}/hall/display/stream?after={self.after}"
+        last_id = ""
+        connector = aiohttp.TCPConnector(local_addr=(address, 0), force_close=True)
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            while True:
+                headers = {"Last-Event-ID": last_id} if last_id else {}
+                try:
+                    async with session.get(url, headers=headers) as response:
+                        self.connected.release()
+                        if response.status != 200:
+                            self.refused += 1
+                            await asyncio.sleep(0.5)
+                            continue
+                        data = ""
+                        async for line in response.content:
+                            text_line = line.decode().rstrip("\n")
+                            if text_line.startswith("id: "):
+                                last_id = text_line[4:]
+                            elif text_line.startswith("data: "):
+                                data = text_line[6:]
+                            elif not text_line and data:
+                                number = json.loads(data)["number"]
+                                self.received[n][number] = time.perf_counter()
+                                data = ""
+                except aiohttp.ClientError as error:
+                    # EventSource tries again after its retry time.
+                    self.errors.append(repr(error))
+                    await asyncio.sleep(0.5)
+                    continue
                 self.reconnects += 1
-
-    def read(self, connection: http.client.HTTPConnection, headers: dict[str, str]) -> None:
-        """One stream, until the server ends it."""
-        connection.request("GET", "/hall/display/stream", headers=headers)
-        response = connection.getresponse()
-        self.connected.set()
-        if response.status != 200:
-            # Refused (429/503): wait as EventSource does (the stream's "retry: 500").
-            response.read()
-            self.refused += 1
-            time.sleep(0.5)
-            return
-        data = ""
-        while True:
-            line = response.readline()
-            if not line:
-                return
-            line_text = line.decode().rstrip("\n")
-            if line_text.startswith("id: "):
-                self.last_id = line_text[4:]
-            elif line_text.startswith("data: "):
-                data = line_text[6:]
-            elif not line_text and data:
-                self.received[json.loads(data)["number"]] = time.perf_counter()
-                data = ""
 
 
 def request(
@@ -229,69 +256,79 @@ def request(
     return json.loads(data)
 
 
-def delays(url: str, calls: int) -> dict[str, Any]:
-    port = free_port()
+def _threads(pid: int) -> int:
+    """Threads of process ``pid`` now (Linux)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads")))
+
+
+def delays(url: str, calls: int, displays: int) -> dict[str, Any]:
+    port, push_port = free_port(), free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", f"from bench.tickets import serve; serve({url!r}, {port})"],
+        [
+            sys.executable,
+            "-c",
+            f"from bench.tickets import serve; serve({url!r}, {port}, {push_port})",
+        ],
         env={**os.environ},
     )
-    stop = threading.Event()
-    # Each board from its own address, as in a hall (the server caps streams per address).
-    displays = [Display(port, stop, f"127.0.0.{n + 2}") for n in range(DISPLAYS)]
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        latest = connection.scalar(text("SELECT coalesce(max(id), 0) FROM ticket_calls"))
+    engine.dispose()
+    boards = Boards(push_port, displays, latest)
     try:
         wait_listening(port, seconds=30)
-        for display in displays:
-            display.start()
-        for display in displays:
-            display.connected.wait(10)
+        wait_listening(push_port, seconds=30)
         api = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         token = request(api, "POST", "/api/auth/token", {"login": "hall", "password": "demo1234"})[
             "token"
         ]
         staff = {"Authorization": f"Bearer {token}"}
+        threads_idle = _threads(server.pid)
+        boards.start()
+        threads_with_boards = _threads(server.pid)
         sent: dict[str, float] = {}
-        round_trips = []
+        call_trips = []
         for i in range(calls):
             # Taken by the hall's staff for visitors (anonymous takes are throttled per address).
             taken = request(api, "POST", "/api/tickets", {"category": "B"}, headers=staff)
             start = time.perf_counter()
-            request(api, "GET", f"/api/tickets/{taken['id']}")
-            round_trips.append((time.perf_counter() - start) * 1000)
-            sent[taken["number"]] = time.perf_counter()
+            sent[taken["number"]] = start
             request(api, "POST", "/api/windows/1/call-next", headers=staff)
+            call_trips.append((time.perf_counter() - start) * 1000)
             request(api, "POST", "/api/windows/1/start", headers=staff)
             request(api, "POST", "/api/windows/1/finish", headers=staff)
-            # Calls land at every phase of the displays' polling.
+            # Calls land at every phase of the safety-net poll.
             time.sleep(0.05 + (i * 0.037) % 0.2)
         time.sleep(1.0)
         api.close()
     finally:
-        stop.set()
+        boards.stop()
         server.terminate()
         server.wait(timeout=10)
-    for display in displays:
-        display.join(5)
     samples = [
-        (display.received[number] - at) * 1000
-        for display in displays
+        (board[number] - at) * 1000
+        for board in boards.received
         for number, at in sent.items()
-        if number in display.received
+        if number in board
     ]
-    missed = DISPLAYS * len(sent) - len(samples)
     latency = percentiles(samples)
-    baseline = percentiles(round_trips)
+    floor = percentiles(call_trips)
     return {
-        "displays": DISPLAYS,
+        "displays": displays,
         "stream_seconds": STREAM_SECONDS,
-        "poll_seconds": POLL_SECONDS,
         "calls": len(sent),
-        "deliveries_missed": missed,
-        "reconnects": sum(d.reconnects for d in displays),
-        "streams_refused": sum(d.refused for d in displays),
+        "deliveries_missed": displays * len(sent) - len(samples),
+        "reconnects": boards.reconnects,
+        "streams_refused": boards.refused,
+        "connect_errors": len(boards.errors),
+        "server_threads_idle": threads_idle,
+        "server_threads_with_boards": threads_with_boards,
         "call_to_display_p50_ms": latency["p50_ms"],
         "call_to_display_p99_ms": latency["p99_ms"],
-        "baseline_get_ticket_p50_ms": baseline["p50_ms"],
-        "baseline_get_ticket_p99_ms": baseline["p99_ms"],
+        "baseline_call_answered_p50_ms": floor["p50_ms"],
+        "baseline_call_answered_p99_ms": floor["p99_ms"],
     }
 
 
@@ -305,8 +342,9 @@ def main() -> None:
             figures = operations(engine, 100 if quick else 500)
         finally:
             engine.dispose()
-        print("measuring calls to 20 displays ...", file=sys.stderr)
-        figures |= delays(url, 15 if quick else 200)
+        displays = 20 if quick else DISPLAYS
+        print(f"measuring calls to {displays} displays ...", file=sys.stderr)
+        figures |= delays(url, 15 if quick else 200, displays)
     emit({"benchmark": "tickets", "database": url.split(":", 1)[0], **figures})
 
 

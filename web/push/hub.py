@@ -33,8 +33,8 @@ class CallHub:
         self._calls: deque[CallJson] = deque(maxlen=KEPT_CALLS)
         #: Calls above this id are all in memory.
         self._floor = 0
-        self._version = 0
-        self._changed = asyncio.Condition()
+        #: Done when calls were added; replaced by a fresh one for the next addition.
+        self._changed: asyncio.Future[None] | None = None
         self._reading: asyncio.Task[None] | None = None
         self._again = False
         self.reads = 0
@@ -71,12 +71,16 @@ class CallHub:
             self._reading = None
 
     async def _add(self, fresh: list[CallJson]) -> None:
-        async with self._changed:
-            self._calls.extend(fresh)
-            if len(self._calls) == KEPT_CALLS:
-                self._floor = self._calls[0]["id"] - 1
-            self._version += 1
-            self._changed.notify_all()
+        self._calls.extend(fresh)
+        if len(self._calls) == KEPT_CALLS:
+            self._floor = self._calls[0]["id"] - 1
+        if self._changed is not None and not self._changed.done():
+            self._changed.set_result(None)
+
+    def _next_change(self) -> asyncio.Future[None]:
+        if self._changed is None or self._changed.done():
+            self._changed = asyncio.get_running_loop().create_future()
+        return self._changed
 
     async def calls_after(self, after: int, timeout: float) -> list[CallJson]:
         """Calls with an id above ``after`` (at most :data:`BATCH`), waiting up to ``timeout``
@@ -84,7 +88,7 @@ class CallHub:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            seen = self._version
+            changed = self._next_change()
             if after < self._floor:
                 behind = await asyncio.to_thread(self._read, after)
                 if behind:
@@ -96,13 +100,11 @@ class CallHub:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return []
-            async with self._changed:
-                try:
-                    await asyncio.wait_for(
-                        self._changed.wait_for(lambda seen=seen: self._version != seen), remaining
-                    )
-                except TimeoutError:
-                    return []
+            try:
+                # Shielded: one stream's timeout must not cancel what the others wait for.
+                await asyncio.wait_for(asyncio.shield(changed), remaining)
+            except TimeoutError:
+                return []
 
     def _latest(self) -> list[CallJson]:
         with self._sessions() as session:
