@@ -2,13 +2,14 @@
 
 Locust users of every kind (:mod:`bench.load_users`) mix service-guide searches and item reads,
 tracking pages, courier scan batches, anonymous tickets taken at the kiosk, a window calling and
-serving numbers, and twenty display boards holding their event streams. Two set-ups, one after
-the other on fresh data:
+serving numbers, and twenty display boards holding their event streams on the push server
+(``courier push`` beside each set-up). Two set-ups, one after the other on fresh data:
 
 - ``default``: ``courier web`` as ``courier run`` serves it (waitress, SQLite in a fresh folder);
 - ``gunicorn``: the README's production notes (gunicorn, 4 gthread workers of 32 threads,
-  PostgreSQL, throttle counts in Redis); needs ``--postgres URL`` (a server on which a database is
-  created and dropped) or ``COURIER_TEST_DATABASE_URL``.
+  PostgreSQL, throttle counts in Redis, the push server woken by ``NOTIFY``); needs
+  ``--postgres URL`` (a server on which a database is created and dropped) or
+  ``COURIER_TEST_DATABASE_URL``.
 
 Every person comes from an address of their own (``X-Forwarded-For`` through one proxy hop), as
 behind the campus proxy. The reference is TheQ's published 200-user test: 28.5 req/s; the goal is
@@ -43,6 +44,7 @@ def environment(url: str, port: int, folder: Path, redis: bool) -> dict[str, str
         **os.environ,
         "COURIER_DATABASE_URL": url,
         "COURIER_PORT": str(port),
+        "COURIER_PUSH_PORT": str(free_port()),
         "COURIER_VAR_DIR": str(folder),
         "COURIER_PROXY_HOPS": "1",
         "COURIER_MQTT_URL": "",
@@ -87,23 +89,28 @@ def submit(port: int, count: int) -> list[str]:
 def measure(
     name: str, command: list[str], env: dict[str, str], users: int, seconds: float
 ) -> dict[str, Any]:
-    port = int(env["COURIER_PORT"])
+    port, push_port = int(env["COURIER_PORT"]), int(env["COURIER_PUSH_PORT"])
     seed(env)
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    push = subprocess.Popen(
+        [sys.executable, "-m", "web.cli", "push"], env=env, stdout=subprocess.DEVNULL
+    )
     try:
         wait_listening(port, seconds=60)
+        wait_listening(push_port, seconds=60)
         codes_file = Path(env["COURIER_VAR_DIR"]) / "codes.txt"
         codes_file.write_text("\n".join(submit(port, CONSIGNMENTS)))
         print(f"{name}: {users} users for {seconds:.0f} s ...", file=sys.stderr)
         generator = subprocess.run(
             [sys.executable, "-m", "bench.load_users", f"http://127.0.0.1:{port}", str(users),
-             str(seconds), str(codes_file)],
+             str(seconds), str(codes_file), f"http://127.0.0.1:{push_port}"],
             env=env, capture_output=True, text=True, check=True,
         )  # fmt: skip
         figures = json.loads(generator.stdout.strip().splitlines()[-1])
     finally:
-        server.terminate()
-        server.wait(30)
+        for process in (server, push):
+            process.terminate()
+            process.wait(30)
     figures["setup"] = name
     return figures
 

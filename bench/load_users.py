@@ -1,8 +1,8 @@
 """The load generator of :mod:`bench.load`: Locust users of every kind, run headless.
 
 Run by :mod:`bench.load` in a process of its own (Locust patches the standard library with
-gevent on import). ``python -m bench.load_users HOST USERS SECONDS CODES_FILE`` prints one JSON
-object of figures as its last line.
+gevent on import). ``python -m bench.load_users HOST USERS SECONDS CODES_FILE PUSH_URL`` prints
+one JSON object of figures as its last line.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from locust.env import Environment
 from locust.stats import StatsEntry
 
 CODES: list[str] = []
+#: Where display boards read their streams: the push server (``courier push``).
+PUSH: list[str] = []
 SEARCHES = ["证明", "成绩单", "报销", "合同", "学位", "档案", "在职", "出国"]
 ITEMS = ["SCI-002", "ACAD-001", "HR-001", "FIN-001"]
 SCAN_KINDS = ("load", "unload", "sort")
@@ -137,7 +139,10 @@ class Display(Person):
     @task
     def stream(self) -> None:
         with self.client.get(
-            "/hall/display/stream", stream=True, name="/hall/display/stream", catch_response=True
+            f"{PUSH[0]}/hall/display/stream",
+            stream=True,
+            name="/hall/display/stream",
+            catch_response=True,
         ) as response:
             if response.status_code != 200:
                 response.failure(f"stream refused: {response.status_code} {response.text[:80]}")
@@ -150,6 +155,7 @@ class Display(Person):
 def main() -> None:
     host, users, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     CODES.extend(Path(sys.argv[4]).read_text().split())
+    PUSH.append(sys.argv[5])
     Display.fixed_count = max(1, users // 10)
     environment = Environment(
         user_classes=[Visitor, Courier, Kiosk, Window, Display], host=host, catch_exceptions=True
