@@ -1,8 +1,9 @@
 """gunicorn for the web process: ``gunicorn -c deploy/gunicorn.conf.py`` (deploy/README.md).
 
 gthread workers keep browsers' connections alive between pages; the hall's display streams are
-not served here but by ``courier push`` (HAProxy routes them there). The counters of ``GET /api/metrics`` are shared by the workers through prometheus_client's
-multiprocess folder, emptied here before any worker starts.
+not served here but by ``courier push`` (HAProxy routes them there). The counters of
+``GET /api/metrics`` are shared by the workers through prometheus_client's multiprocess folder,
+emptied here before any worker starts.
 """
 
 import os
