@@ -37,7 +37,6 @@ class CallHub:
         self._changed: asyncio.Future[None] | None = None
         self._reading: asyncio.Task[None] | None = None
         self._again = False
-        self.reads = 0
 
     async def prime(self) -> None:
         """Read the latest calls before the first stream asks."""
@@ -62,7 +61,6 @@ class CallHub:
                 self._again = False
                 last = self._calls[-1]["id"] if self._calls else self._floor
                 fresh = await asyncio.to_thread(self._read, last)
-                self.reads += 1
                 if fresh:
                     await self._add(fresh)
                 if not self._again and len(fresh) < BATCH:
