@@ -14,6 +14,8 @@ from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from core.errors import N_
+
 #: Failed logins for one account from one address: the tiers lengthen the wait (back-off).
 LOGIN_PER_ACCOUNT = "5 per 15 minutes; 10 per hour; 20 per day"
 #: Failed logins from one address over all accounts; a browser that logged in to an account
@@ -26,11 +28,21 @@ STREAM_OPENS_PER_ADDRESS = "30 per minute"
 
 
 class TooManyAttempts(Exception):
-    """Refused by a throttle; ``retry_after`` is the seconds until the next try may pass."""
+    """Refused by a throttle; ``retry_after`` is the seconds until the next try may pass.
+
+    People are told :attr:`message` (a message id, see :mod:`core.errors`) with :attr:`params`.
+    """
+
+    message = N_("Too many attempts. Try again in %(minutes)s minutes.")
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"throttled for {retry_after} s")
         self.retry_after = retry_after
+
+    @property
+    def params(self) -> dict[str, int]:
+        """The wait in whole minutes, rounded up: "try again in 0 minutes" would be wrong."""
+        return {"minutes": max(1, math.ceil(self.retry_after / 60))}
 
 
 @dataclass(frozen=True)

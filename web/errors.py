@@ -36,10 +36,9 @@ def problem_list(error: DomainError) -> list[dict[str, Any]]:
     return [{"field": None, "line": None, "message": translate(error.message, error.params)}]
 
 
-def too_many_attempts_message(retry_after: int) -> str:
+def too_many_attempts_message(refused: TooManyAttempts) -> str:
     """The translated refusal of a throttle, saying how long to wait."""
-    minutes = max(1, -(-retry_after // 60))
-    return gettext("Too many attempts. Try again in %(minutes)s minutes.", minutes=minutes)
+    return translate(refused.message, refused.params)
 
 
 def wants_json() -> bool:
@@ -65,9 +64,7 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(TooManyAttempts)
     def _throttled(error: TooManyAttempts) -> Any:
-        body, status = _answer(
-            429, "too_many_attempts", too_many_attempts_message(error.retry_after)
-        )
+        body, status = _answer(429, "too_many_attempts", too_many_attempts_message(error))
         response = app.make_response((body, status))
         response.headers["Retry-After"] = str(error.retry_after)
         return response

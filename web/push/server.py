@@ -48,7 +48,6 @@ HALL_CACHE_SECONDS = 60.0
 
 TOO_MANY_STREAMS = N_("This address has too many display boards open. Close one first.")
 STREAMS_FULL = N_("The hall's display service is full; the board retries by itself.")
-THROTTLED = N_("Too many attempts. Try again in %(minutes)s minutes.")
 
 #: Boards may be served from another port of the site's host, so any page may read the stream
 #: (it is public, and no credentials go with it).
@@ -142,9 +141,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
     try:
         push.throttle.take(STREAM_OPENS, address)
     except TooManyAttempts as error:
-        minutes = max(1, -(-error.retry_after // 60))
         return _refusal(
-            request, 429, "too_many_attempts", THROTTLED, error.retry_after, minutes=minutes
+            request, 429, "too_many_attempts", error.message, error.retry_after, **error.params
         )
     try:
         hall_id = await _hall_id(push, request.match_info.get("hall_code"))

@@ -56,7 +56,7 @@ def login() -> Any:
             user = check_password(request.form.get("login", ""), request.form.get("password", ""))
         except TooManyAttempts as refused:
             user, status = None, 429
-            error = too_many_attempts_message(refused.retry_after)
+            error = too_many_attempts_message(refused)
             headers["Retry-After"] = str(refused.retry_after)
         else:
             if user is None:
