@@ -40,10 +40,7 @@ class CallHub:
 
     async def prime(self) -> None:
         """Read the latest calls before the first stream asks."""
-        latest = await asyncio.to_thread(self._latest)
-        self._calls.extend(latest)
-        if len(self._calls) == KEPT_CALLS:
-            self._floor = self._calls[0]["id"] - 1
+        self._keep(await asyncio.to_thread(self._latest))
 
     def wake(self) -> None:
         """Read the calls committed since the last read, then wake the waiting streams.
@@ -62,18 +59,18 @@ class CallHub:
                 last = self._calls[-1]["id"] if self._calls else self._floor
                 fresh = await asyncio.to_thread(self._read, last)
                 if fresh:
-                    await self._add(fresh)
+                    self._keep(fresh)
+                    if self._changed is not None and not self._changed.done():
+                        self._changed.set_result(None)
                 if not self._again and len(fresh) < BATCH:
                     return
         finally:
             self._reading = None
 
-    async def _add(self, fresh: list[CallJson]) -> None:
-        self._calls.extend(fresh)
+    def _keep(self, calls: list[CallJson]) -> None:
+        self._calls.extend(calls)
         if len(self._calls) == KEPT_CALLS:
             self._floor = self._calls[0]["id"] - 1
-        if self._changed is not None and not self._changed.done():
-            self._changed.set_result(None)
 
     def _next_change(self) -> asyncio.Future[None]:
         if self._changed is None or self._changed.done():
