@@ -4,17 +4,16 @@ the wrong passwords it tries lock nobody out anywhere else.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from core.config import Settings
 from core.db import make_engine, make_session_factory, unit_of_work
 from services.bootstrap import build_bus
 from tests.databases import fresh_database
+from tests.live import serving
 from web.demo import DEMO_PASSWORD, DEMO_USERS
 
 
@@ -38,15 +37,8 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         settings = Settings(
             database_url=url, mqtt_url=None, secret_key="f", label_key="l", code_key="c"
         )
-        app = create_app(settings)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_port}"
-        server.shutdown()
-        thread.join()
-        server.server_close()
-        app.extensions["courier_sessions"].dispose()
+        with serving(create_app(settings)) as address:
+            yield address
 
 
 @pytest.fixture(scope="session")

@@ -10,17 +10,16 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from core.config import Settings
 from core.db import make_engine, make_session_factory, unit_of_work
 from services.bootstrap import build_bus
 from tests.databases import fresh_database
+from tests.live import serving
 
 CHROMIUM = os.environ.get("COURIER_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
@@ -73,16 +72,11 @@ def live_server(live_database: str) -> Iterator[str]:
     settings = Settings(
         database_url=live_database, mqtt_url=None, secret_key="b", label_key="l", code_key="c"
     )
-    with push_thread(settings, port=0) as push_port:
-        app = create_app(dataclasses.replace(settings, push_port=push_port))
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_port}"
-        server.shutdown()
-        thread.join()
-        server.server_close()
-        app.extensions["courier_sessions"].dispose()
+    with (
+        push_thread(settings, port=0) as push_port,
+        serving(create_app(dataclasses.replace(settings, push_port=push_port))) as address,
+    ):
+        yield address
 
 
 @pytest.fixture(scope="session")
