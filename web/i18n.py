@@ -12,6 +12,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, g, request, session
 from flask_babel import Babel, Domain, get_locale
+from werkzeug.datastructures import LanguageAccept
 
 from core.clock import SHANGHAI
 from core.config import LANGUAGES
@@ -48,6 +49,15 @@ class PoDomain(Domain):
         return translations(current_language())
 
 
+def accepted_language(accept: LanguageAccept) -> str | None:
+    """``zh_CN`` or ``en``, whichever an Accept-Language header prefers; None when it names
+    neither."""
+    best = accept.best_match(["zh_CN", "zh", "en"])
+    if best is None:
+        return None
+    return "zh_CN" if best.startswith("zh") else best
+
+
 def select_locale() -> str:
     """The caller's language: an explicit choice, then the account's, then (API only) the
     Accept-Language header, then the site default."""
@@ -58,9 +68,9 @@ def select_locale() -> str:
     if user is not None and user.language in LANGUAGES:
         return str(user.language)
     if request.path.startswith("/api/"):
-        best = request.accept_languages.best_match(["zh_CN", "zh", "en"])
+        best = accepted_language(request.accept_languages)
         if best:
-            return "zh_CN" if best.startswith("zh") else best
+            return best
     return str(current_app.config["COURIER_SETTINGS"].language)
 
 

@@ -25,7 +25,7 @@ from core.db import make_engine, make_session_factory
 from core.errors import N_, DomainError
 from core.throttle import STREAM_OPENS, Throttle, TooManyAttempts
 from tickets.queue import hall_by_code
-from web.i18n import translations
+from web.i18n import accepted_language, translations
 from web.push.gate import StreamGate
 from web.push.hub import CallHub
 from web.push.wakeups import (
@@ -224,10 +224,7 @@ def client_address(request: web.Request, proxy_hops: int) -> str:
 
 def _language(request: web.Request, default: str) -> str:
     accept = parse_accept_header(request.headers.get("Accept-Language"), LanguageAccept)
-    best = accept.best_match(["zh_CN", "zh", "en"])
-    if best is None:
-        return default
-    return "zh_CN" if best.startswith("zh") else best
+    return accepted_language(accept) or default
 
 
 def _error(
