@@ -91,3 +91,12 @@ def test_a_token_inside_a_longer_number_or_a_digest_is_no_leak():
     watch.issued("123456")
     watch.saw("log record of x", "seq 1234567, hash a123456f, id 0123456")
     assert watch.seen.keys() & watch.codes == set()
+
+
+def test_the_microseconds_of_a_time_are_no_leak_but_a_code_after_a_time_is():
+    watch = CodeLeakWatch()
+    watch.issued("123456")
+    watch.saw("admin page of x", '"received_at": "2026-12-02T14:25:31.123456+08:00"')
+    assert watch.seen.keys() & watch.codes == set()
+    watch.saw("admin page of y", "14:25 取件码 123456")
+    assert watch.seen.keys() & watch.codes == {"123456"}
